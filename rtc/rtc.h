@@ -168,6 +168,15 @@ void rtc_timer_expired(struct rtc *rtc);
 uint64_t rtc_next_deadline(const struct rtc *rtc);
 
 /* Offset API. */
+/*
+ * Offsets the model accepts: |seconds| <= RTC_OFFSET_MAX_S (2^40 s, about
+ * 34 800 years), which covers every time a guest can enter (years -1 ..
+ * 25 599) from any host wallclock.  rtc_set_offset(), rtc_load_offset() and
+ * rtc_adjust_offset() ignore a value outside it (or a phase >= 1 s) and
+ * change nothing; callers check with rtc_offset_valid() and report.
+ */
+#define RTC_OFFSET_MAX_S ((int64_t)1 << 40)
+bool rtc_offset_valid(int64_t seconds);
 void rtc_get_offset(const struct rtc *rtc, struct rtc_offset *out);
 /* The toolstack sets the offset (settimeoffset): seconds replaced, phase
  * kept, `set` becomes true.  Does not call offset_changed. */
