@@ -1,0 +1,80 @@
+/*
+ * dm_ops.h — what the device-model process does for the toolstack protocols.
+ *
+ * The QMP server (qmp_server.h) and the xenstore device-model protocol
+ * (toolstack.h) parse and answer requests; every action on the guest goes
+ * through these callbacks, which the process implements (and tests fake).
+ * All callbacks get `opaque`.  Operations that can fail return 0 on success,
+ * or -1 after writing a one-line reason (no trailing newline) into
+ * err[0..errlen-1]; the reason is passed to the toolstack as is.
+ */
+#ifndef RTCDM_DM_OPS_H
+#define RTCDM_DM_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rtc/rtc.h"
+
+/* The run states QMP reports (query-status "status"). */
+enum dm_run_state {
+	DM_RUN_PRELAUNCH = 0, /* started with -S, never run yet */
+	DM_RUN_RUNNING = 1,
+	DM_RUN_PAUSED = 2,
+	DM_RUN_INMIGRATE = 3, /* waiting for an incoming state (-incoming) */
+};
+
+/* QMP spelling of a run state ("prelaunch", "running", ...); "unknown" for
+ * a value outside the enum. */
+const char *dm_run_state_name(enum dm_run_state st);
+
+/*
+ * Range of a toolstack time offset in seconds: that of libxc's
+ * xc_domain_set_time_offset() and of xl's rtc_timeoffset (int32), about
+ * +/- 68 years.  Values outside it are refused by every input path.
+ */
+#define DM_OFFSET_MIN INT32_MIN
+#define DM_OFFSET_MAX INT32_MAX
+
+/*
+ * Strict decimal parse of a toolstack offset: optional '-' or '+', then
+ * digits only (no spaces, no trailing characters, no empty string), value in
+ * [DM_OFFSET_MIN, DM_OFFSET_MAX].  Returns 0 and stores it in *out, or -1
+ * with a one-line reason in err (and *out untouched).
+ */
+int dm_parse_offset(const char *s, int64_t *out, char *err, size_t errlen);
+
+struct dm_ops {
+	/* Current run state. */
+	enum dm_run_state (*run_state)(void *opaque);
+	/* Pause the guest (no-op when already paused). */
+	int (*stop)(void *opaque, char *err, size_t errlen);
+	/* Let the guest run (no-op when already running). */
+	int (*cont)(void *opaque, char *err, size_t errlen);
+	/* Write the device state (our save format) into descriptor fd, from its
+	 * current position.  The descriptor stays owned by the caller. */
+	int (*save_fd)(void *opaque, int fd, bool live, char *err, size_t errlen);
+	/* Write the device state to a file (the process decides how: e.g. a
+	 * temporary file renamed into place). */
+	int (*save_path)(void *opaque, const char *path, bool live, char *err, size_t errlen);
+	/* Load a device state from a descriptor / a file.  A refused image
+	 * changes nothing. */
+	int (*load_fd)(void *opaque, int fd, char *err, size_t errlen);
+	int (*load_path)(void *opaque, const char *path, char *err, size_t errlen);
+	/* The toolstack sets the offset (whole seconds, already range-checked):
+	 * applied at once with `set` (rtc_set_offset semantics). */
+	int (*set_offset)(void *opaque, int64_t seconds, char *err, size_t errlen);
+	/* The offset in force now. */
+	void (*get_offset)(void *opaque, struct rtc_offset *out);
+	/* Leave the process after the current iteration of the event loop. */
+	void (*quit)(void *opaque);
+	/* One line of log (no trailing newline).  May be NULL: stderr. */
+	void (*log)(void *opaque, const char *msg);
+};
+
+/* Log one formatted line through ops->log (stderr when NULL). */
+void dm_logf(const struct dm_ops *ops, void *opaque, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
