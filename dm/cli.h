@@ -1,0 +1,139 @@
+/*
+ * cli.h — rtcdm's command line: its own options and the argument list libxl
+ * gives a qemu-xen device model.
+ *
+ * Own options (also accepted as --opt=VALUE):
+ *   --domid N, --platform sim|xen, --time-offset SECONDS, --state-dir DIR,
+ *   --restore FILE, --qtest unix:PATH, --sim-shared-info FILE,
+ *   --sim-wallclock UNIX_SECONDS[.NS], --lost-ticks discard|slew, -v, -q,
+ *   --help, --version.
+ * QEMU options are looked up in a table with their arity.  Those that matter
+ * here are parsed and validated (-xen-domid, -chardev, -mon, -name, -uuid,
+ * -incoming, -loadvm, -S, -runas, -chroot, -xen-domid-restrict, -rtc,
+ * -qtest, -qtest-log, -machine, -accel, -no-shutdown); the others are
+ * logged once ("ignoring option -vnc") and skipped with their argument.
+ * An option in neither table is logged and skipped; the next word is taken
+ * as its argument unless it starts with '-'.
+ */
+#ifndef RTCDM_DM_CLI_H
+#define RTCDM_DM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dm/log.h"
+#include "rtc/rtc.h"
+
+#define DM_MAX_CHARDEVS 8
+#define DM_MAX_MONITORS 8
+#define DM_DOMID_MAX 0x7fefu /* DOMID_FIRST_RESERVED - 1 */
+/* Largest |--time-offset|: about 3000 years. */
+#define DM_TIME_OFFSET_MAX 100000000000LL
+
+enum dm_platform_kind {
+	DM_PLATFORM_SIM = 0,
+	DM_PLATFORM_XEN = 1,
+};
+
+enum dm_chardev_backend {
+	DM_CHARDEV_SOCKET = 0, /* unix socket by path or pre-opened fd */
+	DM_CHARDEV_OTHER = 1,  /* any other backend: recorded, not used */
+};
+
+struct dm_chardev {
+	char *id;
+	enum dm_chardev_backend backend;
+	char *path;  /* socket path, or NULL when fd is used */
+	int fd;      /* pre-opened listening socket (dm_restrict), or -1 */
+	bool server; /* server=on */
+	bool wait;   /* wait=on */
+};
+
+struct dm_monitor {
+	char *chardev;  /* id of a struct dm_chardev */
+	bool control;   /* mode=control (QMP) rather than readline */
+	bool pretty;
+};
+
+enum dm_rtc_base {
+	DM_RTC_BASE_UTC = 0,
+	DM_RTC_BASE_LOCALTIME = 1,
+	DM_RTC_BASE_DATE = 2, /* rtc_base_date holds the guest's start time */
+};
+
+struct dm_config {
+	/* identity */
+	int domid;          /* -1 when not given */
+	char *name;         /* -name (first field) */
+	uint8_t uuid[16];
+	bool uuid_set;
+	/* platform and time */
+	enum dm_platform_kind platform;
+	bool platform_given;
+	bool time_offset_given; /* --time-offset: toolstack offset, set flag */
+	int64_t time_offset;
+	enum rtc_lost_tick_policy lost_ticks;
+	bool lost_ticks_given;
+	enum dm_rtc_base rtc_base; /* -rtc base= */
+	int64_t rtc_base_date;     /* UTC seconds, with DM_RTC_BASE_DATE */
+	/* state */
+	char *state_dir;    /* --state-dir, NULL: default */
+	char *restore_file; /* --restore */
+	char *loadvm;       /* -loadvm (qemu-xen-traditional restore file) */
+	int incoming_fd;    /* -incoming fd:N, or -1 */
+	/* qtest and the simulated platform */
+	char *qtest_path;   /* -qtest / --qtest unix:PATH */
+	char *qtest_log;    /* -qtest-log FILE */
+	char *sim_shared_info;
+	bool sim_wallclock_given;
+	int64_t sim_wallclock_ns;
+	/* toolstack protocol (served by later code) */
+	struct dm_chardev chardevs[DM_MAX_CHARDEVS];
+	size_t n_chardevs;
+	struct dm_monitor monitors[DM_MAX_MONITORS];
+	size_t n_monitors;
+	bool start_paused;  /* -S */
+	bool no_shutdown;   /* -no-shutdown */
+	bool domid_restrict; /* -xen-domid-restrict */
+	char *runas;
+	char *chroot_dir;
+	char *machine;      /* -machine / -M, the whole value */
+	char *accel;        /* -accel, or accel= of -machine */
+	/* process */
+	int verbosity;      /* -v: +1, -q: -1 */
+	bool help;
+	bool version;
+	/* which QEMU option-table entries were already logged as ignored */
+	uint8_t ignored_logged[32];
+};
+
+/* Defaults: domid -1, sim platform, discard, no fds. */
+void dm_config_init(struct dm_config *cfg);
+void dm_config_free(struct dm_config *cfg);
+
+/*
+ * Parse argv[1..argc-1] into cfg (initialised with dm_config_init).
+ * Ignored and unknown options are logged to log (info level).
+ * Returns 0, or 2 with a one-line message in err (malformed value of an
+ * option rtcdm uses, missing argument, inconsistent options).
+ */
+int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], const struct dm_log *log,
+                 char *err, size_t errlen);
+
+/* The --help text. */
+const char *dm_cli_usage(void);
+
+/* Find a chardev by id; NULL if none. */
+const struct dm_chardev *dm_config_chardev(const struct dm_config *cfg, const char *id);
+
+/* Number parsers shared with other front ends: whole string, base 0 for
+ * unsigned (0x.. accepted), base 10 for signed.  0 or -1. */
+int dm_parse_u64(const char *s, uint64_t *out);
+int dm_parse_i64(const char *s, int64_t *out);
+/* UNIX_SECONDS[.FRACTION] (up to 9 fraction digits) to ns.  0 or -1. */
+int dm_parse_wallclock(const char *s, int64_t *ns);
+/* 8-4-4-4-12 hex digits.  0 or -1. */
+int dm_parse_uuid(const char *s, uint8_t uuid[16]);
+
+#endif

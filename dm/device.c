@@ -1,0 +1,204 @@
+/* device.c — the RTC core on a platform. */
+#include "dm/device.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- what the RTC core calls ---------------------------------------------------- */
+
+static uint64_t rtc_clock_ns(void *opaque)
+{
+	struct dm_device *dev = opaque;
+
+	return dev->plat->ops->clock_ns(dev->plat);
+}
+
+static void rtc_arm_timer(void *opaque, uint64_t deadline_ns)
+{
+	struct dm_device *dev = opaque;
+
+	dev->plat->ops->arm_timer(dev->plat, deadline_ns);
+}
+
+static void rtc_set_irq(void *opaque, int level)
+{
+	struct dm_device *dev = opaque;
+
+	dev->plat->ops->set_irq(dev->plat, level);
+}
+
+static void notify(struct dm_device *dev, enum dm_offset_source src, const struct rtc_offset *now)
+{
+	for (size_t i = 0; i < dev->n_listeners; i++)
+		dev->listeners[i].cb(dev->listeners[i].opaque, src, now);
+}
+
+static void rtc_offset_changed(void *opaque, int64_t delta_s, const struct rtc_offset *now)
+{
+	struct dm_device *dev = opaque;
+
+	dm_info(dev->log, "guest changed its clock by %+" PRId64 " s: offset %" PRId64 " s + %" PRIu32
+	                  " ns",
+	        delta_s, now->seconds, now->phase_ns);
+	dev->plat->ops->offset_changed(dev->plat, delta_s, now);
+	notify(dev, DM_OFFSET_GUEST, now);
+}
+
+static const struct rtc_platform_ops rtc_ops = {
+	.clock_ns = rtc_clock_ns,
+	.arm_timer = rtc_arm_timer,
+	.set_irq = rtc_set_irq,
+	.offset_changed = rtc_offset_changed,
+};
+
+/* ---- what the platform calls ----------------------------------------------------- */
+
+static uint32_t plat_pio_read(void *opaque, uint16_t port, unsigned size)
+{
+	return dm_device_pio_read(opaque, port, size);
+}
+
+static void plat_pio_write(void *opaque, uint16_t port, unsigned size, uint32_t val)
+{
+	dm_device_pio_write(opaque, port, size, val);
+}
+
+static void plat_timer_expired(void *opaque)
+{
+	struct dm_device *dev = opaque;
+
+	rtc_timer_expired(dev->rtc);
+}
+
+static void plat_time_offset_delta(void *opaque, int64_t delta_s)
+{
+	struct dm_device *dev = opaque;
+	struct rtc_offset now;
+
+	rtc_adjust_offset(dev->rtc, delta_s);
+	rtc_get_offset(dev->rtc, &now);
+	dm_info(dev->log, "hypervisor reports a guest clock change of %+" PRId64 " s: offset %" PRId64
+	                  " s",
+	        delta_s, now.seconds);
+	notify(dev, DM_OFFSET_HYPERVISOR, &now);
+}
+
+static const struct dm_device_ops device_ops = {
+	.pio_read = plat_pio_read,
+	.pio_write = plat_pio_write,
+	.timer_expired = plat_timer_expired,
+	.time_offset_delta = plat_time_offset_delta,
+};
+
+/* ---- API ------------------------------------------------------------------------- */
+
+int dm_device_init(struct dm_device *dev, struct dm_platform *plat, const struct dm_log *log,
+                   enum rtc_lost_tick_policy lost_ticks)
+{
+	struct rtc_config cfg;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->plat = plat;
+	dev->log = log;
+	cfg.ops = &rtc_ops;
+	cfg.opaque = dev;
+	cfg.host_wallclock_ns = plat->ops->host_wallclock_ns(plat);
+	cfg.lost_tick_policy = lost_ticks;
+	dev->rtc = rtc_new(&cfg);
+	if (!dev->rtc) {
+		dm_err(log, "cannot allocate the RTC");
+		return -1;
+	}
+	return 0;
+}
+
+void dm_device_fini(struct dm_device *dev)
+{
+	if (dev->rtc)
+		rtc_free(dev->rtc);
+	dev->rtc = NULL;
+}
+
+int dm_device_start(struct dm_device *dev)
+{
+	return dev->plat->ops->start(dev->plat, &device_ops, dev);
+}
+
+static bool is_rtc_port(uint32_t port)
+{
+	return port == DM_RTC_PORT_INDEX || port == DM_RTC_PORT_DATA;
+}
+
+uint32_t dm_device_pio_read(struct dm_device *dev, uint16_t port, unsigned size)
+{
+	uint32_t val = 0;
+
+	if (size != 1 && size != 2 && size != 4)
+		size = 1;
+	for (unsigned i = 0; i < size; i++) {
+		uint32_t p = (uint32_t)port + i;
+		uint8_t b = is_rtc_port(p) ? rtc_ioport_read(dev->rtc, (uint16_t)p) : 0xff;
+
+		val |= (uint32_t)b << (8 * i);
+	}
+	return val;
+}
+
+void dm_device_pio_write(struct dm_device *dev, uint16_t port, unsigned size, uint32_t val)
+{
+	if (size != 1 && size != 2 && size != 4)
+		size = 1;
+	for (unsigned i = 0; i < size; i++) {
+		uint32_t p = (uint32_t)port + i;
+
+		if (is_rtc_port(p))
+			rtc_ioport_write(dev->rtc, (uint16_t)p, (uint8_t)(val >> (8 * i)));
+	}
+}
+
+int dm_device_set_time_offset(struct dm_device *dev, int64_t seconds)
+{
+	struct rtc_offset now;
+
+	rtc_set_offset(dev->rtc, seconds);
+	rtc_get_offset(dev->rtc, &now);
+	dm_info(dev->log, "toolstack set the time offset to %" PRId64 " s", seconds);
+	if (dev->plat->ops->set_time_offset(dev->plat, seconds) < 0)
+		return -1;
+	notify(dev, DM_OFFSET_TOOLSTACK, &now);
+	return 0;
+}
+
+void dm_device_initial_offset(struct dm_device *dev, int64_t seconds)
+{
+	struct rtc_offset before, now;
+
+	rtc_get_offset(dev->rtc, &before);
+	now = before;
+	now.seconds = seconds;
+	rtc_load_offset(dev->rtc, &now);
+	dm_info(dev->log, "initial time offset %" PRId64 " s", seconds);
+	dev->plat->ops->offset_changed(dev->plat, seconds - before.seconds, &now);
+	notify(dev, DM_OFFSET_GUEST, &now);
+}
+
+int dm_device_add_offset_listener(struct dm_device *dev, dm_offset_listener cb, void *opaque)
+{
+	if (dev->n_listeners == DM_MAX_OFFSET_LISTENERS)
+		return -1;
+	dev->listeners[dev->n_listeners].cb = cb;
+	dev->listeners[dev->n_listeners].opaque = opaque;
+	dev->n_listeners++;
+	return 0;
+}
+
+int dm_device_load_state(struct dm_device *dev, int fd, const char *what, char *err,
+                         size_t errlen)
+{
+	(void)dev;
+	(void)fd;
+	snprintf(err, errlen, "%s: loading a saved device state is not supported by this build yet",
+	         what);
+	return -1;
+}

@@ -1,0 +1,79 @@
+/*
+ * device.h — the RTC core wired to a platform.
+ *
+ * The device owns the struct rtc, gives it the platform's clock, timer and
+ * IRQ line, answers the platform's port I/O (ports 0x70-0x71; wider
+ * accesses are split into byte lanes as an ISA chipset does), and passes
+ * offset changes on to the platform (PV wallclock) and to listeners that
+ * later subsystems register (xenstore publication, battery-backed CMOS).
+ */
+#ifndef RTCDM_DM_DEVICE_H
+#define RTCDM_DM_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dm/log.h"
+#include "dm/platform.h"
+#include "rtc/rtc.h"
+
+#define DM_RTC_PORT_INDEX 0x70
+#define DM_RTC_PORT_DATA 0x71
+#define DM_MAX_OFFSET_LISTENERS 4
+
+/* Why the offset changed. */
+enum dm_offset_source {
+	DM_OFFSET_GUEST = 0,     /* the guest wrote its RTC here */
+	DM_OFFSET_HYPERVISOR = 1, /* the guest's change reported by the hypervisor */
+	DM_OFFSET_TOOLSTACK = 2, /* settimeoffset (option, xenstore, QMP) */
+};
+
+typedef void (*dm_offset_listener)(void *opaque, enum dm_offset_source src,
+                                   const struct rtc_offset *now);
+
+struct dm_device {
+	struct rtc *rtc;
+	struct dm_platform *plat;
+	const struct dm_log *log;
+	struct {
+		dm_offset_listener cb;
+		void *opaque;
+	} listeners[DM_MAX_OFFSET_LISTENERS];
+	size_t n_listeners;
+};
+
+/* Create the RTC (power-on state) on plat.  0 or -1 (logged). */
+int dm_device_init(struct dm_device *dev, struct dm_platform *plat, const struct dm_log *log,
+                   enum rtc_lost_tick_policy lost_ticks);
+void dm_device_fini(struct dm_device *dev);
+
+/* Let the platform deliver I/O and timer expiries.  0 or -1. */
+int dm_device_start(struct dm_device *dev);
+
+/* Guest port access of size 1, 2 or 4: byte lane i goes to port+i; ports
+ * other than 0x70/0x71 read 0xff and ignore writes. */
+uint32_t dm_device_pio_read(struct dm_device *dev, uint16_t port, unsigned size);
+void dm_device_pio_write(struct dm_device *dev, uint16_t port, unsigned size, uint32_t val);
+
+/* The toolstack sets the offset: RTC (seconds replaced, phase kept, set),
+ * hypervisor (settimeoffset), listeners.  0 or -1 (logged). */
+int dm_device_set_time_offset(struct dm_device *dev, int64_t seconds);
+
+/* Initial guest offset not set by the toolstack (-rtc base=localtime/DATE):
+ * RTC and hypervisor follow, set stays false. */
+void dm_device_initial_offset(struct dm_device *dev, int64_t seconds);
+
+/* Be told of every offset change.  0 or -1 when full. */
+int dm_device_add_offset_listener(struct dm_device *dev, dm_offset_listener cb, void *opaque);
+
+/*
+ * Hook for loading a saved device state (--restore FILE, -loadvm FILE,
+ * -incoming fd:N) before the guest runs.  The save format is not wired
+ * into the device model yet: this refuses every image with a one-line
+ * reason in err and returns -1, leaving the device untouched.
+ */
+int dm_device_load_state(struct dm_device *dev, int fd, const char *what, char *err,
+                         size_t errlen);
+
+#endif

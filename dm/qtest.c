@@ -1,0 +1,430 @@
+/* qtest.c — QEMU's qtest line protocol over a UNIX socket. */
+#include "dm/qtest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "dm/cli.h"
+
+#define MAX_WORDS 8
+
+void dm_qtest_init(struct dm_qtest *q, const struct dm_qtest_target_ops *ops, void *target,
+                   const struct dm_log *log)
+{
+	memset(q, 0, sizeof(*q));
+	q->ops = ops;
+	q->target = target;
+	q->log = log;
+	q->fd = -1;
+	q->log_fd = -1;
+}
+
+static void dialogue_log(struct dm_qtest *q, char dir, const char *text, size_t len)
+{
+	char buf[DM_QTEST_MAX_LINE + 64];
+	double t;
+	int n;
+
+	if (q->log_fd < 0) {
+		dm_debug(q->log, "qtest %s %.*s", dir == 'R' ? "<" : ">", (int)len, text);
+		return;
+	}
+	t = (double)(dm_monotonic_ns() - q->log_start_ns) / 1e9;
+	n = snprintf(buf, sizeof(buf), "[%c +%f] %.*s\n", dir, t, (int)len, text);
+	if (n > 0 && write(q->log_fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1) < 0)
+		dm_debug(q->log, "qtest log: %s", strerror(errno));
+}
+
+static void disconnected(struct dm_qtest *q)
+{
+	if (q->fd < 0)
+		return;
+	if (q->loop)
+		dm_loop_del_fd(q->loop, q->fd);
+	close(q->fd);
+	q->fd = -1;
+	q->out_len = 0;
+	if (q->on_disconnect)
+		q->on_disconnect(q->disconnect_opaque);
+}
+
+static void flush(struct dm_qtest *q)
+{
+	size_t off = 0;
+
+	if (q->fd < 0)
+		return;
+	while (off < q->out_len) {
+		ssize_t n = send(q->fd, q->out + off, q->out_len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			dm_info(q->log, "qtest: write to the client failed: %s",
+			        n < 0 ? strerror(errno) : "nothing written");
+			disconnected(q);
+			return;
+		}
+		off += (size_t)n;
+	}
+	q->out_len = 0;
+}
+
+static void emit(struct dm_qtest *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(struct dm_qtest *q, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	dialogue_log(q, 'S', line, (size_t)n);
+	line[n++] = '\n';
+	if (q->out_len + (size_t)n > sizeof(q->out))
+		flush(q);
+	if (q->out_len + (size_t)n > sizeof(q->out)) {
+		/* No connection to drain into (unit tests): keep the newest. */
+		q->out_len = 0;
+	}
+	memcpy(q->out + q->out_len, line, (size_t)n);
+	q->out_len += (size_t)n;
+}
+
+void dm_qtest_irq(struct dm_qtest *q, unsigned irq, int level)
+{
+	if (!q->irq_intercepted)
+		return;
+	emit(q, "IRQ %s %u", level ? "raise" : "lower", irq);
+	if (!q->in_command)
+		flush(q);
+}
+
+/* ---- commands --------------------------------------------------------------------- */
+
+static int split(char *line, char *words[], int max)
+{
+	int n = 0;
+	char *save = NULL;
+
+	for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n == max)
+			return max + 1;
+		words[n++] = w;
+	}
+	return n;
+}
+
+static bool parse_num(struct dm_qtest *q, const char *what, const char *s, uint64_t max,
+                      uint64_t *out)
+{
+	if (dm_parse_u64(s, out) < 0) {
+		emit(q, "FAIL invalid %s '%s'", what, s);
+		return false;
+	}
+	if (*out > max) {
+		emit(q, "FAIL %s '%s' out of range (max 0x%" PRIx64 ")", what, s, max);
+		return false;
+	}
+	return true;
+}
+
+static bool want_args(struct dm_qtest *q, const char *cmd, int nargs, int want)
+{
+	if (nargs == want)
+		return true;
+	emit(q, "FAIL %s takes %d argument%s, %d given", cmd, want, want == 1 ? "" : "s", nargs);
+	return false;
+}
+
+static unsigned size_of(char suffix)
+{
+	return suffix == 'b' ? 1 : suffix == 'w' ? 2 : 4;
+}
+
+static void cmd_out(struct dm_qtest *q, char *w[], int n)
+{
+	unsigned size = size_of(w[0][3]);
+	uint64_t port, val;
+
+	if (!want_args(q, w[0], n - 1, 2) || !parse_num(q, "port", w[1], 0xffff, &port) ||
+	    !parse_num(q, "value", w[2], size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1, &val))
+		return;
+	q->ops->pio_write(q->target, (uint16_t)port, size, (uint32_t)val);
+	emit(q, "OK");
+}
+
+static void cmd_in(struct dm_qtest *q, char *w[], int n)
+{
+	unsigned size = size_of(w[0][2]);
+	uint64_t port;
+	uint32_t val;
+
+	if (!want_args(q, w[0], n - 1, 1) || !parse_num(q, "port", w[1], 0xffff, &port))
+		return;
+	val = q->ops->pio_read(q->target, (uint16_t)port, size);
+	emit(q, "OK 0x%04" PRIx32, val);
+}
+
+static void warp_to(struct dm_qtest *q, uint64_t target)
+{
+	int err = q->ops->clock_warp(q->target, target);
+
+	if (err < 0) {
+		emit(q, "FAIL could not advance time: %s", strerror(-err));
+		return;
+	}
+	emit(q, "OK %" PRIu64, q->ops->clock_now(q->target));
+}
+
+static void cmd_clock_step(struct dm_qtest *q, char *w[], int n)
+{
+	uint64_t now = q->ops->clock_now(q->target), step;
+
+	if (n == 1) {
+		uint64_t dl = q->ops->next_deadline(q->target);
+
+		if (dl == DM_QTEST_NO_DEADLINE) {
+			emit(q, "FAIL cannot advance clock to the next deadline because there is no "
+			        "pending deadline");
+			return;
+		}
+		warp_to(q, dl > now ? dl : now);
+		return;
+	}
+	if (!want_args(q, w[0], n - 1, 1) || !parse_num(q, "step", w[1], INT64_MAX, &step))
+		return;
+	if (step > (uint64_t)INT64_MAX - now) {
+		emit(q, "FAIL could not advance time: the clock would pass 2^63 ns");
+		return;
+	}
+	warp_to(q, now + step);
+}
+
+static void cmd_clock_set(struct dm_qtest *q, char *w[], int n)
+{
+	uint64_t now = q->ops->clock_now(q->target), target;
+
+	if (!want_args(q, w[0], n - 1, 1) || !parse_num(q, "time", w[1], INT64_MAX, &target))
+		return;
+	if (target < now) {
+		emit(q, "FAIL cannot set the clock back from %" PRIu64 " to %" PRIu64 " ns", now,
+		     target);
+		return;
+	}
+	warp_to(q, target);
+}
+
+static void cmd_irq_intercept(struct dm_qtest *q, char *w[], int n)
+{
+	if (n < 2 || n > 3) {
+		emit(q, "FAIL %s takes a device path (and an optional name)", w[0]);
+		return;
+	}
+	if (strcmp(w[1], "ioapic") != 0 && strcmp(w[1], "/machine/ioapic") != 0) {
+		emit(q, "FAIL Unknown device");
+		return;
+	}
+	if (q->irq_intercepted) {
+		emit(q, "FAIL IRQ intercept already enabled");
+		return;
+	}
+	q->irq_intercepted = true;
+	if (q->ops->irq_level(q->target, 8))
+		emit(q, "IRQ raise 8");
+	emit(q, "OK");
+}
+
+static bool is_memory_command(const char *c)
+{
+	static const char *const mem[] = {"readb", "readw",  "readl",  "readq",  "writeb",
+	                                  "writew", "writel", "writeq", "read",   "write",
+	                                  "memset", "b64read", "b64write"};
+
+	for (size_t i = 0; i < sizeof(mem) / sizeof(mem[0]); i++)
+		if (strcmp(c, mem[i]) == 0)
+			return true;
+	return false;
+}
+
+static void dispatch(struct dm_qtest *q, char *w[], int n)
+{
+	const char *c = w[0];
+
+	if (strcmp(c, "outb") == 0 || strcmp(c, "outw") == 0 || strcmp(c, "outl") == 0)
+		cmd_out(q, w, n);
+	else if (strcmp(c, "inb") == 0 || strcmp(c, "inw") == 0 || strcmp(c, "inl") == 0)
+		cmd_in(q, w, n);
+	else if (strcmp(c, "clock_step") == 0)
+		cmd_clock_step(q, w, n);
+	else if (strcmp(c, "clock_set") == 0)
+		cmd_clock_set(q, w, n);
+	else if (strcmp(c, "irq_intercept_in") == 0 || strcmp(c, "irq_intercept_out") == 0)
+		cmd_irq_intercept(q, w, n);
+	else if (strcmp(c, "endianness") == 0)
+		emit(q, "OK little");
+	else if (strcmp(c, "set_irq_in") == 0)
+		emit(q, "FAIL set_irq_in: IRQ 8 is driven by the RTC only");
+	else if (is_memory_command(c))
+		emit(q, "FAIL %s: no guest memory (rtcdm emulates ports 0x70-0x71 only)", c);
+	else
+		emit(q, "FAIL Unknown command '%s'", c);
+}
+
+void dm_qtest_handle_line(struct dm_qtest *q, const char *line)
+{
+	char buf[DM_QTEST_MAX_LINE + 1];
+	char *words[MAX_WORDS];
+	size_t len = strlen(line);
+	int n;
+
+	if (len && line[len - 1] == '\r')
+		len--;
+	dialogue_log(q, 'R', line, len);
+	q->in_command = true;
+	if (len > DM_QTEST_MAX_LINE) {
+		emit(q, "FAIL line longer than %u bytes", DM_QTEST_MAX_LINE);
+		goto out;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	n = split(buf, words, MAX_WORDS);
+	if (n == 0)
+		emit(q, "FAIL empty command");
+	else if (n > MAX_WORDS)
+		emit(q, "FAIL too many words in '%.40s'", line);
+	else
+		dispatch(q, words, n);
+out:
+	q->in_command = false;
+	flush(q);
+}
+
+void dm_qtest_feed(struct dm_qtest *q, const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len && (q->fd >= 0 || !q->loop); i++) {
+		char c = buf[i];
+
+		if (c == '\n') {
+			if (q->discarding) {
+				q->discarding = false;
+				q->in_command = true;
+				emit(q, "FAIL line longer than %u bytes", DM_QTEST_MAX_LINE);
+				q->in_command = false;
+				flush(q);
+			} else {
+				q->in[q->in_len] = '\0';
+				dm_qtest_handle_line(q, q->in);
+			}
+			q->in_len = 0;
+			continue;
+		}
+		if (q->discarding)
+			continue;
+		if (c == '\0' || q->in_len == DM_QTEST_MAX_LINE) {
+			/* NUL bytes cannot be part of a command: treat like an over-long line. */
+			q->discarding = true;
+			q->in_len = 0;
+			continue;
+		}
+		q->in[q->in_len++] = c;
+	}
+}
+
+/* ---- connection ------------------------------------------------------------------- */
+
+static void readable(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct dm_qtest *q = opaque;
+	char buf[4096];
+	ssize_t n;
+
+	(void)loop;
+	(void)events;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		dm_info(q->log, "qtest: the client closed the connection");
+		disconnected(q);
+		return;
+	}
+	dm_qtest_feed(q, buf, (size_t)n);
+}
+
+int dm_qtest_connect(struct dm_qtest *q, const char *path, const char *log_path, char *err,
+                     size_t errlen)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "qtest socket path '%s' is too long", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "qtest: socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(err, errlen, "cannot connect to the qtest socket '%s': %s", path,
+		         strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (log_path) {
+		q->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (q->log_fd < 0) {
+			snprintf(err, errlen, "cannot open the qtest log '%s': %s", log_path,
+			         strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	q->log_start_ns = dm_monotonic_ns();
+	q->fd = fd;
+	return 0;
+}
+
+int dm_qtest_attach(struct dm_qtest *q, struct dm_loop *loop)
+{
+	int err;
+
+	if (q->fd < 0)
+		return -ENOTCONN;
+	err = dm_loop_add_fd(loop, q->fd, EPOLLIN, readable, q);
+	if (err == 0)
+		q->loop = loop;
+	return err;
+}
+
+void dm_qtest_close(struct dm_qtest *q)
+{
+	if (q->fd >= 0) {
+		if (q->loop)
+			dm_loop_del_fd(q->loop, q->fd);
+		close(q->fd);
+		q->fd = -1;
+	}
+	if (q->log_fd >= 0)
+		close(q->log_fd);
+	q->log_fd = -1;
+	q->loop = NULL;
+}
