@@ -52,8 +52,8 @@ enum {
 #define SR_TIMER_LEN 16u
 #define SR_PORT_LEN 8u
 
-/* Largest |offset seconds| accepted: more than any CMOS date can express. */
-#define SR_OFFSET_LIMIT (INT64_C(1) << 40)
+/* Largest |offset seconds| accepted: the RTC core's own limit (2^40 s). */
+#define SR_OFFSET_LIMIT RTC_OFFSET_MAX_S
 
 /* Largest image of our own format rtcdm reads (ours are < 256 bytes). */
 #define SR_IMAGE_MAX 65536u
