@@ -265,7 +265,8 @@ static int conn_add(struct qmp_server *s, int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "QMP: out of memory");
 		return -1;
 	}
-	json_tokener_set_flags(c->tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(c->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+	                                   JSON_TOKENER_VALIDATE_UTF8);
 	c->fd = fd;
 	s->conns[s->n_conns++] = c;
 	struct json_object *g = qmp_greeting();
