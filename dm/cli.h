@@ -28,8 +28,10 @@
 #define DM_MAX_CHARDEVS 8
 #define DM_MAX_MONITORS 8
 #define DM_DOMID_MAX 0x7fefu /* DOMID_FIRST_RESERVED - 1 */
-/* Largest |--time-offset|: about 3000 years. */
-#define DM_TIME_OFFSET_MAX 100000000000LL
+/* --time-offset range: that of libxc's xc_domain_set_time_offset() and xl's
+ * rtc_timeoffset (int32), about +/- 68 years. */
+#define DM_TIME_OFFSET_MIN INT32_MIN
+#define DM_TIME_OFFSET_MAX INT32_MAX
 
 enum dm_platform_kind {
 	DM_PLATFORM_SIM = 0,

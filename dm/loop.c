@@ -63,8 +63,9 @@ int dm_loop_init(struct dm_loop *loop, const struct dm_log *log)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+	if (sigprocmask(SIG_BLOCK, &set, &loop->old_mask) < 0)
 		goto fail;
+	loop->mask_saved = true;
 	loop->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (loop->sigfd < 0)
 		goto fail;
@@ -88,6 +89,9 @@ void dm_loop_fini(struct dm_loop *loop)
 		close(loop->epfd);
 	loop->sigfd = -1;
 	loop->epfd = -1;
+	if (loop->mask_saved)
+		sigprocmask(SIG_SETMASK, &loop->old_mask, NULL);
+	loop->mask_saved = false;
 }
 
 int dm_loop_add_fd(struct dm_loop *loop, int fd, uint32_t events, dm_fd_cb cb, void *opaque)

@@ -10,6 +10,7 @@
 #ifndef RTCDM_DM_LOOP_H
 #define RTCDM_DM_LOOP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,6 +41,8 @@ struct dm_loop {
 	void *signal_opaque;
 	struct dm_loop_watch watches[DM_LOOP_MAX_FDS];
 	uint64_t wakeups; /* epoll_wait returns that delivered events */
+	sigset_t old_mask; /* restored by dm_loop_fini() */
+	bool mask_saved;
 };
 
 /*
@@ -48,6 +51,7 @@ struct dm_loop {
  * SIGPIPE (a closed peer is seen as EPIPE).  0 or -errno.
  */
 int dm_loop_init(struct dm_loop *loop, const struct dm_log *log);
+/* Close the loop's descriptors and restore the signal mask. */
 void dm_loop_fini(struct dm_loop *loop);
 
 /* Watch fd for events (EPOLLIN, EPOLLOUT, ...).  0, -EEXIST, -ENOSPC or -errno. */

@@ -1,0 +1,144 @@
+/*
+ * support.h — helpers shared by the unit and integration tests.
+ *
+ *  - processes: start a built program ($RTCDM_BUILD/NAME) with its stderr
+ *    captured, wait for it with a timeout, send signals;
+ *  - a qtest client: listen on a UNIX socket, start rtcdm on the sim
+ *    platform connected to it, send commands and track the IRQ lines from
+ *    the asynchronous "IRQ raise/lower N" lines;
+ *  - the simulated shared_info page: read the PV wallclock from the file
+ *    with the guest's seqlock protocol.
+ * Every wait has a timeout; nothing here sleeps for a fixed time.
+ */
+#ifndef RTCDM_TESTS_SUPPORT_H
+#define RTCDM_TESTS_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SUPPORT_TIMEOUT_MS 5000
+
+/* ---- processes ---------------------------------------------------------------------- */
+
+struct support_proc {
+	pid_t pid;     /* -1 when not running */
+	int err_fd;    /* read end of the child's stderr, or -1 */
+	char err[32768]; /* stderr captured so far, NUL-terminated */
+	size_t err_len;
+	int status;    /* after support_wait: exit status, or 128 + signal */
+	bool reaped;
+};
+
+/* $RTCDM_BUILD, or "build" when unset. */
+const char *support_build_dir(void);
+
+/*
+ * Start $RTCDM_BUILD/prog with args (NULL-terminated, without argv[0]).
+ * stdin and stdout are /dev/null, stderr is captured.  keep_fds (n_keep
+ * entries, may be NULL) stay open in the child under the same numbers.
+ * The child starts with no blocked signals.  0 or -1.
+ */
+int support_spawn(struct support_proc *p, const char *prog, const char *const args[],
+                  const int *keep_fds, size_t n_keep);
+
+/* Wait up to timeout_ms for the process to exit.  Returns its exit status
+ * (128 + signal number if killed), or -1 on timeout (the process is left
+ * running). */
+int support_wait(struct support_proc *p, int timeout_ms);
+
+/* Send a signal (no-op when already reaped). */
+void support_signal(struct support_proc *p, int sig);
+
+/* Read whatever the child wrote to stderr so far; returns p->err. */
+const char *support_stderr(struct support_proc *p);
+
+/* Wait up to timeout_ms until needle appears in the child's stderr. */
+bool support_stderr_wait(struct support_proc *p, const char *needle, int timeout_ms);
+
+/* Kill (SIGKILL) if still running, reap, close descriptors. */
+void support_proc_cleanup(struct support_proc *p);
+
+/* Run a program to completion (timeout_ms) and return its exit status
+ * (-1 on timeout: then it is killed).  Its stderr is left in p->err. */
+int support_run(struct support_proc *p, const char *prog, const char *const args[],
+                int timeout_ms);
+
+/* ---- temporary directories ------------------------------------------------------------ */
+
+/* Create /tmp/rtcdm-test-XXXXXX; the path goes to buf.  0 or -1. */
+int support_tmpdir(char *buf, size_t len);
+/* Remove the files directly inside dir, then dir. */
+void support_rmtree(const char *dir);
+
+/* ---- qtest client ----------------------------------------------------------------------- */
+
+struct qtest {
+	struct support_proc proc;
+	char dir[64];
+	char sock_path[108];
+	char shinfo_path[128];
+	int listen_fd;
+	int fd;          /* connection from rtcdm, or -1 */
+	char in[8192];   /* received, not yet consumed */
+	size_t in_len;
+	char reply[4096]; /* last reply line, without newline */
+	int irq[16];     /* levels as reported by IRQ lines (after irq_intercept_in) */
+	unsigned irq_raises[16];
+	bool broken;     /* a timeout or EOF happened */
+};
+
+/*
+ * Listen on a fresh socket, start
+ *   rtcdm --platform sim -qtest unix:SOCK -qtest-log /dev/null
+ *         --sim-shared-info FILE --sim-wallclock WALLCLOCK [extra...]
+ * and accept its connection.  wallclock is "UNIX_SECONDS[.FRACTION]".
+ * Then intercepts IRQs ("irq_intercept_in ioapic").  0 or -1.
+ */
+int qtest_start(struct qtest *q, const char *wallclock, const char *const extra[]);
+
+/* Close the connection and wait for rtcdm to exit; returns its exit status
+ * (-1 on timeout).  Removes the temporary directory. */
+int qtest_quit(struct qtest *q);
+
+/* Send one line (printf format, newline added) and return the reply line
+ * (IRQ lines before it are consumed and tracked), or NULL on timeout/EOF.
+ * The reply stays valid until the next command. */
+const char *qtest_cmd(struct qtest *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Send raw bytes (may contain several lines or partial ones). 0 or -1. */
+int qtest_send_raw(struct qtest *q, const char *buf, size_t len);
+/* Read one reply line (tracking IRQ lines first).  NULL on timeout/EOF. */
+const char *qtest_read_reply(struct qtest *q);
+
+/* Typed commands; on an unexpected reply they return all-ones and mark the
+ * client broken (check q->broken). */
+void qtest_outb(struct qtest *q, uint16_t port, uint8_t val);
+uint8_t qtest_inb(struct qtest *q, uint16_t port);
+uint16_t qtest_inw(struct qtest *q, uint16_t port);
+uint32_t qtest_inl(struct qtest *q, uint16_t port);
+/* clock_step NS / clock_step (to the next deadline) / clock_set NS:
+ * the new clock value, or UINT64_MAX on FAIL or error. */
+uint64_t qtest_clock_step(struct qtest *q, uint64_t ns);
+uint64_t qtest_clock_step_next(struct qtest *q);
+uint64_t qtest_clock_set(struct qtest *q, uint64_t ns);
+bool qtest_get_irq(const struct qtest *q, unsigned irq);
+
+/* CMOS through ports 0x70/0x71. */
+uint8_t cmos_read(struct qtest *q, uint8_t index);
+void cmos_write(struct qtest *q, uint8_t index, uint8_t val);
+
+/* ---- shared_info -------------------------------------------------------------------------- */
+
+struct shinfo_wallclock {
+	uint32_t version;
+	uint64_t sec;  /* wc_sec | wc_sec_hi << 32 */
+	uint32_t nsec;
+};
+
+/* Read the PV wallclock from a shared_info file as a guest does (retry
+ * while the version is odd or changes; bounded).  0 or -1. */
+int shinfo_read(const char *path, struct shinfo_wallclock *wc);
+
+#endif
