@@ -401,7 +401,7 @@ const char *dm_cli_usage(void)
 
 struct parse_ctx {
 	struct dm_config *cfg;
-	const struct dm_log *log;
+	struct dm_log *log;
 	char *err;
 	size_t errlen;
 };
@@ -424,6 +424,7 @@ static int parse_domid(struct parse_ctx *ctx, const char *opt, const char *v)
 	if (dm_parse_u64(v, &d) < 0 || d > DM_DOMID_MAX)
 		FAIL(ctx, "%s: '%s' is not a domain id (0..%u)", opt, v, DM_DOMID_MAX);
 	ctx->cfg->domid = (int)d;
+	ctx->log->domid = (int)d;
 	return 0;
 }
 
@@ -864,7 +865,7 @@ static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, co
 	FAIL(ctx, "%s: internal error", opt);
 }
 
-int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], const struct dm_log *log,
+int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_log *log,
                  char *err, size_t errlen)
 {
 	struct parse_ctx ctx = {cfg, log, err, errlen};

@@ -116,11 +116,12 @@ void dm_config_free(struct dm_config *cfg);
 
 /*
  * Parse argv[1..argc-1] into cfg (initialised with dm_config_init).
- * Ignored and unknown options are logged to log (info level).
+ * Ignored and unknown options are logged to log (info level); once a
+ * domain id is parsed, log->domid is set so later lines carry it.
  * Returns 0, or 2 with a one-line message in err (malformed value of an
  * option rtcdm uses, missing argument, inconsistent options).
  */
-int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], const struct dm_log *log,
+int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_log *log,
                  char *err, size_t errlen);
 
 /* The --help text. */
