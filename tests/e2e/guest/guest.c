@@ -1,0 +1,563 @@
+/*
+ * guest.c — the test bed's own tiny guest.
+ *
+ * Freestanding 32-bit code, entered from start.S in protected mode with
+ * paging off.  It drives the MC146818 CMOS ports 0x70/0x71 and reports what
+ * it sees through the Xen debug port 0xe9 (shown by `xl dmesg` and on the
+ * Xen serial console as "(dN) RTCG ...").  Every line starts with "RTCG ";
+ * docs/testbed.md lists the line formats.
+ *
+ * Compile-time variants:
+ *   GUEST_PVH=1      built with the PVH entry note (banner says "pvh")
+ *   GUEST_SETYEAR=1  sets the RTC forward one year (once: NVRAM byte 0x40
+ *                    = 0x5a marks "already set" and is honoured on reboot)
+ *   GUEST_VARIANT    the variant name printed in the banner
+ *
+ * Sequence: banner, CMOS dump, register reset values, TSC rate, NVRAM
+ * write/read, [set year], update/alarm/periodic flags in register C, then a
+ * report line about once a second, forever.  Every wait is bounded by the
+ * TSC, so a guest without a CMOS (PVH) still runs to the report loop.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifndef GUEST_PVH
+#define GUEST_PVH 0
+#endif
+#ifndef GUEST_SETYEAR
+#define GUEST_SETYEAR 0
+#endif
+#ifndef GUEST_VARIANT
+#define GUEST_VARIANT "unnamed"
+#endif
+
+void guest_main(uint32_t start_info);
+
+enum {
+	PORT_INDEX = 0x70,
+	PORT_DATA = 0x71,
+	PORT_DEBUG = 0xe9,
+
+	R_SEC = 0x00, R_SEC_ALARM = 0x01, R_MIN = 0x02, R_MIN_ALARM = 0x03,
+	R_HOUR = 0x04, R_HOUR_ALARM = 0x05, R_MDAY = 0x07, R_MON = 0x08,
+	R_YEAR = 0x09, R_A = 0x0a, R_B = 0x0b, R_C = 0x0c, R_D = 0x0d,
+
+	A_UIP = 0x80, A_DV_32K = 0x20,
+	B_SET = 0x80, B_BINARY = 0x04, B_24H = 0x02,
+	C_PF = 0x40, C_AF = 0x20, C_UF = 0x10,
+	ALARM_DONT_CARE = 0xc0,
+
+	NV_MARKER = 0x40,     /* 0x5a: the year has already been set */
+	NV_MARKER_SET = 0x5a,
+	NV_SCRATCH = 0x41,
+};
+
+/* ---- hardware access -------------------------------------------------- */
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
+}
+
+static uint8_t cmos_rd(uint8_t idx)
+{
+	outb(PORT_INDEX, idx);
+	return inb(PORT_DATA);
+}
+
+static void cmos_wr(uint8_t idx, uint8_t v)
+{
+	outb(PORT_INDEX, idx);
+	outb(PORT_DATA, v);
+}
+
+/* ---- output to port 0xe9 ------------------------------------------------ */
+
+static void put_c(char c)
+{
+	outb(PORT_DEBUG, (uint8_t)c);
+}
+
+static void put_s(const char *s)
+{
+	while (*s)
+		put_c(*s++);
+}
+
+static void put_hex8(uint8_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	put_c(digits[v >> 4]);
+	put_c(digits[v & 15]);
+}
+
+static void put_hex32(uint32_t v)
+{
+	for (int shift = 24; shift >= 0; shift -= 8)
+		put_hex8((uint8_t)(v >> shift));
+}
+
+static void put_dec(uint32_t v)
+{
+	char tmp[11];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		put_c(tmp[--n]);
+}
+
+static void put_dec2(uint32_t v)
+{
+	put_c((char)('0' + (v / 10) % 10));
+	put_c((char)('0' + v % 10));
+}
+
+static void put_kv_hex(const char *key, uint8_t v)
+{
+	put_c(' ');
+	put_s(key);
+	put_c('=');
+	put_hex8(v);
+}
+
+static void put_kv_dec(const char *key, uint32_t v)
+{
+	put_c(' ');
+	put_s(key);
+	put_c('=');
+	put_dec(v);
+}
+
+static void line_start(const char *what)
+{
+	put_s("RTCG ");
+	put_s(what);
+}
+
+static void line_end(void)
+{
+	put_c('\n');
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+struct guest {
+	uint32_t tsc_hz;  /* TSC ticks per second (estimate) */
+	bool cmos;        /* a CMOS answers on 0x70/0x71 */
+};
+
+static void delay_ticks(uint32_t ticks)
+{
+	uint64_t t0 = rdtsc();
+	while (rdtsc() - t0 < ticks)
+		__asm__ volatile("pause");
+}
+
+/* Divisions stay 32-bit: no libgcc in a freestanding image. */
+static void delay_ms(const struct guest *g, uint32_t ms)
+{
+	uint32_t per_ms = g->tsc_hz / 1000;
+	while (ms--)
+		delay_ticks(per_ms);
+}
+
+struct rtc_time {
+	uint8_t raw[10];  /* CMOS bytes 0..9 as read */
+	bool valid;       /* every field decoded in range */
+	uint32_t sec, min, hour, mday, mon, year; /* year: 2000 + byte */
+};
+
+static bool bcd_ok(uint8_t v)
+{
+	return (v & 0x0f) <= 9 && (v >> 4) <= 9;
+}
+
+static uint32_t from_bcd(uint8_t v)
+{
+	return (uint32_t)(v >> 4) * 10 + (v & 0x0f);
+}
+
+static uint8_t to_bcd(uint32_t v)
+{
+	return (uint8_t)(((v / 10) << 4) | (v % 10));
+}
+
+static bool field(uint8_t raw, bool binary, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	if (!binary && !bcd_ok(raw))
+		return false;
+	*out = binary ? raw : from_bcd(raw);
+	return *out >= lo && *out <= hi;
+}
+
+static void decode_time(struct rtc_time *t, uint8_t regb)
+{
+	bool bin = regb & B_BINARY;
+	uint8_t h = t->raw[R_HOUR];
+	uint32_t year = 0;
+	bool ok = true;
+
+	if (regb & B_24H) {
+		ok &= field(h, bin, 0, 23, &t->hour);
+	} else {
+		ok &= field(h & 0x7f, bin, 1, 12, &t->hour);
+		t->hour = (t->hour % 12) + ((h & 0x80) ? 12 : 0);
+	}
+	ok &= field(t->raw[R_SEC], bin, 0, 59, &t->sec);
+	ok &= field(t->raw[R_MIN], bin, 0, 59, &t->min);
+	ok &= field(t->raw[R_MDAY], bin, 1, 31, &t->mday);
+	ok &= field(t->raw[R_MON], bin, 1, 12, &t->mon);
+	ok &= field(t->raw[R_YEAR], bin, 0, 99, &year);
+	t->year = 2000 + year;
+	t->valid = ok;
+}
+
+/* Wait (bounded) until no update is in progress. */
+static void wait_no_uip(const struct guest *g)
+{
+	uint64_t t0 = rdtsc();
+	while ((cmos_rd(R_A) & A_UIP) && rdtsc() - t0 < g->tsc_hz / 50)
+		;
+}
+
+/* A consistent snapshot: two identical reads outside an update cycle. */
+static void read_time(const struct guest *g, struct rtc_time *t)
+{
+	uint8_t again[10];
+	for (int tries = 0; tries < 5; tries++) {
+		wait_no_uip(g);
+		for (uint8_t i = 0; i < 10; i++)
+			t->raw[i] = cmos_rd(i);
+		bool same = true;
+		for (uint8_t i = 0; i < 10; i++) {
+			again[i] = cmos_rd(i);
+			same &= again[i] == t->raw[i];
+		}
+		if (same)
+			break;
+	}
+	decode_time(t, cmos_rd(R_B));
+}
+
+/* Same, but while SET is on (frozen registers, no update cycle). */
+static void read_time_frozen(struct rtc_time *t, uint8_t regb)
+{
+	for (uint8_t i = 0; i < 10; i++)
+		t->raw[i] = cmos_rd(i);
+	decode_time(t, regb);
+}
+
+static void put_time(const char *key, const struct rtc_time *t)
+{
+	put_c(' ');
+	put_s(key);
+	put_c('=');
+	if (!t->valid) {
+		put_s("invalid");
+		return;
+	}
+	put_dec(t->year);
+	put_c('-');
+	put_dec2(t->mon);
+	put_c('-');
+	put_dec2(t->mday);
+	put_c('T');
+	put_dec2(t->hour);
+	put_c(':');
+	put_dec2(t->min);
+	put_c(':');
+	put_dec2(t->sec);
+}
+
+/* Wait (bounded by max_ms) for the seconds register to change. */
+static bool wait_second_edge(const struct guest *g, uint32_t max_ms)
+{
+	uint8_t s0 = cmos_rd(R_SEC);
+	uint32_t step = g->tsc_hz / 128;
+	for (uint32_t waited = 0; waited < max_ms; waited += 8) {
+		delay_ticks(step);
+		if (cmos_rd(R_SEC) != s0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- steps -------------------------------------------------------------- */
+
+static void dump_cmos(void)
+{
+	for (uint32_t row = 0; row < 128; row += 16) {
+		line_start("cmos ");
+		put_hex8((uint8_t)row);
+		put_c(':');
+		for (uint32_t i = 0; i < 16; i++) {
+			put_c(' ');
+			put_hex8(cmos_rd((uint8_t)(row + i)));
+		}
+		line_end();
+	}
+}
+
+/* TSC rate: Xen's time CPUID leaf (base + 3, subleaf 0, ECX = kHz), else
+ * measured over one RTC second, else a 2 GHz guess. */
+static void find_tsc_rate(struct guest *g)
+{
+	uint32_t r[4];
+	const char *src = "guess";
+	bool found = false;
+	g->tsc_hz = 2000000000u;
+	for (uint32_t base = 0x40000000u; base < 0x40010000u; base += 0x100) {
+		cpuid(base, 0, r);
+		if (r[1] == 0x566e6558u && r[2] == 0x65584d4du && r[3] == 0x4d4d566eu &&
+		    r[0] >= base + 3) {
+			cpuid(base + 3, 0, r);
+			if (r[2] >= 1000 && r[2] < 4294967u) {
+				g->tsc_hz = r[2] * 1000u;
+				src = "cpuid";
+				found = true;
+			}
+			break;
+		}
+	}
+	if (!found && g->cmos) {
+		uint64_t t0, t1;
+		if (wait_second_edge(g, 3000)) {
+			t0 = rdtsc();
+			if (wait_second_edge(g, 3000)) {
+				t1 = rdtsc();
+				if (t1 - t0 < 0xffffffffu) {
+					g->tsc_hz = (uint32_t)(t1 - t0);
+					src = "rtc";
+				}
+			}
+		}
+	}
+	line_start("tsc");
+	put_kv_dec("khz", g->tsc_hz / 1000);
+	put_c(' ');
+	put_s("src=");
+	put_s(src);
+	line_end();
+}
+
+static void nvram_check(void)
+{
+	static const uint8_t pattern[2] = { 0xa5, 0x3c };
+	line_start("nvram");
+	put_kv_hex("index", NV_SCRATCH);
+	for (int i = 0; i < 2; i++) {
+		cmos_wr(NV_SCRATCH, pattern[i]);
+		put_kv_hex("wrote", pattern[i]);
+		put_kv_hex("read", cmos_rd(NV_SCRATCH));
+	}
+	line_end();
+}
+
+/*
+ * Move the clock one year forward: BCD mode, SET on, write the year, SET
+ * off (the write commits); then re-read in binary mode and write the same
+ * year back in binary (a binary-mode write that must not move the clock).
+ */
+static void set_year(const struct guest *g)
+{
+	struct rtc_time before, after, check;
+	uint8_t b = B_24H;
+
+	if (cmos_rd(NV_MARKER) == NV_MARKER_SET) {
+		line_start("set skipped");
+		put_kv_hex("marker", NV_MARKER_SET);
+		line_end();
+		return;
+	}
+
+	cmos_wr(R_B, b);                 /* BCD, 24 h */
+	cmos_wr(R_B, b | B_SET);
+	read_time_frozen(&before, b);
+	after = before;
+	after.raw[R_YEAR] = to_bcd((from_bcd(before.raw[R_YEAR]) + 1) % 100);
+	decode_time(&after, b);
+	cmos_wr(R_YEAR, after.raw[R_YEAR]);
+	cmos_wr(R_B, b);                 /* commit */
+	read_time(g, &check);
+	line_start("set mode=bcd");
+	put_time("from", &before);
+	put_time("to", &after);
+	put_time("read", &check);
+	put_kv_hex("year", check.raw[R_YEAR]);
+	put_s(check.valid && check.year == after.year ? " ok" : " FAIL");
+	line_end();
+
+	/* Binary mode: SET must be switched on after DM so the frozen bytes
+	 * are encoded in binary. */
+	b = B_24H | B_BINARY;
+	cmos_wr(R_B, b);
+	read_time(g, &check);
+	cmos_wr(R_B, b | B_SET);
+	read_time_frozen(&before, b);
+	cmos_wr(R_YEAR, before.raw[R_YEAR]);
+	cmos_wr(R_B, b);
+	read_time(g, &after);
+	line_start("set mode=binary");
+	put_time("read", &check);
+	put_kv_hex("year", check.raw[R_YEAR]);
+	put_time("after", &after);
+	put_s(check.valid && after.valid && check.year == after.year &&
+	      check.raw[R_YEAR] == (uint8_t)(check.year - 2000) ? " ok" : " FAIL");
+	line_end();
+
+	cmos_wr(R_B, B_24H);             /* back to BCD */
+	cmos_wr(NV_MARKER, NV_MARKER_SET);
+}
+
+/* Update-ended flag: set once per second whether or not UIE is on. */
+static void check_uf(const struct guest *g)
+{
+	(void)cmos_rd(R_C);
+	bool edge = wait_second_edge(g, 2000);
+	delay_ms(g, 100);
+	uint8_t c = cmos_rd(R_C);
+	line_start("uf");
+	put_kv_dec("edge", edge);
+	put_kv_hex("c", c);
+	put_kv_dec("uf", !!(c & C_UF));
+	line_end();
+}
+
+/* Alarm two seconds ahead (minutes/hours don't care), poll C for AF. */
+static void check_alarm(const struct guest *g)
+{
+	struct rtc_time now, at;
+	uint8_t b = cmos_rd(R_B);
+	uint8_t c = 0;
+	bool fired = false;
+
+	read_time(g, &now);
+	uint32_t target = (now.sec + 2) % 60;
+	cmos_wr(R_SEC_ALARM, (b & B_BINARY) ? (uint8_t)target : to_bcd(target));
+	cmos_wr(R_MIN_ALARM, ALARM_DONT_CARE);
+	cmos_wr(R_HOUR_ALARM, ALARM_DONT_CARE);
+	(void)cmos_rd(R_C);
+	for (uint32_t ms = 0; ms < 5000 && !fired; ms += 8) {
+		delay_ms(g, 8);
+		c = cmos_rd(R_C);
+		fired = c & C_AF;
+	}
+	read_time(g, &at);
+	/* Alarm bytes back to their reset value 0. */
+	cmos_wr(R_SEC_ALARM, 0);
+	cmos_wr(R_MIN_ALARM, 0);
+	cmos_wr(R_HOUR_ALARM, 0);
+	line_start("alarm");
+	put_kv_dec("from", now.sec);
+	put_kv_dec("want", target);
+	put_kv_dec("af", fired);
+	put_kv_dec("at", at.sec);
+	put_kv_hex("c", c);
+	line_end();
+}
+
+/* Periodic flag with PIE off: rate 15 (500 ms) sets PF within 600 ms;
+ * rate 0 never does. */
+static void check_periodic(const struct guest *g)
+{
+	cmos_wr(R_A, A_DV_32K | 0x0f);
+	(void)cmos_rd(R_C);
+	delay_ms(g, 600);
+	uint8_t c15 = cmos_rd(R_C);
+
+	cmos_wr(R_A, A_DV_32K);
+	(void)cmos_rd(R_C);
+	delay_ms(g, 600);
+	uint8_t c0 = cmos_rd(R_C);
+
+	cmos_wr(R_A, A_DV_32K | 0x06);   /* reset value 0x26 */
+	line_start("periodic");
+	put_kv_dec("pf15", !!(c15 & C_PF));
+	put_kv_dec("pf0", !!(c0 & C_PF));
+	put_kv_hex("c15", c15);
+	put_kv_hex("c0", c0);
+	put_kv_hex("a", cmos_rd(R_A));
+	line_end();
+}
+
+static void report(const struct guest *g, uint32_t n)
+{
+	struct rtc_time t;
+	read_time(g, &t);
+	line_start("n=");
+	put_dec(n);
+	put_time("time", &t);
+	put_kv_hex("a", cmos_rd(R_A) & (uint8_t)~A_UIP);
+	put_kv_hex("b", cmos_rd(R_B));
+	put_kv_hex("c", cmos_rd(R_C));
+	put_kv_hex("d", cmos_rd(R_D));
+	put_kv_hex("nv40", cmos_rd(NV_MARKER));
+	put_kv_hex("nv41", cmos_rd(NV_SCRATCH));
+	line_end();
+}
+
+void guest_main(uint32_t start_info)
+{
+	struct guest g = { .tsc_hz = 2000000000u, .cmos = false };
+
+	line_start("boot");
+	put_s(" variant=" GUEST_VARIANT);
+	put_s(GUEST_PVH ? " entry=pvh" : " entry=hvm-firmware");
+	put_s(" start_info=0x");
+	put_hex32(start_info);
+	line_end();
+
+	dump_cmos();
+	uint8_t a = cmos_rd(R_A), b = cmos_rd(R_B), d = cmos_rd(R_D);
+	g.cmos = !(a == 0xff && b == 0xff && d == 0xff);
+	line_start("regs");
+	put_kv_hex("a", a & (uint8_t)~A_UIP);
+	put_kv_hex("b", b);
+	put_kv_hex("d", d);
+	put_kv_dec("cmos", g.cmos);
+	line_end();
+
+	find_tsc_rate(&g);
+	nvram_check();
+	if (g.cmos) {
+		if (GUEST_SETYEAR)
+			set_year(&g);
+		check_uf(&g);
+		check_alarm(&g);
+		check_periodic(&g);
+	}
+	line_start("ready");
+	line_end();
+
+	for (uint32_t n = 1;; n++) {
+		report(&g, n);
+		if (g.cmos)
+			(void)wait_second_edge(&g, 1500);
+		else
+			delay_ms(&g, 1000);
+	}
+}
