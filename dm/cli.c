@@ -766,8 +766,8 @@ static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, co
 		return 0;
 	case OPT_TIME_OFFSET:
 		if (dm_parse_i64(v, &i64) < 0 || i64 < DM_TIME_OFFSET_MIN || i64 > DM_TIME_OFFSET_MAX)
-			FAIL(ctx, "%s '%s': expected whole seconds in %d..%d", opt, v, DM_TIME_OFFSET_MIN,
-			     DM_TIME_OFFSET_MAX);
+			FAIL(ctx, "%s '%s': expected whole seconds in %lld..%lld", opt, v,
+			     (long long)DM_TIME_OFFSET_MIN, (long long)DM_TIME_OFFSET_MAX);
 		cfg->time_offset = i64;
 		cfg->time_offset_given = true;
 		return 0;
