@@ -8,7 +8,7 @@
 
 void suite_qmp_save(void);
 
-static char buf[8192];
+#define BUFSZ 8192
 
 /* A temp file opened with the given flags (unlinked at once). */
 static int temp_file(int flags)
@@ -35,7 +35,9 @@ static long long ret_int(const char *reply, const char *key)
 	return val;
 }
 
-static int add_fd(struct qmp_server *s, int c, int fd, const char *args, long long *server_fd)
+/* add-fd with fd attached; the reply is left in buf (BUFSZ bytes). */
+static int add_fd(struct qmp_server *s, int c, int fd, const char *args, long long *server_fd,
+                  char *buf)
 {
 	char req[256];
 	snprintf(req, sizeof(req), "{\"execute\":\"add-fd\"%s%s%s}\r\n", args ? ",\"arguments\":" : "",
@@ -43,7 +45,7 @@ static int add_fd(struct qmp_server *s, int c, int fd, const char *args, long lo
 	if (send_with_fds(c, req, &fd, fd >= 0 ? 1 : 0) < 0)
 		return -2;
 	pump(s);
-	recv_text(c, buf, sizeof(buf), NULL);
+	recv_text(c, buf, BUFSZ, NULL);
 	if (server_fd)
 		*server_fd = ret_int(buf, "fd");
 	return (int)ret_int(buf, "fdset-id");
@@ -52,7 +54,7 @@ static int add_fd(struct qmp_server *s, int c, int fd, const char *args, long lo
 /* One libxl operation: connect, negotiate, one command, close. */
 static void libxl_op(struct qmp_server *s, const char *path, const char *cmd, const char *expect)
 {
-	char line[512];
+	char line[512], buf[BUFSZ];
 	int c = unix_connect(path);
 	CU_ASSERT_FATAL(c >= 0);
 	pump(s);
@@ -71,6 +73,7 @@ static void libxl_op(struct qmp_server *s, const char *path, const char *cmd, co
 
 static void test_libxl_save_sequence(void)
 {
+	char buf[BUFSZ];
 	struct fake_dm f = {.state = DM_RUN_RUNNING, .payload = "RTCDM-STATE-IMAGE"};
 	struct qmp_server *s = fake_server(&f, 1);
 	char dir[256], path[300], err[256], expect[512];
@@ -144,6 +147,7 @@ static void test_libxl_save_sequence(void)
 
 static void test_fdset_numbering(void)
 {
+	char buf[BUFSZ];
 	struct fake_dm f = {.state = DM_RUN_PAUSED};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
@@ -151,20 +155,20 @@ static void test_fdset_numbering(void)
 	int fd = temp_file(O_RDWR);
 
 	/* Without an id: 0, 1, 2 (QEMU: lowest free id). */
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, &fds[0]), 0);
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, &fds[1]), 1);
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"opaque\":\"rw:/save\"}", &fds[2]), 2);
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, &fds[0], buf), 0);
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, &fds[1], buf), 1);
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"opaque\":\"rw:/save\"}", &fds[2], buf), 2);
 	/* Each received descriptor is a new one. */
 	CU_ASSERT(fds[0] != fds[1] && fds[1] != fds[2] && fds[0] != fd);
 	CU_ASSERT_STRING_EQUAL(
 	    xchg(s, c, "{\"execute\":\"remove-fd\",\"arguments\":{\"fdset-id\":1}}\n", buf, sizeof(buf)),
 	    "{\"return\":{}}\r\n");
 	CU_ASSERT_EQUAL(fcntl((int)fds[1], F_GETFD), -1); /* closed */
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, &fds[1]), 1);   /* the gap is reused */
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, &fds[3]), 3);
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":9}", NULL), 9);
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, &fds[1], buf), 1);   /* the gap is reused */
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, &fds[3], buf), 3);
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":9}", NULL, buf), 9);
 	long long extra;
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":0}", &extra), 0);
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":0}", &extra, buf), 0);
 	char expect[512];
 	snprintf(expect, sizeof(expect),
 	         "{\"return\":[{\"fdset-id\":0,\"fds\":[{\"fd\":%lld},{\"fd\":%lld}]},"
@@ -193,7 +197,7 @@ static void test_fdset_numbering(void)
 	    xchg(s, c, "{\"execute\":\"add-fd\",\"arguments\":{\"fdset-id\":-1}}\n", buf, sizeof(buf)),
 	    "{\"error\":{\"class\":\"GenericError\",\"desc\":\"No file descriptor supplied via "
 	    "SCM_RIGHTS\"}}\r\n");
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":-1}", NULL), -1);
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":-1}", NULL, buf), -1);
 	CU_ASSERT_STRING_EQUAL(buf, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Parameter "
 	                            "'fdset-id' expects a non-negative value\"}}\r\n");
 	close(c);
@@ -203,19 +207,20 @@ static void test_fdset_numbering(void)
 
 static void test_fdset_bounds(void)
 {
+	char buf[BUFSZ];
 	struct fake_dm f = {.state = DM_RUN_PAUSED};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
 	int fd = temp_file(O_RDWR);
 
 	for (int i = 0; i < QMP_MAX_FDS_PER_SET; i++)
-		CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":4}", NULL), 4);
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":4}", NULL), -1);
+		CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":4}", NULL, buf), 4);
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, "{\"fdset-id\":4}", NULL, buf), -1);
 	CU_ASSERT_STRING_EQUAL(buf, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"fdset 4 is "
 	                            "full (at most 8 descriptors)\"}}\r\n");
 	for (int i = 1; i < QMP_MAX_FDSETS; i++)
-		CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, NULL), i <= 4 ? i - 1 : i);
-	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, NULL), -1);
+		CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, NULL, buf), i <= 4 ? i - 1 : i);
+	CU_ASSERT_EQUAL(add_fd(s, c, fd, NULL, NULL, buf), -1);
 	CU_ASSERT_STRING_EQUAL(buf, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"too many "
 	                            "fdsets (at most 16)\"}}\r\n");
 	/* More descriptors in one message than are kept: extra ones closed. */
@@ -230,12 +235,13 @@ static void test_fdset_bounds(void)
 
 static void test_save_and_load_errors(void)
 {
+	char buf[BUFSZ];
 	struct fake_dm f = {.state = DM_RUN_PAUSED, .payload = "X"};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
 	int ro = temp_file(O_RDONLY);
 
-	CU_ASSERT_EQUAL(add_fd(s, c, ro, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(add_fd(s, c, ro, NULL, NULL, buf), 0);
 	CU_ASSERT_STRING_EQUAL(
 	    xchg(s, c, "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":\"/dev/fdset/0\"}}\n",
 	         buf, sizeof(buf)),
@@ -278,7 +284,7 @@ static void test_save_and_load_errors(void)
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w);
 	int r = open(proc, O_RDONLY | O_CLOEXEC);
-	CU_ASSERT_EQUAL(add_fd(s, c, r, "{\"fdset-id\":2}", NULL), 2);
+	CU_ASSERT_EQUAL(add_fd(s, c, r, "{\"fdset-id\":2}", NULL, buf), 2);
 	f.calls[0] = '\0';
 	CU_ASSERT_STRING_EQUAL(
 	    xchg(s, c, "{\"execute\":\"xen-load-devices-state\",\"arguments\":{\"filename\":\"/dev/fdset/2\"}}\n",

@@ -15,10 +15,9 @@ void suite_qmp_server(void);
 	"{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Expecting capabilities negotiation " \
 	"with 'qmp_capabilities'\"}"
 
-static char buf[70000];
-
 static void test_greeting_and_negotiation(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
 	int sv[2];
@@ -59,6 +58,7 @@ static void test_greeting_and_negotiation(void)
 
 static void test_query_status_states(void)
 {
+	char buf[70000];
 	static const struct {
 		enum dm_run_state st;
 		const char *reply;
@@ -106,6 +106,7 @@ static const char *after_event(const char *text, const char *event)
 
 static void test_stop_cont_events(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_PRELAUNCH};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
@@ -145,6 +146,7 @@ static void test_stop_cont_events(void)
 
 static void test_queries(void)
 {
+	char buf[70000];
 	static const struct qmp_chardev_info cds[] = {{"serial0", "pty:/dev/pts/3"}};
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	char err[128], expect[1024];
@@ -196,6 +198,7 @@ static void test_queries(void)
 
 static void test_ids_echoed(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
@@ -220,6 +223,7 @@ static void test_ids_echoed(void)
 
 static void test_malformed_requests(void)
 {
+	char buf[70000];
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
@@ -287,6 +291,7 @@ static void test_malformed_requests(void)
 
 static void test_bad_json_resyncs(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
@@ -320,6 +325,7 @@ static void test_bad_json_resyncs(void)
 
 static void test_framing(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
@@ -347,10 +353,11 @@ static void test_framing(void)
 
 static void test_huge_message_closes(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
-	static char big[QMP_MAX_MESSAGE + 4096];
+	char big[QMP_MAX_MESSAGE + 4096];
 	bool eof = false;
 
 	/* An endless string: refused once it passes the bound. */
@@ -379,7 +386,7 @@ static void test_huge_message_closes(void)
 
 	/* Just under the bound is fine: a 60 KiB id is echoed. */
 	c = ready_client(s);
-	static char msg[QMP_MAX_MESSAGE];
+	char msg[QMP_MAX_MESSAGE];
 	int n = snprintf(msg, sizeof(msg), "{\"execute\":\"query-vnc\",\"id\":\"");
 	memset(msg + n, 'x', 60000);
 	strcpy(msg + n + 60000, "\"}\n");
@@ -394,6 +401,7 @@ static void test_huge_message_closes(void)
 
 static void test_quit_and_offset_commands(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
@@ -422,6 +430,7 @@ static void test_quit_and_offset_commands(void)
 
 static void test_eof_after_request(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_PAUSED};
 	struct qmp_server *s = fake_server(&f, 1);
 	int c = ready_client(s);
@@ -454,7 +463,7 @@ static void test_many_requests_unread(void)
 	int sent = 0, got = 0;
 	char req[64];
 	size_t req_off = 0;
-	static char rx[1 << 16];
+	char rx[1 << 16];
 	size_t rx_len = 0;
 	bool order_ok = true;
 
@@ -562,6 +571,7 @@ static void test_listen_path_errors(void)
 
 static void test_sequential_and_concurrent_clients(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
 	char dir[256], path[512], err[512];
@@ -638,6 +648,7 @@ static void test_sequential_and_concurrent_clients(void)
 
 static void test_listen_fd(void)
 {
+	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_PRELAUNCH};
 	struct qmp_server *s = fake_server(&f, 1);
 	char dir[256], path[512], err[256];

@@ -11,14 +11,15 @@ void suite_xs_toolstack(void);
 #define DM "/local/domain/0/device-model/4"
 #define UUID "0e6b5c2a-8b7e-4d7b-9d0c-1f2e3d4c5b6a"
 
-static char vbuf[128];
+/* The value at path, or "<none>", in the caller's vbuf. */
+#define val(s, path) node_value(s, path, vbuf, sizeof(vbuf))
 
-static const char *val(struct store *s, const char *path)
+static const char *node_value(struct store *s, const char *path, char *out, size_t size)
 {
 	char *v = store_read(s, path);
-	snprintf(vbuf, sizeof(vbuf), "%s", v ? v : "<none>");
+	snprintf(out, size, "%s", v ? v : "<none>");
 	free(v);
-	return vbuf;
+	return out;
 }
 
 static struct toolstack *mk(struct store *st, struct fake_dm *f, const char *uuid,
@@ -36,6 +37,7 @@ static struct toolstack *mk(struct store *st, struct fake_dm *f, const char *uui
 
 static void test_ready_and_publish(void)
 {
+	char vbuf[128];
 	struct store *st = store_mem_new();
 	struct fake_dm f = {.state = DM_RUN_RUNNING, .offset = {.seconds = -3600}};
 	struct toolstack *ts = mk(st, &f, UUID, NULL);
@@ -88,6 +90,7 @@ static void test_bad_config(void)
 
 static void test_command_protocol(void)
 {
+	char vbuf[128];
 	struct store *st = store_mem_new();
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct toolstack *ts = mk(st, &f, UUID, "/tmp/rtcdm-test-save.4");
@@ -125,6 +128,7 @@ static void test_command_protocol(void)
 
 static void test_save_default_path_and_failure(void)
 {
+	char vbuf[128];
 	struct store *st = store_mem_new();
 	struct fake_dm f = {.state = DM_RUN_RUNNING, .fail_save = "no space left on device"};
 	struct toolstack *ts = mk(st, &f, NULL, NULL);
@@ -144,6 +148,7 @@ static void test_save_default_path_and_failure(void)
 
 static void test_settimeoffset(void)
 {
+	char vbuf[128];
 	static const struct {
 		const char *in;
 		long long applied; /* or LLONG_MIN: refused */
@@ -214,6 +219,7 @@ static void ignore_event(void *arg, const char *path, const char *token)
 
 static void test_settimeoffset_written_before_start(void)
 {
+	char vbuf[128];
 	struct store *st = store_mem_new();
 	struct fake_dm f = {.state = DM_RUN_PRELAUNCH};
 	char err[128];
