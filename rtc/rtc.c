@@ -500,12 +500,10 @@ void rtc_timer_expired(struct rtc *rtc)
 {
 	uint64_t now = clock_now(rtc);
 	sync(rtc, now);
-	/* The platform's timer is spent; re-arm whatever is due next. */
-	rtc->deadline = RTC_NO_DEADLINE;
-	uint64_t d = compute_deadline(rtc, now);
-	rtc->deadline = d;
-	if (d != RTC_NO_DEADLINE)
-		rtc->ops->arm_timer(rtc->opaque, d);
+	/* A deadline that has passed always differs from the next one (which
+	 * lies in the future or is none), so the spent timer is re-armed or
+	 * disarmed here; an early call leaves a pending deadline alone. */
+	update_timer(rtc, now);
 }
 
 uint64_t rtc_next_deadline(const struct rtc *rtc)

@@ -5,7 +5,7 @@
 
 void suite_rtc_time(void);
 
-#define S(x) (UINT64_C(x) * 1000000000u)
+#define S(x) ((uint64_t)(x) * 1000000000u)
 
 struct want {
 	uint8_t sec, min, hour, dow, mday, mon, year, century;
