@@ -31,7 +31,8 @@ int64_t rtc_floor_div(int64_t n, int64_t d)
 
 int64_t rtc_floor_mod(int64_t n, int64_t d)
 {
-	return n - rtc_floor_div(n, d) * d;
+	int64_t r = n % d; /* no multiplication: safe for n near INT64_MIN */
+	return r < 0 ? r + d : r;
 }
 
 /* Days since 1970-01-01 of y-m-d; m is first folded into the year (1..12),
