@@ -61,7 +61,7 @@ $(B)/bench/%: $(B)/tests/bench/%.o $(B)/librtcdm.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LINK_LIBS)
 
 bench: all $(addprefix $(B)/bench/,$(BENCH_NAMES))
-	@tests/bench/run
+	@BUILD=$(BUILD) tests/bench/run
 
 # ---- static analysis ------------------------------------------------------------
 lint:

@@ -4,13 +4,18 @@
  * "OK" to every line it receives, nothing else.  Its round-trip rate is the
  * limit of the transport itself, the yardstick for rtcdm's qtest server.
  *
- *   bench_echo -qtest unix:PATH
+ *   bench_echo [--epoll] -qtest unix:PATH
+ *
+ * With --epoll it waits in epoll_wait() before each recv(), as an
+ * event-loop server does: the difference to the plain echo is the cost of
+ * that one extra system call per line.
  *
  * Exits 0 when the client closes the connection.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -20,7 +25,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench_echo -qtest unix:PATH\n");
+	fprintf(stderr, "usage: bench_echo [--epoll] -qtest unix:PATH\n");
 	return 2;
 }
 
@@ -74,26 +79,49 @@ static int answer(int fd, size_t n)
 int main(int argc, char **argv)
 {
 	char buf[4096];
-	int fd;
+	int fd, ep = -1, i = 1;
 
-	if (argc != 3 || strcmp(argv[1], "-qtest") != 0 || strncmp(argv[2], "unix:", 5) != 0)
+	if (argc == 4 && strcmp(argv[1], "--epoll") == 0)
+		i = 2;
+	if (argc != i + 2 || strcmp(argv[i], "-qtest") != 0 || strncmp(argv[i + 1], "unix:", 5) != 0)
 		return usage();
-	fd = connect_to(argv[2] + 5);
+	fd = connect_to(argv[i + 1] + 5);
 	if (fd < 0)
 		return 1;
+	if (i == 2) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			fprintf(stderr, "bench_echo: epoll: %s\n", strerror(errno));
+			return 1;
+		}
+	}
 	for (;;) {
-		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		ssize_t r;
 		size_t lines = 0;
 
+		if (ep >= 0) {
+			struct epoll_event ev;
+			int n = epoll_wait(ep, &ev, 1, -1);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				break;
+		}
+		r = recv(fd, buf, sizeof(buf), 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		for (ssize_t i = 0; i < r; i++)
-			lines += buf[i] == '\n';
+		for (ssize_t k = 0; k < r; k++)
+			lines += buf[k] == '\n';
 		if (lines && answer(fd, lines) < 0)
 			break;
 	}
+	if (ep >= 0)
+		close(ep);
 	close(fd);
 	return 0;
 }

@@ -8,9 +8,14 @@
  *     "inb 0x71" (median of --starts spawns);
  *   - peak RSS: the child's ru_maxrss from wait4() and its VmHWM read from
  *     /proc/PID/status just before it is stopped (median over the spawns);
+ * Servers: rtcdm (and rtcdm with -qtest-log /dev/null), QEMU, bench_echo
+ * and bench_echo --epoll (the echo behind an epoll_wait per line).
+ *
  *   - qtest round trips per second: --count "inb 0x71" lines, one at a
  *     time, each answer awaited; --rounds rounds, servers interleaved, the
- *     best and the median round reported.
+ *     best and the median round reported; and the rate the CPU time
+ *     allows: round trips / (client + server CPU time over all rounds),
+ *     which other processes competing for the CPU do not distort.
  *
  * Pinning: with --cpu N the client pins itself (and so every server it
  * spawns) to CPU N before anything starts.
@@ -26,11 +31,11 @@
 
 #define PROG "bench_qtest"
 #define MAX_STARTS 15
-#define MAX_ROUNDS 15
+#define MAX_ROUNDS 100
 #define WARMUP 2000u
 #define READY_TIMEOUT_MS 30000
 
-enum server_kind { SRV_RTCDM, SRV_RTCDM_LOG, SRV_QEMU, SRV_ECHO, SRV_COUNT };
+enum server_kind { SRV_RTCDM, SRV_RTCDM_LOG, SRV_QEMU, SRV_ECHO, SRV_ECHO_EPOLL, SRV_COUNT };
 
 struct server {
 	const char *name;
@@ -41,6 +46,8 @@ struct server {
 	double maxrss_kb[MAX_STARTS];
 	double hwm_kb[MAX_STARTS];
 	double rate[MAX_ROUNDS];
+	uint64_t cpu_ns;   /* client + server CPU time over all timed rounds */
+	uint64_t rt_total; /* round trips in the timed rounds */
 	unsigned n_starts;
 };
 
@@ -95,6 +102,9 @@ static void build_argv(const struct server *s, enum server_kind k, char *qarg, s
 		argv[n++] = "none";
 		argv[n++] = "-nodefaults";
 		break;
+	case SRV_ECHO_EPOLL:
+		argv[n++] = "--epoll";
+		/* fall through */
 	case SRV_ECHO:
 	case SRV_COUNT:
 		argv[n++] = "-qtest";
@@ -174,17 +184,21 @@ static int stop(struct server *s)
 
 static int timed_round(struct server *s, unsigned long count, double *rate)
 {
-	uint64_t t0, t1;
+	uint64_t t0, t1, c0, c1;
 
 	for (unsigned i = 0; i < WARMUP; i++)
 		if (!round_trip(s))
 			return -1;
+	c0 = bench_cpu_ns(0) + bench_cpu_ns(s->pid);
 	t0 = bench_now_ns();
 	for (unsigned long i = 0; i < count; i++)
 		if (!round_trip(s))
 			return -1;
 	t1 = bench_now_ns();
+	c1 = bench_cpu_ns(0) + bench_cpu_ns(s->pid);
 	*rate = (double)count * 1e9 / (double)(t1 - t0);
+	s->cpu_ns += c1 - c0;
+	s->rt_total += count;
 	return 0;
 }
 
@@ -197,8 +211,8 @@ static void usage(void)
 
 static void parse(int argc, char **argv, struct opts *o, struct server srv[SRV_COUNT])
 {
-	o->count = 200000;
-	o->rounds = 3;
+	o->count = 20000;
+	o->rounds = 10;
 	o->starts = 5;
 	o->cpu = -1;
 	for (int i = 1; i < argc; i++) {
@@ -214,6 +228,7 @@ static void parse(int argc, char **argv, struct opts *o, struct server srv[SRV_C
 			srv[SRV_QEMU].path = v;
 		} else if (strcmp(a, "--echo") == 0) {
 			srv[SRV_ECHO].path = v;
+			srv[SRV_ECHO_EPOLL].path = v;
 		} else if (strcmp(a, "--count") == 0) {
 			o->count = bench_count(PROG, "count", v, 1, 100000000);
 		} else if (strcmp(a, "--rounds") == 0) {
@@ -238,6 +253,7 @@ int main(int argc, char **argv)
 		[SRV_RTCDM_LOG] = {.name = "rtcdm_log", .pid = -1},
 		[SRV_QEMU] = {.name = "qemu", .pid = -1},
 		[SRV_ECHO] = {.name = "echo", .pid = -1},
+		[SRV_ECHO_EPOLL] = {.name = "echo_epoll", .pid = -1},
 	};
 	struct opts o;
 	int rc = 1;
@@ -289,6 +305,8 @@ int main(int argc, char **argv)
 		printf("%s.hwm_kb %.0f\n", s->name, median(s->hwm_kb, s->n_starts));
 		printf("%s.rtt_best %.0f\n", s->name, best);
 		printf("%s.rtt_median %.0f\n", s->name, median(s->rate, o.rounds));
+		if (s->cpu_ns)
+			printf("%s.rtt_cpu %.0f\n", s->name, (double)s->rt_total * 1e9 / (double)s->cpu_ns);
 	}
 	rc = 0;
 out:

@@ -10,6 +10,11 @@
  *                                image, COUNT times each; prints the image
  *                                size and the mean ns of each
  *
+ *   bench_rtc qtest COUNT        COUNT "inb 0x71" lines through the qtest
+ *                                protocol handler (parse, dispatch, RTC
+ *                                read, reply formatting) with no socket:
+ *                                rtcdm's user-space work per round trip
+ *
  * Kinds (MIX):
  *   nvram   outb 0x70 <NVRAM index>; inb 0x71
  *   nvwrite outb 0x70 <NVRAM index>; outb 0x71 <value>
@@ -29,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm/log.h"
+#include "dm/qtest.h"
 #include "rtc/rtc.h"
 #include "saverestore/sr.h"
 #include "tests/bench/bench_util.h"
@@ -208,10 +215,90 @@ static void bench_sr(unsigned long count)
 	rtc_free(b);
 }
 
+/* ---- the qtest protocol handler on the RTC core, no socket ------------------------- */
+
+static uint32_t qt_pio_read(void *t, uint16_t port, unsigned size)
+{
+	(void)size;
+	return rtc_ioport_read(t, port);
+}
+
+static void qt_pio_write(void *t, uint16_t port, unsigned size, uint32_t val)
+{
+	(void)size;
+	rtc_ioport_write(t, port, (uint8_t)val);
+}
+
+static uint64_t qt_clock_now(void *t)
+{
+	(void)t;
+	return 0;
+}
+
+static uint64_t qt_next_deadline(void *t)
+{
+	return rtc_next_deadline(t);
+}
+
+static int qt_clock_warp(void *t, uint64_t target_ns)
+{
+	(void)t;
+	(void)target_ns;
+	return -1;
+}
+
+static int qt_irq_level(void *t, unsigned irq)
+{
+	(void)t;
+	(void)irq;
+	return 0;
+}
+
+static const struct dm_qtest_target_ops qt_ops = {
+	.pio_read = qt_pio_read,
+	.pio_write = qt_pio_write,
+	.clock_now = qt_clock_now,
+	.next_deadline = qt_next_deadline,
+	.clock_warp = qt_clock_warp,
+	.irq_level = qt_irq_level,
+};
+
+static void bench_qtest_lines(unsigned long count)
+{
+	static const char line[] = "inb 0x71\n";
+	struct fake_platform f;
+	struct rtc *rtc = new_rtc(&f);
+	struct dm_qtest *q = malloc(sizeof(*q));
+	struct dm_log log;
+	uint64_t t0, t1;
+
+	if (!q) {
+		fprintf(stderr, PROG ": out of memory\n");
+		exit(1);
+	}
+	dm_log_init(&log, -1);
+	dm_qtest_init(q, &qt_ops, rtc, &log);
+	t0 = bench_now_ns();
+	for (unsigned long i = 0; i < count; i++) {
+		dm_qtest_feed(q, line, sizeof(line) - 1);
+		q->out_len = 0; /* the reply would have been sent here */
+	}
+	t1 = bench_now_ns();
+	dm_qtest_feed(q, line, sizeof(line) - 1);
+	if (strncmp(q->out, "OK 0x00", 7) != 0) {
+		fprintf(stderr, PROG ": qtest: unexpected reply '%.*s'\n", (int)q->out_len, q->out);
+		exit(1);
+	}
+	printf("qtest.ns_per_line %.1f\n", (double)(t1 - t0) / (double)count);
+	free(q);
+	rtc_free(rtc);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: " PROG " ioport nvram|nvwrite|seconds|rega|regc|all COUNT\n"
-	                "       " PROG " sr COUNT\n");
+	                "       " PROG " sr COUNT\n"
+	                "       " PROG " qtest COUNT\n");
 	exit(2);
 }
 
@@ -231,6 +318,10 @@ int main(int argc, char **argv)
 		for (int m = 0; m < MIX_COUNT; m++)
 			if (all || strcmp(argv[2], mix_names[m]) == 0)
 				bench_ioport((enum mix)m, count);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "qtest") == 0) {
+		bench_qtest_lines(bench_count(PROG, "count", argv[2], 1, 100000000));
 		return 0;
 	}
 	if (argc == 3 && strcmp(argv[1], "sr") == 0) {

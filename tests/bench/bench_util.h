@@ -9,6 +9,7 @@
 #ifndef RTCDM_BENCH_UTIL_H
 #define RTCDM_BENCH_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -138,6 +139,44 @@ static inline long bench_ctxt_switches(pid_t pid)
 	long nv = bench_status_field(pid, "nonvoluntary_ctxt_switches:");
 
 	return v < 0 || nv < 0 ? -1 : v + nv;
+}
+
+/*
+ * Nanoseconds pid (0: this process) has spent running on a CPU, all its
+ * threads together (/proc/PID/task/TID/schedstat, first field), or 0 when
+ * unavailable.  Unlike wall time it does not grow while other processes
+ * hold the CPU.
+ */
+static inline uint64_t bench_cpu_ns(pid_t pid)
+{
+	char dir[64], path[96];
+	uint64_t sum = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (pid)
+		snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	else
+		snprintf(dir, sizeof(dir), "/proc/self/task");
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		unsigned long long ns;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%.20s/schedstat", dir, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
 }
 
 /* ---- qtest client: we listen, the server under test connects ------------------------ */
