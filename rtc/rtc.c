@@ -143,9 +143,16 @@ static bool is_time_reg(uint8_t idx)
 	}
 }
 
-/* Replace the offset and report the change to the platform. */
+/*
+ * The guest changed its time: replace the offset and report the change.
+ * Guest-entered times alone always give a valid offset, but after the
+ * toolstack has put the offset near the limit a guest write could carry
+ * it past RTC_OFFSET_MAX_S; such a change is ignored (the time stays).
+ */
 static void change_offset(struct rtc *rtc, int64_t seconds, uint32_t phase_ns)
 {
+	if (!rtc_offset_valid(seconds))
+		return;
 	int64_t delta = seconds - rtc->offset.seconds;
 	bool changed = delta != 0 || phase_ns != rtc->offset.phase_ns;
 	rtc->offset.seconds = seconds;
