@@ -78,6 +78,21 @@ static void flush(struct dm_qtest *q)
 	q->out_len = 0;
 }
 
+/* Queue one reply line (text without its newline, len <= 510). */
+static void emit_line(struct dm_qtest *q, char *line, size_t n)
+{
+	dialogue_log(q, 'S', line, n);
+	line[n++] = '\n';
+	if (q->out_len + n > sizeof(q->out))
+		flush(q);
+	if (q->out_len + n > sizeof(q->out)) {
+		/* No connection to drain into (unit tests): keep the newest. */
+		q->out_len = 0;
+	}
+	memcpy(q->out + q->out_len, line, n);
+	q->out_len += n;
+}
+
 static void emit(struct dm_qtest *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void emit(struct dm_qtest *q, const char *fmt, ...)
 {
@@ -92,16 +107,28 @@ static void emit(struct dm_qtest *q, const char *fmt, ...)
 		return;
 	if ((size_t)n > sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
-	dialogue_log(q, 'S', line, (size_t)n);
-	line[n++] = '\n';
-	if (q->out_len + (size_t)n > sizeof(q->out))
-		flush(q);
-	if (q->out_len + (size_t)n > sizeof(q->out)) {
-		/* No connection to drain into (unit tests): keep the newest. */
-		q->out_len = 0;
-	}
-	memcpy(q->out + q->out_len, line, (size_t)n);
-	q->out_len += (size_t)n;
+	emit_line(q, line, (size_t)n);
+}
+
+/* "OK" and "OK 0x%04x" without printf: the replies of every port access. */
+static void emit_ok(struct dm_qtest *q)
+{
+	char line[4] = "OK";
+
+	emit_line(q, line, 2);
+}
+
+static void emit_ok_hex(struct dm_qtest *q, uint32_t val)
+{
+	static const char hex[] = "0123456789abcdef";
+	char line[16] = "OK 0x";
+	size_t digits = 4, n = 5;
+
+	while (digits < 8 && (val >> (4 * digits)) != 0)
+		digits++;
+	while (digits--)
+		line[n++] = hex[(val >> (4 * digits)) & 0xf];
+	emit_line(q, line, n);
 }
 
 void dm_qtest_irq(struct dm_qtest *q, unsigned irq, int level)
@@ -164,7 +191,7 @@ static void cmd_out(struct dm_qtest *q, char *w[], int n)
 	    !parse_num(q, "value", w[2], size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1, &val))
 		return;
 	q->ops->pio_write(q->target, (uint16_t)port, size, (uint32_t)val);
-	emit(q, "OK");
+	emit_ok(q);
 }
 
 static void cmd_in(struct dm_qtest *q, char *w[], int n)
@@ -176,7 +203,7 @@ static void cmd_in(struct dm_qtest *q, char *w[], int n)
 	if (!want_args(q, w[0], n - 1, 1) || !parse_num(q, "port", w[1], 0xffff, &port))
 		return;
 	val = q->ops->pio_read(q->target, (uint16_t)port, size);
-	emit(q, "OK 0x%04" PRIx32, val);
+	emit_ok_hex(q, val);
 }
 
 static void warp_to(struct dm_qtest *q, uint64_t target)
