@@ -84,11 +84,40 @@ static void plat_time_offset_delta(void *opaque, int64_t delta_s)
 	notify(dev, DM_OFFSET_HYPERVISOR, &now);
 }
 
+static void plat_get_offset(void *opaque, struct rtc_offset *out)
+{
+	struct dm_device *dev = opaque;
+
+	rtc_get_offset(dev->rtc, out);
+}
+
+static void plat_time_offset_sync(void *opaque, int64_t seconds, bool toolstack)
+{
+	struct dm_device *dev = opaque;
+	struct rtc_offset now;
+
+	rtc_get_offset(dev->rtc, &now);
+	if (now.seconds == seconds && (now.set || !toolstack))
+		return;
+	if (!rtc_offset_valid(seconds)) {
+		dm_err(dev->log, "hypervisor offset %" PRId64 " s is out of range: ignored", seconds);
+		return;
+	}
+	now.seconds = seconds;
+	now.set = now.set || toolstack;
+	rtc_load_offset(dev->rtc, &now);
+	dm_info(dev->log, "offset %" PRId64 " s taken from the hypervisor%s", seconds,
+	        toolstack ? " (set by the toolstack)" : "");
+	notify(dev, toolstack ? DM_OFFSET_TOOLSTACK : DM_OFFSET_HYPERVISOR, &now);
+}
+
 static const struct dm_device_ops device_ops = {
 	.pio_read = plat_pio_read,
 	.pio_write = plat_pio_write,
 	.timer_expired = plat_timer_expired,
 	.time_offset_delta = plat_time_offset_delta,
+	.get_offset = plat_get_offset,
+	.time_offset_sync = plat_time_offset_sync,
 };
 
 /* ---- API ------------------------------------------------------------------------- */

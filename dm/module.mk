@@ -10,3 +10,7 @@ ifneq ($(wildcard dm/main.c),)
 PROGRAMS += rtcdm
 rtcdm_SRCS := dm/main.c
 endif
+# Xen's public headers use anonymous unions: the *_xen.c files are GNU C.
+$(B)/dm/%_xen.o: ALL_CFLAGS += -std=gnu11
+$(S)/dm/%_xen.o: SAN_CFLAGS += -std=gnu11
+$(F)/dm/%_xen.o: FUZZ_FLAGS += -std=gnu11

@@ -13,12 +13,8 @@ int dm_platform_create(const struct dm_config *cfg, struct dm_loop *loop, const 
 	case DM_PLATFORM_SIM:
 		return dm_platform_sim_create(cfg, loop, log, out, err, errlen);
 	case DM_PLATFORM_XEN:
-#if RTCDM_HAVE_XEN && defined(RTCDM_PLATFORM_XEN)
+#if RTCDM_HAVE_XEN
 		return dm_platform_xen_create(cfg, loop, log, out, err, errlen);
-#elif RTCDM_HAVE_XEN
-		snprintf(err, errlen, "platform 'xen' is not available in this version of rtcdm "
-		                      "(use --platform sim)");
-		return 1;
 #else
 		snprintf(err, errlen, "platform 'xen': rtcdm was built without Xen support");
 		return 1;

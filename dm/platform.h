@@ -34,7 +34,15 @@ struct dm_device_ops {
 	/* The hypervisor reports that the guest changed its clock there by
 	 * delta_s seconds (Xen's TIMEOFFSET ioreq).  May be NULL. */
 	void (*time_offset_delta)(void *dev, int64_t delta_s);
+	/* The device's offset now.  May be NULL. */
+	void (*get_offset)(void *dev, struct rtc_offset *out);
+	/* The hypervisor holds the guest's offset `seconds` (Xen's RTC record,
+	 * or an offset the toolstack gave Xen before the device model started):
+	 * adopt it (phase kept); `toolstack` marks it toolstack-set.  May be NULL. */
+	void (*time_offset_sync)(void *dev, int64_t seconds, bool toolstack);
 };
+
+struct sr_xen_rtc;
 
 struct dm_platform;
 
@@ -55,6 +63,11 @@ struct dm_platform_ops {
 	int (*offset_changed)(struct dm_platform *p, int64_t delta_s, const struct rtc_offset *now);
 	/* The toolstack set the offset (settimeoffset semantics). 0 or -1 (logged). */
 	int (*set_time_offset)(struct dm_platform *p, int64_t seconds);
+	/* Optional (NULL: the hypervisor keeps no RTC state of its own).  Before
+	 * a save: bring the device's offset in line with the hypervisor's and
+	 * fill *rec with the hypervisor's RTC record, which the image stores
+	 * verbatim (Xen HVM).  0 filled, 1 no record here, -1 error (logged). */
+	int (*hypervisor_rtc)(struct dm_platform *p, struct sr_xen_rtc *rec);
 	/* Undo everything create and start did; frees p. */
 	void (*destroy)(struct dm_platform *p);
 };

@@ -4,6 +4,7 @@
  *   rtcdm-ctx dump FILE [--json]
  *   rtcdm-ctx upgrade IN OUT
  *   rtcdm-ctx set-offset FILE SECONDS [--set]
+ *   rtcdm-ctx wallclock --domid N      (built with Xen: a live domain)
  *
  * Exit status: 0 success, 1 refused file (one message on stderr), 2 usage.
  */
@@ -18,6 +19,9 @@
 
 #include "config.h"
 #include "saverestore/sr.h"
+#if RTCDM_HAVE_XEN
+#include "saverestore/wallclock_xen.h"
+#endif
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -35,6 +39,10 @@ static const char usage_text[] =
 	"                                replace the saved time offset (whole seconds,\n"
 	"                                sub-second phase kept); --set marks it as set\n"
 	"                                by the toolstack, otherwise the flag is cleared\n"
+#if RTCDM_HAVE_XEN
+	"  wallclock --domid N           a live domain's PV wallclock, its offset from\n"
+	"                                the host wallclock, and Xen's RTC record\n"
+#endif
 	"  --help                        this text\n"
 	"  --version                     the version\n"
 	"\n"
@@ -244,5 +252,11 @@ int main(int argc, char **argv)
 		return cmd_upgrade(argc, argv);
 	if (strcmp(cmd, "set-offset") == 0)
 		return cmd_set_offset(argc, argv);
+	if (strcmp(cmd, "wallclock") == 0)
+#if RTCDM_HAVE_XEN
+		return sr_ctx_wallclock(argc, argv);
+#else
+		return usage_error("%s", "wallclock needs a build with the Xen libraries");
+#endif
 	return usage_error("unknown command '%s'", cmd);
 }
