@@ -139,6 +139,8 @@ void dm_config_free(struct dm_config *cfg)
 	free(cfg->qtest_path);
 	free(cfg->qtest_log);
 	free(cfg->sim_shared_info);
+	free(cfg->sim_xenstore);
+	free(cfg->save_path);
 	free(cfg->runas);
 	free(cfg->chroot_dir);
 	free(cfg->machine);
@@ -178,6 +180,8 @@ enum opt_id {
 	OPT_RESTORE,
 	OPT_SIM_SHINFO,
 	OPT_SIM_WALLCLOCK,
+	OPT_SIM_XENSTORE,
+	OPT_SAVE_PATH,
 	OPT_LOST_TICKS,
 	OPT_VERBOSE,
 	OPT_QUIET,
@@ -219,6 +223,8 @@ static const struct opt own_opts[] = {
 	{"qtest", true, OPT_QTEST},
 	{"sim-shared-info", true, OPT_SIM_SHINFO},
 	{"sim-wallclock", true, OPT_SIM_WALLCLOCK},
+	{"sim-xenstore", true, OPT_SIM_XENSTORE},
+	{"save-path", true, OPT_SAVE_PATH},
 	{"lost-ticks", true, OPT_LOST_TICKS},
 	{"verbose", false, OPT_VERBOSE},
 	{"quiet", false, OPT_QUIET},
@@ -386,6 +392,9 @@ const char *dm_cli_usage(void)
 	       "  --qtest unix:PATH         connect to a qtest client at PATH (also -qtest)\n"
 	       "  --sim-shared-info FILE    sim: map the shared_info page to FILE\n"
 	       "  --sim-wallclock SEC[.NS]  sim: host wallclock at clock 0 (default: now)\n"
+	       "  --sim-xenstore DIR        sim: xenstore nodes as files under DIR\n"
+	       "  --save-path FILE          where the xenstore \"save\" command writes\n"
+	       "                            (default /var/lib/xen/qemu-save.DOMID)\n"
 	       "  --lost-ticks discard|slew periodic interrupts the guest missed\n"
 	       "  -v, --verbose             more log output (repeatable)\n"
 	       "  -q, --quiet               less log output\n"
@@ -784,6 +793,14 @@ static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, co
 		if (!*v)
 			FAIL(ctx, "%s: empty path", opt);
 		return set_str(&cfg->sim_shared_info, v, strlen(v)) < 0 ? oom(ctx) : 0;
+	case OPT_SIM_XENSTORE:
+		if (!*v)
+			FAIL(ctx, "%s: empty path", opt);
+		return set_str(&cfg->sim_xenstore, v, strlen(v)) < 0 ? oom(ctx) : 0;
+	case OPT_SAVE_PATH:
+		if (!*v)
+			FAIL(ctx, "%s: empty path", opt);
+		return set_str(&cfg->save_path, v, strlen(v)) < 0 ? oom(ctx) : 0;
 	case OPT_SIM_WALLCLOCK:
 		if (dm_parse_wallclock(v, &cfg->sim_wallclock_ns) < 0)
 			FAIL(ctx, "%s '%s': expected UNIX_SECONDS[.FRACTION]", opt, v);
@@ -937,6 +954,8 @@ int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_
 		FAIL(&ctx, "--platform xen needs a domain id (--domid or -xen-domid)");
 	if (cfg->platform == DM_PLATFORM_XEN && cfg->qtest_path)
 		FAIL(&ctx, "-qtest needs --platform sim");
+	if (cfg->platform == DM_PLATFORM_XEN && cfg->sim_xenstore)
+		FAIL(&ctx, "--sim-xenstore needs --platform sim");
 	if ((cfg->restore_file != NULL) + (cfg->loadvm != NULL) + (cfg->incoming_fd >= 0) > 1)
 		FAIL(&ctx, "--restore, -loadvm and -incoming are exclusive");
 	return 0;

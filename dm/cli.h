@@ -5,8 +5,8 @@
  * Own options (also accepted as --opt=VALUE):
  *   --domid N, --platform sim|xen, --time-offset SECONDS, --state-dir DIR,
  *   --restore FILE, --qtest unix:PATH, --sim-shared-info FILE,
- *   --sim-wallclock UNIX_SECONDS[.NS], --lost-ticks discard|slew, -v, -q,
- *   --help, --version.
+ *   --sim-wallclock UNIX_SECONDS[.NS], --sim-xenstore DIR, --save-path FILE,
+ *   --lost-ticks discard|slew, -v, -q, --help, --version.
  * QEMU options are looked up in a table with their arity.  Those that matter
  * here are parsed and validated (-xen-domid, -chardev, -mon, -name, -uuid,
  * -incoming, -loadvm, -S, -runas, -chroot, -xen-domid-restrict, -rtc,
@@ -88,9 +88,12 @@ struct dm_config {
 	char *qtest_path;   /* -qtest / --qtest unix:PATH */
 	char *qtest_log;    /* -qtest-log FILE */
 	char *sim_shared_info;
+	char *sim_xenstore;  /* --sim-xenstore DIR: store over a directory tree */
+	char *save_path;     /* --save-path: xenstore "save" target (default
+	                      * /var/lib/xen/qemu-save.<domid>) */
 	bool sim_wallclock_given;
 	int64_t sim_wallclock_ns;
-	/* toolstack protocol (served by later code) */
+	/* toolstack protocol */
 	struct dm_chardev chardevs[DM_MAX_CHARDEVS];
 	size_t n_chardevs;
 	struct dm_monitor monitors[DM_MAX_MONITORS];

@@ -1,9 +1,12 @@
 /* device.c — the RTC core on a platform. */
 #include "dm/device.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- what the RTC core calls ---------------------------------------------------- */
 
@@ -181,8 +184,16 @@ void dm_device_pio_write(struct dm_device *dev, uint16_t port, unsigned size, ui
 	for (unsigned i = 0; i < size; i++) {
 		uint32_t p = (uint32_t)port + i;
 
-		if (is_rtc_port(p))
-			rtc_ioport_write(dev->rtc, (uint16_t)p, (uint8_t)(val >> (8 * i)));
+		uint8_t b = (uint8_t)(val >> (8 * i));
+
+		if (!is_rtc_port(p))
+			continue;
+		rtc_ioport_write(dev->rtc, (uint16_t)p, b);
+		if (p == DM_RTC_PORT_INDEX)
+			dev->index = b & 0x7f;
+		else if (dev->cmos_cb && (dev->index == RTC_REG_A || dev->index == RTC_REG_B ||
+		                          dev->index >= RTC_NVRAM_FIRST))
+			dev->cmos_cb(dev->cmos_opaque, dev->index);
 	}
 }
 
@@ -222,12 +233,102 @@ int dm_device_add_offset_listener(struct dm_device *dev, dm_offset_listener cb, 
 	return 0;
 }
 
+void dm_device_set_cmos_listener(struct dm_device *dev, dm_cmos_listener cb, void *opaque)
+{
+	dev->cmos_cb = cb;
+	dev->cmos_opaque = opaque;
+}
+
+void dm_device_apply_offset(struct dm_device *dev, const struct rtc_offset *off,
+                            enum dm_offset_source src)
+{
+	struct rtc_offset before, now;
+
+	rtc_get_offset(dev->rtc, &before);
+	rtc_load_offset(dev->rtc, off);
+	rtc_get_offset(dev->rtc, &now);
+	if (now.set)
+		dev->plat->ops->set_time_offset(dev->plat, now.seconds);
+	else
+		dev->plat->ops->offset_changed(dev->plat, now.seconds - before.seconds, &now);
+	notify(dev, src, &now);
+}
+
+void dm_device_apply_image(struct dm_device *dev, const struct sr_image *img,
+                           const struct dm_offset_decision *d)
+{
+	sr_apply(dev->rtc, img);
+	dev->index = (sr_has(img, SR_REC_PORT) ? img->port.index : img->rtc.index) & 0x7f;
+	dm_device_apply_offset(dev, &d->offset,
+	                       d->origin == DM_ORIGIN_TOOLSTACK ? DM_OFFSET_TOOLSTACK : DM_OFFSET_GUEST);
+}
+
+int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char *err,
+                     size_t errlen)
+{
+	uint8_t *b = malloc(SR_IMAGE_MAX + 1);
+	size_t got = 0;
+
+	if (!b) {
+		snprintf(err, errlen, "%s: out of memory", what);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(fd, b + got, SR_IMAGE_MAX + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", what, strerror(errno));
+			free(b);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > SR_IMAGE_MAX) {
+			snprintf(err, errlen, "%s: larger than %u bytes: not a device state of ours",
+			         what, SR_IMAGE_MAX);
+			free(b);
+			return -1;
+		}
+	}
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
 int dm_device_load_state(struct dm_device *dev, int fd, const char *what, char *err,
                          size_t errlen)
 {
-	(void)dev;
-	(void)fd;
-	snprintf(err, errlen, "%s: loading a saved device state is not supported by this build yet",
-	         what);
-	return -1;
+	struct dm_offset_sources src = {0};
+	struct dm_offset_decision d;
+	struct rtc_offset running;
+	struct sr_image img;
+	char why[SR_ERR_MAX];
+	uint8_t *buf;
+	size_t len;
+
+	if (dm_read_image_fd(fd, what, &buf, &len, err, errlen) < 0)
+		return -1;
+	if (sr_load(buf, len, &img, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", what, why);
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	rtc_get_offset(dev->rtc, &running);
+	src.toolstack = running.set;
+	src.toolstack_seconds = running.seconds;
+	src.toolstack_phase_ns = running.phase_ns;
+	src.image = &img;
+	dm_offset_resolve(&src, &d);
+	dm_device_apply_image(dev, &img, &d);
+	dm_info(dev->log, "loaded device state from %s: %s", what, d.why);
+	return 0;
+}
+
+size_t dm_device_save_state(struct dm_device *dev, uint8_t *buf, size_t cap)
+{
+	return sr_save_rtc(dev->rtc, NULL, buf, cap);
 }

@@ -14,9 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dm/authority.h"
 #include "dm/log.h"
 #include "dm/platform.h"
 #include "rtc/rtc.h"
+#include "saverestore/sr.h"
 
 #define DM_RTC_PORT_INDEX 0x70
 #define DM_RTC_PORT_DATA 0x71
@@ -31,6 +33,8 @@ enum dm_offset_source {
 
 typedef void (*dm_offset_listener)(void *opaque, enum dm_offset_source src,
                                    const struct rtc_offset *now);
+/* The guest wrote a battery-backed CMOS byte (register A, B or NVRAM). */
+typedef void (*dm_cmos_listener)(void *opaque, uint8_t index);
 
 struct dm_device {
 	struct rtc *rtc;
@@ -41,6 +45,9 @@ struct dm_device {
 		void *opaque;
 	} listeners[DM_MAX_OFFSET_LISTENERS];
 	size_t n_listeners;
+	dm_cmos_listener cmos_cb;
+	void *cmos_opaque;
+	uint8_t index; /* last index written to port 0x70 (bits 0-6) */
 };
 
 /* Create the RTC (power-on state) on plat.  0 or -1 (logged). */
@@ -67,13 +74,36 @@ void dm_device_initial_offset(struct dm_device *dev, int64_t seconds);
 /* Be told of every offset change.  0 or -1 when full. */
 int dm_device_add_offset_listener(struct dm_device *dev, dm_offset_listener cb, void *opaque);
 
+/* Be told of guest writes to battery-backed CMOS bytes (one listener). */
+void dm_device_set_cmos_listener(struct dm_device *dev, dm_cmos_listener cb, void *opaque);
+
+/* Replace the whole offset with one decided by dm_offset_resolve(): RTC,
+ * hypervisor (settimeoffset when off->set, otherwise as a guest change) and
+ * listeners (told `src`). */
+void dm_device_apply_offset(struct dm_device *dev, const struct rtc_offset *off,
+                            enum dm_offset_source src);
+
+/* Restore a validated image: registers, NVRAM and timer state from img,
+ * then the offset of the decision. */
+void dm_device_apply_image(struct dm_device *dev, const struct sr_image *img,
+                           const struct dm_offset_decision *d);
+
+/* Read a whole image from fd (at most SR_IMAGE_MAX bytes) into a malloc'd
+ * buffer.  0, or -1 with "WHAT: reason" in err. */
+int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char *err,
+                     size_t errlen);
+
 /*
- * Hook for loading a saved device state (--restore FILE, -loadvm FILE,
- * -incoming fd:N) before the guest runs.  The save format is not wired
- * into the device model yet: this refuses every image with a one-line
- * reason in err and returns -1, leaving the device untouched.
+ * Load a saved device state from fd while the process runs (QMP
+ * xen-load-devices-state): the image is validated whole, the offset ranked
+ * against the one in force (dm_offset_resolve) and applied; the decision is
+ * logged.  A refused image changes nothing: -1 with one line in err.
  */
 int dm_device_load_state(struct dm_device *dev, int fd, const char *what, char *err,
                          size_t errlen);
+
+/* Encode the current state (our save format) into buf; returns the size
+ * (nothing written when cap is too small, see sr_encode). */
+size_t dm_device_save_state(struct dm_device *dev, uint8_t *buf, size_t cap);
 
 #endif

@@ -2,13 +2,17 @@
  * rtcdm — MC146818 RTC/CMOS device model for one Xen domain.
  *
  * Parses the command line (ours and libxl's qemu-xen argv), creates the
- * platform and the RTC device, applies the toolstack offset, loads a saved
- * state when asked, then runs the event loop until a signal (SIGTERM,
- * SIGINT, SIGHUP: exit 0) or the qtest client leaves.
+ * platform and the RTC device, restores a saved state or the battery-backed
+ * CMOS and decides the offset (dm/control.h), serves QMP and the xenstore
+ * protocol, leaves root when asked (-chroot, -runas), then runs the event
+ * loop until a signal (SIGTERM, SIGINT, SIGHUP: exit 0), QMP quit or the
+ * qtest client leaves.
  *
  * Exit status: 0 clean exit, 1 run-time failure, 2 bad command line.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,46 +20,15 @@
 
 #include "config.h"
 #include "dm/cli.h"
+#include "dm/control.h"
 #include "dm/device.h"
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/platform.h"
-
-/* Load --restore / -loadvm / -incoming state, if any.  0 or 1 (logged). */
-static int load_saved_state(const struct dm_config *cfg, struct dm_device *dev,
-                            const struct dm_log *log)
-{
-	char err[512];
-	const char *file = cfg->restore_file ? cfg->restore_file : cfg->loadvm;
-	int fd = -1, rc;
-
-	if (file) {
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			dm_err(log, "cannot open saved state '%s': %m", file);
-			return 1;
-		}
-		rc = dm_device_load_state(dev, fd, file, err, sizeof(err));
-		close(fd);
-	} else if (cfg->incoming_fd >= 0) {
-		char what[32];
-
-		snprintf(what, sizeof(what), "-incoming fd:%d", cfg->incoming_fd);
-		rc = dm_device_load_state(dev, cfg->incoming_fd, what, err, sizeof(err));
-		close(cfg->incoming_fd);
-	} else {
-		return 0;
-	}
-	if (rc < 0) {
-		dm_err(log, "%s", err);
-		return 1;
-	}
-	return 0;
-}
+#include "dm/privs.h"
 
 /* Guest offset from -rtc base=localtime|DATE (not toolstack-set). */
-static void apply_rtc_base(const struct dm_config *cfg, struct dm_device *dev,
-                           struct dm_platform *plat)
+static int64_t rtc_base_offset(const struct dm_config *cfg, struct dm_platform *plat)
 {
 	int64_t host_sec = plat->ops->host_wallclock_ns(plat) / 1000000000;
 
@@ -64,11 +37,53 @@ static void apply_rtc_base(const struct dm_config *cfg, struct dm_device *dev,
 		struct tm tm;
 
 		localtime_r(&t, &tm);
-		if (tm.tm_gmtoff)
-			dm_device_initial_offset(dev, tm.tm_gmtoff);
-	} else if (cfg->rtc_base == DM_RTC_BASE_DATE) {
-		dm_device_initial_offset(dev, cfg->rtc_base_date - host_sec);
+		return tm.tm_gmtoff;
 	}
+	if (cfg->rtc_base == DM_RTC_BASE_DATE)
+		return cfg->rtc_base_date - host_sec;
+	return 0;
+}
+
+/* -chroot / -runas after set-up. 0 or 1 (logged). */
+static int drop_privileges(const struct dm_config *cfg, struct dm_ctl *ctl,
+                           const struct dm_log *log)
+{
+	struct dm_runas who;
+	char err[512];
+
+	if (cfg->domid_restrict)
+		dm_info(log, "-xen-domid-restrict: hypervisor handles restricted to domain %d",
+		        cfg->domid);
+	if (!cfg->runas && !cfg->chroot_dir)
+		return 0;
+	if (cfg->runas && dm_runas_lookup(cfg->runas, &who, err, sizeof(err)) < 0) {
+		dm_err(log, "%s", err);
+		return 1;
+	}
+	if (cfg->chroot_dir)
+		dm_battery_rebase(&ctl->battery, cfg->chroot_dir);
+	if (dm_drop_privileges(cfg->chroot_dir, cfg->runas ? &who : NULL, err, sizeof(err)) < 0) {
+		dm_err(log, "%s", err);
+		return 1;
+	}
+	if (ctl->battery.enabled && cfg->runas) {
+		char dir[PATH_MAX];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", ctl->battery.path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (access(slash && dir[0] ? dir : "/", W_OK | X_OK) < 0) {
+			dm_info(log, "battery-backed CMOS disabled: %s is not writable by %s", dir,
+			        cfg->runas);
+			ctl->battery.enabled = false;
+		}
+	}
+	dm_info(log, "running%s%s%s%s", cfg->chroot_dir ? " in chroot " : "",
+	        cfg->chroot_dir ? cfg->chroot_dir : "", cfg->runas ? " as " : "",
+	        cfg->runas ? cfg->runas : "");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -78,10 +93,13 @@ int main(int argc, char **argv)
 	struct dm_loop loop;
 	struct dm_platform *plat = NULL;
 	struct dm_device dev;
-	char err[512];
+	struct dm_ctl ctl;
+	char err[PATH_MAX + 512];
 	int rc;
 
 	dm_log_init(&log, STDERR_FILENO);
+	/* A full file system or RLIMIT_FSIZE must fail a save, not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 	dm_config_init(&cfg);
 	rc = dm_cli_parse(&cfg, argc, argv, &log, err, sizeof(err));
 	if (rc) {
@@ -112,22 +130,32 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out_plat;
 	}
-	apply_rtc_base(&cfg, &dev, plat);
-	rc = load_saved_state(&cfg, &dev, &log);
-	if (rc)
-		goto out_dev;
-	if (cfg.time_offset_given && dm_device_set_time_offset(&dev, cfg.time_offset) < 0) {
+	rc = dm_ctl_init(&ctl, &cfg, &loop, plat, &dev, &log, err, sizeof(err));
+	if (!rc)
+		rc = dm_ctl_restore(&ctl, rtc_base_offset(&cfg, plat), err, sizeof(err));
+	if (!rc && dm_device_start(&dev) < 0) {
 		rc = 1;
-		goto out_dev;
+		snprintf(err, sizeof(err), "cannot start the device");
 	}
-	if (dm_device_start(&dev) < 0) {
-		rc = 1;
-		goto out_dev;
+	if (!rc)
+		rc = dm_ctl_serve(&ctl, err, sizeof(err));
+	if (rc) {
+		dm_err(&log, "%s", err);
+		goto out_ctl;
+	}
+	rc = drop_privileges(&cfg, &ctl, &log);
+	if (rc)
+		goto out_ctl;
+	rc = dm_ctl_ready(&ctl, err, sizeof(err));
+	if (rc) {
+		dm_err(&log, "%s", err);
+		goto out_ctl;
 	}
 	dm_info(&log, "rtcdm %s running: platform %s%s%s", RTCDM_VERSION, plat->ops->name,
 	        cfg.name ? ", domain " : "", cfg.name ? cfg.name : "");
 	rc = dm_loop_run(&loop);
-out_dev:
+out_ctl:
+	dm_ctl_fini(&ctl);
 	dm_device_fini(&dev);
 out_plat:
 	plat->ops->destroy(plat);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tests/unit/support.h"
 
@@ -81,11 +82,18 @@ static void test_qtest_peer_leaves(void)
  * config may add; all must be accepted next to our sim options. */
 static void test_libxl_argv(void)
 {
-	static const char *const extra[] = {
+	/* The QMP sockets are served: they need a directory that exists. */
+	char libxl_cmd[128], libxenstat_cmd[128];
+	snprintf(libxl_cmd, sizeof(libxl_cmd),
+	         "socket,id=libxl-cmd,path=/tmp/rtcdm-qmp-libxl-%d,server=on,wait=off", (int)getpid());
+	snprintf(libxenstat_cmd, sizeof(libxenstat_cmd),
+	         "socket,id=libxenstat-cmd,path=/tmp/rtcdm-qmp-libxenstat-%d,server=on,wait=off",
+	         (int)getpid());
+	const char *const extra[] = {
 		"-xen-domid", "7", "-no-shutdown",
-		"-chardev", "socket,id=libxl-cmd,path=/nonexistent/qmp-libxl-7,server=on,wait=off",
+		"-chardev", libxl_cmd,
 		"-mon", "chardev=libxl-cmd,mode=control",
-		"-chardev", "socket,id=libxenstat-cmd,path=/nonexistent/qmp-libxenstat-7,server=on,wait=off",
+		"-chardev", libxenstat_cmd,
 		"-mon", "chardev=libxenstat-cmd,mode=control",
 		"-nodefaults", "-no-user-config", "-name", "guest7", "-vnc", "none",
 		"-display", "none", "-boot", "order=cda", "-net", "none",

@@ -1,0 +1,567 @@
+/* control.c — the device model towards the toolstack (see control.h). */
+#include "dm/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dm/authority.h"
+#include "xenstore/store_dir.h"
+
+#define SAVE_MAX 512 /* our images are < 256 bytes */
+
+static struct dm_ctl *ctl_of(void *opaque)
+{
+	return opaque;
+}
+
+/* ---- QMP descriptors in the event loop ---------------------------------------------- */
+
+static void qmp_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque);
+
+/* The QMP server's descriptor set changes as clients come and go: register
+ * exactly what it wants polled now. */
+static void qmp_sync(struct dm_ctl *c)
+{
+	struct pollfd fds[QMP_MAX_POLLFDS];
+	size_t n;
+
+	if (!c->qmp)
+		return;
+	for (size_t i = 0; i < c->n_qmp_fds; i++)
+		dm_loop_del_fd(c->loop, c->qmp_fds[i]);
+	c->n_qmp_fds = 0;
+	n = qmp_server_pollfds(c->qmp, fds, QMP_MAX_POLLFDS);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t ev = 0;
+		int rc;
+
+		if (fds[i].events & POLLIN)
+			ev |= EPOLLIN;
+		if (fds[i].events & POLLOUT)
+			ev |= EPOLLOUT;
+		rc = dm_loop_add_fd(c->loop, fds[i].fd, ev, qmp_ready, c);
+		if (rc < 0) {
+			dm_warn(c->log, "QMP: cannot watch descriptor %d: %s", fds[i].fd, strerror(-rc));
+			continue;
+		}
+		c->qmp_fds[c->n_qmp_fds++] = fds[i].fd;
+	}
+}
+
+static void qmp_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct dm_ctl *c = opaque;
+	short rev = 0;
+
+	(void)loop;
+	if (events & EPOLLIN)
+		rev |= POLLIN;
+	if (events & EPOLLOUT)
+		rev |= POLLOUT;
+	if (events & EPOLLHUP)
+		rev |= POLLHUP;
+	if (events & EPOLLERR)
+		rev |= POLLERR;
+	qmp_server_handle(c->qmp, fd, rev);
+	qmp_sync(c);
+}
+
+/* ---- announcing readiness ---------------------------------------------------------- */
+
+static int announce(struct dm_ctl *c, char *err, size_t errlen)
+{
+	if (c->announced || !c->ts)
+		return 0;
+	if (toolstack_ready(c->ts, err, errlen) < 0)
+		return -1;
+	c->announced = true;
+	dm_info(c->log, "xenstore: state running");
+	return 0;
+}
+
+/* ---- struct dm_ops -------------------------------------------------------------------- */
+
+static enum dm_run_state op_run_state(void *opaque)
+{
+	return ctl_of(opaque)->state;
+}
+
+static int op_stop(void *opaque, char *err, size_t errlen)
+{
+	struct dm_ctl *c = ctl_of(opaque);
+
+	(void)err;
+	(void)errlen;
+	if (c->state == DM_RUN_RUNNING) {
+		c->state = DM_RUN_PAUSED;
+		dm_info(c->log, "guest paused");
+	}
+	return 0;
+}
+
+static int op_cont(void *opaque, char *err, size_t errlen)
+{
+	struct dm_ctl *c = ctl_of(opaque);
+
+	if (c->state != DM_RUN_RUNNING) {
+		c->state = DM_RUN_RUNNING;
+		dm_info(c->log, "guest running");
+	}
+	return announce(c, err, errlen);
+}
+
+static size_t encode_state(struct dm_ctl *c, uint8_t *buf, char *err, size_t errlen)
+{
+	size_t n = dm_device_save_state(c->dev, buf, SAVE_MAX);
+
+	if (n > SAVE_MAX) {
+		snprintf(err, errlen, "device state of %zu bytes does not fit the save buffer", n);
+		return 0;
+	}
+	return n;
+}
+
+static int op_save_fd(void *opaque, int fd, bool live, char *err, size_t errlen)
+{
+	struct dm_ctl *c = ctl_of(opaque);
+	uint8_t buf[SAVE_MAX];
+	char why[SR_ERR_MAX];
+	size_t n;
+
+	(void)live;
+	n = encode_state(c, buf, err, errlen);
+	if (!n)
+		return -1;
+	if (sr_write_fd(fd, buf, n, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "saving the device state: %s", why);
+		dm_err(c->log, "%s", err);
+		return -1;
+	}
+	dm_info(c->log, "device state saved to a descriptor (%zu bytes)", n);
+	return 0;
+}
+
+static int op_save_path(void *opaque, const char *path, bool live, char *err, size_t errlen)
+{
+	struct dm_ctl *c = ctl_of(opaque);
+	uint8_t buf[SAVE_MAX];
+	char why[SR_ERR_MAX + 64];
+	size_t n;
+
+	(void)live;
+	n = encode_state(c, buf, err, errlen);
+	if (!n)
+		return -1;
+	if (sr_write_file_atomic(path, buf, n, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "saving the device state: %s", why);
+		dm_err(c->log, "%s", err);
+		return -1;
+	}
+	dm_info(c->log, "device state saved to %s (%zu bytes)", path, n);
+	return 0;
+}
+
+static int load_fd_named(struct dm_ctl *c, int fd, const char *what, char *err, size_t errlen)
+{
+	if (dm_device_load_state(c->dev, fd, what, err, errlen) < 0) {
+		dm_err(c->log, "%s", err);
+		return -1;
+	}
+	dm_battery_changed(&c->battery);
+	return 0;
+}
+
+static int op_load_fd(void *opaque, int fd, char *err, size_t errlen)
+{
+	return load_fd_named(ctl_of(opaque), fd, "descriptor", err, errlen);
+}
+
+static int op_load_path(void *opaque, const char *path, char *err, size_t errlen)
+{
+	struct dm_ctl *c = ctl_of(opaque);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int rc;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = load_fd_named(c, fd, path, err, errlen);
+	close(fd);
+	return rc;
+}
+
+static int op_set_offset(void *opaque, int64_t seconds, char *err, size_t errlen)
+{
+	struct dm_ctl *c = ctl_of(opaque);
+
+	if (dm_device_set_time_offset(c->dev, seconds) < 0) {
+		snprintf(err, errlen, "the hypervisor refused offset %" PRId64 " s", seconds);
+		return -1;
+	}
+	return 0;
+}
+
+static void op_get_offset(void *opaque, struct rtc_offset *out)
+{
+	rtc_get_offset(ctl_of(opaque)->dev->rtc, out);
+}
+
+static void op_quit(void *opaque)
+{
+	struct dm_ctl *c = ctl_of(opaque);
+
+	dm_info(c->log, "quit requested, exiting");
+	dm_loop_stop(c->loop, 0);
+}
+
+static void op_log(void *opaque, const char *msg)
+{
+	dm_info(ctl_of(opaque)->log, "%s", msg);
+}
+
+const struct dm_ops dm_ctl_ops = {
+	.run_state = op_run_state,
+	.stop = op_stop,
+	.cont = op_cont,
+	.save_fd = op_save_fd,
+	.save_path = op_save_path,
+	.load_fd = op_load_fd,
+	.load_path = op_load_path,
+	.set_offset = op_set_offset,
+	.get_offset = op_get_offset,
+	.quit = op_quit,
+	.log = op_log,
+};
+
+/* ---- device listeners ------------------------------------------------------------------ */
+
+static void offset_changed(void *opaque, enum dm_offset_source src, const struct rtc_offset *now)
+{
+	struct dm_ctl *c = opaque;
+
+	if (c->ts)
+		toolstack_publish_offset(c->ts, now->seconds);
+	dm_battery_changed(&c->battery);
+	if (c->qmp && src != DM_OFFSET_TOOLSTACK) {
+		struct json_object *data = json_object_new_object();
+
+		if (data) {
+			json_object_object_add(data, "offset", json_object_new_int64(now->seconds));
+			qmp_server_event(c->qmp, "RTC_CHANGE", data);
+			qmp_sync(c);
+		}
+	}
+}
+
+static void cmos_written(void *opaque, uint8_t index)
+{
+	struct dm_ctl *c = opaque;
+
+	(void)index;
+	dm_battery_changed(&c->battery);
+}
+
+/* ---- set-up ------------------------------------------------------------------------------ */
+
+static void format_uuid(const uint8_t u[16], char out[DM_UUID_STR_LEN + 1])
+{
+	snprintf(out, DM_UUID_STR_LEN + 1,
+	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+	         u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
+	         u[15]);
+}
+
+/* /local/domain/<domid>/vm holds "/vm/<uuid>". */
+static void uuid_from_store(struct dm_ctl *c)
+{
+	char path[64];
+	uint8_t u[16];
+
+	snprintf(path, sizeof(path), "/local/domain/%d/vm", c->cfg->domid);
+	char *vm = store_read(c->store, path);
+	if (!vm)
+		return;
+	const char *last = strrchr(vm, '/');
+	if (strncmp(vm, "/vm/", 4) == 0 && last == vm + 3 && dm_parse_uuid(last + 1, u) == 0) {
+		format_uuid(u, c->uuid);
+		c->have_uuid = true;
+		dm_info(c->log, "domain UUID %s (from xenstore %s)", c->uuid, path);
+	} else {
+		dm_warn(c->log, "xenstore %s: '%.64s' is not /vm/<uuid>: UUID unknown", path, vm);
+	}
+	free(vm);
+}
+
+static int open_store(struct dm_ctl *c, char *err, size_t errlen)
+{
+	const struct dm_config *cfg = c->cfg;
+
+	if (cfg->sim_xenstore) {
+		c->store = store_dir_open(cfg->sim_xenstore, err, errlen);
+		if (!c->store)
+			return 1;
+	} else if (cfg->platform == DM_PLATFORM_XEN) {
+#if RTCDM_HAVE_XEN
+		c->store = store_xs_open(err, errlen);
+		if (!c->store)
+			return 1;
+#else
+		snprintf(err, errlen, "xenstore: rtcdm was built without Xen support");
+		return 1;
+#endif
+	} else {
+		return 0;
+	}
+	if (cfg->domid < 0) {
+		snprintf(err, errlen, "xenstore: a domain id is needed (--domid or -xen-domid)");
+		return 1;
+	}
+	return 0;
+}
+
+int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *loop,
+                struct dm_platform *plat, struct dm_device *dev, const struct dm_log *log,
+                char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->loop = loop;
+	c->plat = plat;
+	c->dev = dev;
+	c->log = log;
+	c->state = DM_RUN_PRELAUNCH;
+	if (open_store(c, err, errlen))
+		return 1;
+	if (cfg->uuid_set) {
+		format_uuid(cfg->uuid, c->uuid);
+		c->have_uuid = true;
+	} else if (c->store) {
+		uuid_from_store(c);
+	}
+	if (dm_battery_init(&c->battery, cfg->state_dir, c->have_uuid ? c->uuid : NULL, dev, loop,
+	                    log, err, errlen) < 0)
+		return 1;
+	if (dm_device_add_offset_listener(dev, offset_changed, c) < 0) {
+		snprintf(err, errlen, "no room for another offset listener");
+		return 1;
+	}
+	dm_device_set_cmos_listener(dev, cmos_written, c);
+	return 0;
+}
+
+int dm_ctl_restore(struct dm_ctl *c, int64_t base_seconds, char *err, size_t errlen)
+{
+	const struct dm_config *cfg = c->cfg;
+	const char *file = cfg->restore_file ? cfg->restore_file : cfg->loadvm;
+	struct dm_offset_sources src = {0};
+	struct dm_offset_decision d;
+	struct sr_image img, bat;
+	char what[PATH_MAX + 16], why[SR_ERR_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (file) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+		snprintf(what, sizeof(what), "%s", file);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot open saved state '%s': %s", file, strerror(errno));
+			return 1;
+		}
+		rc = dm_read_image_fd(fd, what, &buf, &len, err, errlen);
+		close(fd);
+	} else if (cfg->incoming_fd >= 0) {
+		c->state = DM_RUN_INMIGRATE;
+		snprintf(what, sizeof(what), "-incoming fd:%d", cfg->incoming_fd);
+		rc = dm_read_image_fd(cfg->incoming_fd, what, &buf, &len, err, errlen);
+		close(cfg->incoming_fd);
+	}
+	if (rc < 0)
+		return 1;
+	if (buf) {
+		rc = sr_load(buf, len, &img, why, sizeof(why));
+		free(buf);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", what, why);
+			return 1;
+		}
+		src.image = &img;
+	} else {
+		rc = dm_battery_load(&c->battery, &bat, err, errlen);
+		if (rc < 0)
+			dm_warn(c->log, "%s; starting without it", err);
+		else if (rc > 0)
+			src.battery = &bat;
+	}
+	src.toolstack = cfg->time_offset_given;
+	src.toolstack_seconds = cfg->time_offset;
+	src.base_seconds = base_seconds;
+	dm_offset_resolve(&src, &d);
+
+	if (src.image) {
+		dm_device_apply_image(c->dev, &img, &d);
+		dm_info(c->log, "restored device state from %s", what);
+	} else if (src.battery) {
+		dm_device_apply_image(c->dev, &bat, &d);
+		dm_info(c->log, "restored the battery-backed CMOS from %s", c->battery.path);
+	} else if (d.origin == DM_ORIGIN_TOOLSTACK) {
+		if (dm_device_set_time_offset(c->dev, d.offset.seconds) < 0) {
+			snprintf(err, errlen, "cannot apply the toolstack offset");
+			return 1;
+		}
+	} else if (base_seconds) {
+		dm_device_initial_offset(c->dev, base_seconds);
+	}
+	dm_info(c->log, "time offset: %s [%s]", d.why, dm_offset_origin_name(d.origin));
+
+	if (cfg->start_paused)
+		c->state = src.image ? DM_RUN_PAUSED : DM_RUN_PRELAUNCH;
+	else
+		c->state = DM_RUN_RUNNING;
+	return 0;
+}
+
+static void ts_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct dm_ctl *c = opaque;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	toolstack_handle(c->ts);
+	qmp_sync(c);
+}
+
+static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
+{
+	const struct dm_config *cfg = c->cfg;
+	struct qmp_server_config qc = {0};
+	size_t n_listen = 0;
+
+	for (size_t i = 0; i < cfg->n_chardevs; i++) {
+		const struct dm_chardev *cd = &cfg->chardevs[i];
+
+		if (cd->backend != DM_CHARDEV_SOCKET)
+			snprintf(c->chardev_names[i], sizeof(c->chardev_names[i]), "unknown");
+		else if (cd->path)
+			snprintf(c->chardev_names[i], sizeof(c->chardev_names[i]), "unix:%s%s", cd->path,
+			         cd->server ? ",server=on" : "");
+		else
+			snprintf(c->chardev_names[i], sizeof(c->chardev_names[i]), "unix:fd=%d%s", cd->fd,
+			         cd->server ? ",server=on" : "");
+		c->chardevs[i].label = cd->id;
+		c->chardevs[i].filename = c->chardev_names[i];
+	}
+	qc.ops = &dm_ctl_ops;
+	qc.opaque = c;
+	qc.vcpus = 1;
+	qc.chardevs = c->chardevs;
+	qc.n_chardevs = cfg->n_chardevs;
+	for (size_t m = 0; m < cfg->n_monitors; m++) {
+		const struct dm_monitor *mon = &cfg->monitors[m];
+		const struct dm_chardev *cd = dm_config_chardev(cfg, mon->chardev);
+
+		if (!mon->control) {
+			dm_info(c->log, "-mon chardev=%s: only mode=control (QMP) is served", mon->chardev);
+			continue;
+		}
+		if (!cd || cd->backend != DM_CHARDEV_SOCKET || !cd->server) {
+			dm_info(c->log, "-mon chardev=%s: QMP is served on server sockets only",
+			        mon->chardev);
+			continue;
+		}
+		if (n_listen == QMP_MAX_LISTENERS) {
+			snprintf(err, errlen, "QMP: more than %d monitors", QMP_MAX_LISTENERS);
+			return 1;
+		}
+		if (!c->qmp) {
+			c->qmp = qmp_server_new(&qc, err, errlen);
+			if (!c->qmp)
+				return 1;
+		}
+		if (cd->path) {
+			if (qmp_server_listen_path(c->qmp, cd->path, err, errlen) < 0)
+				return 1;
+			dm_info(c->log, "QMP on %s", cd->path);
+		} else {
+			if (qmp_server_listen_fd(c->qmp, cd->fd, err, errlen) < 0) {
+				close(cd->fd);
+				return 1;
+			}
+			dm_info(c->log, "QMP on inherited descriptor %d", cd->fd);
+		}
+		n_listen++;
+	}
+	qmp_sync(c);
+	return 0;
+}
+
+int dm_ctl_serve(struct dm_ctl *c, char *err, size_t errlen)
+{
+	if (open_qmp(c, err, errlen))
+		return 1;
+	if (c->store) {
+		struct toolstack_config tc = {
+			.domid = (unsigned)c->cfg->domid,
+			.uuid = c->have_uuid ? c->uuid : NULL,
+			.save_path = c->cfg->save_path,
+			.ops = &dm_ctl_ops,
+			.opaque = c,
+		};
+		int rc;
+
+		c->ts = toolstack_new(c->store, &tc, err, errlen);
+		if (!c->ts)
+			return 1;
+		rc = dm_loop_add_fd(c->loop, toolstack_fd(c->ts), EPOLLIN, ts_ready, c);
+		if (rc < 0) {
+			snprintf(err, errlen, "xenstore: cannot watch its descriptor: %s", strerror(-rc));
+			return 1;
+		}
+		c->store_watched = true;
+	}
+	return 0;
+}
+
+int dm_ctl_ready(struct dm_ctl *c, char *err, size_t errlen)
+{
+	dm_info(c->log, "run state %s", dm_run_state_name(c->state));
+	if (c->state == DM_RUN_RUNNING && announce(c, err, errlen) < 0)
+		return 1;
+	return 0;
+}
+
+void dm_ctl_fini(struct dm_ctl *c)
+{
+	dm_battery_fini(&c->battery);
+	if (c->qmp) {
+		/* Replies still queued (e.g. to "quit") get one non-blocking try. */
+		struct pollfd fds[QMP_MAX_POLLFDS];
+		size_t n = qmp_server_pollfds(c->qmp, fds, QMP_MAX_POLLFDS);
+
+		for (size_t i = 0; i < n; i++)
+			if (fds[i].events & POLLOUT)
+				qmp_server_handle(c->qmp, fds[i].fd, POLLOUT);
+		for (size_t i = 0; i < c->n_qmp_fds; i++)
+			dm_loop_del_fd(c->loop, c->qmp_fds[i]);
+		c->n_qmp_fds = 0;
+		qmp_server_free(c->qmp);
+		c->qmp = NULL;
+	}
+	if (c->store_watched)
+		dm_loop_del_fd(c->loop, toolstack_fd(c->ts));
+	toolstack_free(c->ts);
+	c->ts = NULL;
+	store_close(c->store);
+	c->store = NULL;
+}
