@@ -1,0 +1,123 @@
+#!/bin/sh
+# e2e-timeout: 420
+#
+# rtcdm on a PVH domain (no vRTC in Xen): the whole RTC through the real
+# ioreq path.  The domain is created paused, rtcdm attaches to it as an
+# ioreq server for ports 0x70-0x71, then the guest runs.  The guest must
+# see the power-on registers, its NVRAM, a one-year clock step that reads
+# back, the update-ended, alarm and periodic flags; Xen's PV wallclock of
+# the domain must move by exactly that step (rtcdm-ctx wallclock); rtcdm
+# must stop cleanly on SIGTERM and destroy its ioreq server.
+. /e2e/lib.sh
+
+NAME=e2e-rtcdm-pvh
+DMLOG=$E2E_RUN/rtcdm.log
+cat >"$E2E_RUN/pvh.cfg" <<EOF
+name = "$NAME"
+type = "pvh"
+kernel = "/e2e/guest/guest-pvh-setyear.elf"
+memory = 32
+vcpus = 1
+tsc_mode = "native"
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "preserve"
+EOF
+
+[ -x /e2e/bin/rtcdm ] || fail "rtcdm is not in this build"
+[ -x /e2e/bin/rtcdm-ctx ] || fail "rtcdm-ctx is not in this build"
+
+dm_log_tail() { tail -n 20 "$DMLOG" 2>/dev/null | sed "s/^/[$E2E_NAME]   rtcdm: /"; }
+dm_fail() { dm_log_tail; fail "$@"; }
+
+# wallclock_offset DOMID -> WC_OFFSET (PV wallclock minus host wallclock, s)
+wallclock_offset() {
+	run 30 rtcdm-ctx wallclock --domid "$1" || dm_fail "rtcdm-ctx wallclock --domid $1 failed: $(tr '\n' ' ' <"$OUT")"
+	WC_OFFSET=$(sed -n 's/^offset=\(-*[0-9]*\) .*/\1/p' "$OUT")
+	[ -n "$WC_OFFSET" ] || dm_fail "rtcdm-ctx wallclock printed no offset: $(tr '\n' ' ' <"$OUT")"
+	grep -q '^domain=[0-9]* type=pvh vrtc=0 ' "$OUT" || fail "not seen as PVH without vRTC: $(head -n 1 "$OUT")"
+	grep -q '^xen_rtc none ' "$OUT" || fail "Xen holds an RTC record for a PVH domain: $(grep xen_rtc "$OUT")"
+}
+
+# ---- create paused, attach rtcdm, run ------------------------------------------
+mark_log
+run 180 xl create -p "$E2E_RUN/pvh.cfg"
+rc=$?
+[ $rc -eq 137 ] && testbed "xl create -p did not return within 180 s"
+id=$(domid "$NAME")
+[ -n "$id" ] || fail "xl create -p (exit $rc) left no domain: $(tail -n 1 "$OUT")"
+log "domain $NAME is d$id (paused)"
+
+wallclock_offset "$id"
+check "PV wallclock offset before the guest runs" "$WC_OFFSET" 0
+
+t0=$(date +%s)
+rtcdm --platform xen --domid "$id" -v >"$DMLOG" 2>&1 &
+dm_pid=$!
+ready=0
+for _i in $(seq 1 60); do
+	grep -q 'running: platform xen' "$DMLOG" && { ready=1; break; }
+	kill -0 "$dm_pid" 2>/dev/null || break
+	sleep 1
+done
+[ $ready = 1 ] || dm_fail "rtcdm did not start (pid $dm_pid)"
+log "rtcdm ready after $(($(date +%s) - t0)) s"
+grep -q 'PVH mode' "$DMLOG" || dm_fail "rtcdm did not choose PVH mode"
+
+run 60 xl unpause "$id" || fail "xl unpause $id failed (exit $?)"
+
+# ---- what the guest sees -------------------------------------------------------
+expect_guest "$id" '^ready' 150 "ready line"
+expect_guest "$id" '^boot ' 5 "boot line"
+check "entry path" "$(field "$LINE" entry)" pvh
+expect_guest "$id" '^regs ' 5 "regs line"
+check "reset registers (A B D, CMOS present)" \
+	"$(field "$LINE" a) $(field "$LINE" b) $(field "$LINE" d) $(field "$LINE" cmos)" "26 02 80 1"
+expect_guest "$id" '^nvram ' 5 "nvram line"
+check "NVRAM 0x41 write/read" "$LINE" "nvram index=41 wrote=a5 read=a5 wrote=3c read=3c"
+expect_guest "$id" '^set mode=bcd ' 5 "BCD set line"
+case $LINE in *" ok") ;; *) fail "BCD year set: $LINE" ;; esac
+from=$(field "$LINE" from)
+to=$(field "$LINE" to)
+want=$(($(epoch "$to") - $(epoch "$from")))
+case $want in
+31536000 | 31622400) log "guest moved its RTC from $from to $to: $want s" ;;
+*) fail "guest's year step $from -> $to is $want s, not 365 or 366 days" ;;
+esac
+expect_guest "$id" '^set mode=binary ' 5 "binary set line"
+case $LINE in *" ok") ;; *) fail "binary mode read/write: $LINE" ;; esac
+expect_guest "$id" '^uf ' 5 "uf line"
+check "update-ended flag after a second edge" "$(field "$LINE" uf)" 1
+expect_guest "$id" '^alarm ' 5 "alarm line"
+check "alarm flag" "$(field "$LINE" af)" 1
+check "alarm fired at the alarm second" "$(field "$LINE" at)" "$(field "$LINE" want)"
+expect_guest "$id" '^periodic ' 5 "periodic line"
+check "periodic flag (rate 15, rate 0) and register A restored" \
+	"$(field "$LINE" pf15) $(field "$LINE" pf0) $(field "$LINE" a)" "1 0 26"
+
+# The guest's clock runs a year ahead of dom0's (fetch lag: -6..+2 s).
+expect_guest "$id" '^n=2 ' 30 "second report line"
+t=$(field "$LINE" time)
+seen=$(($(epoch "$t") - $(date +%s)))
+[ "$seen" -ge $((want - 6)) ] && [ "$seen" -le $((want + 2)) ] ||
+	fail "guest clock minus dom0 clock: got $seen s, want $want s (-6..+2)"
+log "ok: guest clock minus dom0 clock = $seen (want $want)"
+check "NVRAM marker and scratch in the report" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
+
+# ---- the PV wallclock followed ---------------------------------------------------
+wallclock_offset "$id"
+check "PV wallclock offset after the guest's step (rtcdm-ctx wallclock)" "$WC_OFFSET" "$want"
+grep -q "guest changed its clock by +$want s" "$DMLOG" ||
+	dm_fail "rtcdm did not log the guest's clock change of +$want s"
+
+# ---- clean stop --------------------------------------------------------------------
+kill -TERM "$dm_pid"
+wait "$dm_pid"
+rc=$?
+check "rtcdm exit status after SIGTERM" "$rc" 0
+grep -q "ioreq server [0-9]* of domain $id destroyed" "$DMLOG" ||
+	dm_fail "rtcdm did not report destroying its ioreq server"
+dm_log_tail
+
+destroy "$id"
+pass
