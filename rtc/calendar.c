@@ -21,20 +21,6 @@
  */
 #include "rtc/rtc_internal.h"
 
-int64_t rtc_floor_div(int64_t n, int64_t d)
-{
-	int64_t q = n / d;
-	if ((n % d != 0) && ((n < 0) != (d < 0)))
-		q--;
-	return q;
-}
-
-int64_t rtc_floor_mod(int64_t n, int64_t d)
-{
-	int64_t r = n % d; /* no multiplication: safe for n near INT64_MIN */
-	return r < 0 ? r + d : r;
-}
-
 /* Days since 1970-01-01 of y-m-d; m is first folded into the year (1..12),
  * d is added as (d - 1) days to the 1st of the month. */
 static int64_t days_from_ymd(int64_t y, int64_t m, int64_t d)
@@ -95,21 +81,6 @@ int64_t rtc_tm_to_seconds(const struct rtc_tm *tm)
 {
 	int64_t days = days_from_ymd(tm->year, tm->mon, tm->mday);
 	return days * RTC_SECS_PER_DAY + tm->hour * 3600 + tm->min * 60 + tm->sec;
-}
-
-uint8_t rtc_encode(unsigned v, uint8_t regb)
-{
-	if (regb & RTC_B_DM_BINARY)
-		return (uint8_t)v;
-	v %= 100;
-	return (uint8_t)(((v / 10) << 4) | (v % 10));
-}
-
-unsigned rtc_decode(uint8_t b, uint8_t regb)
-{
-	if (regb & RTC_B_DM_BINARY)
-		return b;
-	return (unsigned)(b >> 4) * 10u + (b & 0x0fu);
 }
 
 uint8_t rtc_encode_hour(unsigned h24, uint8_t regb)

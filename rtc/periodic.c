@@ -18,31 +18,10 @@
  */
 #include "rtc/rtc_internal.h"
 
-bool rtc_divider_running(uint8_t rega)
-{
-	return (rega & RTC_A_DV_MASK) <= RTC_A_DV_32KHZ;
-}
-
-uint32_t rtc_period_cycles(uint8_t rega)
-{
-	unsigned code = rega & RTC_A_RS_MASK;
-	if (code == 0 || !rtc_divider_running(rega))
-		return 0;
-	if ((rega & RTC_A_DV_MASK) == RTC_A_DV_32KHZ && code <= 2)
-		code += 7;
-	return 1u << (code - 1);
-}
-
 uint64_t rtc_period_ns(uint32_t cycles)
 {
 	uint64_t ns = (uint64_t)cycles * (uint64_t)RTC_NS_PER_SEC / RTC_CYCLES_PER_SEC;
 	return ns ? ns : 1;
-}
-
-int64_t rtc_cycles_at(struct rtc_time t)
-{
-	int64_t c = (int64_t)((uint64_t)t.ns * RTC_CYCLES_PER_SEC / (uint64_t)RTC_NS_PER_SEC);
-	return t.sec * (int64_t)RTC_CYCLES_PER_SEC + c;
 }
 
 struct rtc_time rtc_cycle_start(int64_t c)
@@ -64,9 +43,4 @@ struct rtc_time rtc_next_tick(struct rtc_time t, uint32_t period)
 {
 	int64_t k = (rtc_floor_div(rtc_cycles_at(t), period) + 1) * (int64_t)period;
 	return rtc_cycle_start(k);
-}
-
-int64_t rtc_time_diff_ns(struct rtc_time a, struct rtc_time b)
-{
-	return (b.sec - a.sec) * RTC_NS_PER_SEC + ((int64_t)b.ns - (int64_t)a.ns);
 }
