@@ -12,8 +12,10 @@
  *   - UIP is computed at each REG_A read;
  *   - PF, UF and AF are set by sync(), which replays what happened between
  *     the last evaluation point and now (periodic ticks, second boundaries,
- *     alarm matches) with integer arithmetic; sync() runs at every register
- *     access, at timer expiry and before every change of state;
+ *     alarm matches) with integer arithmetic; sync() runs at every access
+ *     to a clock-derived register, at timer expiry and before every change
+ *     of state (NVRAM, the alarm bytes and REG_D are plain storage: their
+ *     accesses read no clock and evaluate nothing);
  *   - IRQF and the line follow the datasheet: IRQF = (PF & PIE) | (AF & AIE)
  *     | (UF & UIE), the line is raised exactly while IRQF is set.
  *
@@ -83,6 +85,8 @@ struct rtc {
 	uint32_t lost_ticks;
 	uint64_t slew_at;   /* clock ns of the next lost-tick delivery, or none */
 	uint64_t deadline;  /* as last handed to arm_timer() */
+	bool line_stale;    /* restored line level differs from B & C: the next
+	                     * flag evaluation drives it (see rtc_restore) */
 };
 
 #define FLAG_MASK (RTC_C_PF | RTC_C_AF | RTC_C_UF)
@@ -176,6 +180,7 @@ static void set_guest_time(struct rtc *rtc, uint64_t now, struct rtc_time target
 static void update_irq(struct rtc *rtc)
 {
 	bool level = (rtc->cmos[RTC_REG_B] & rtc->cmos[RTC_REG_C] & FLAG_MASK) != 0;
+	rtc->line_stale = false;
 	if (level != rtc->irq_level) {
 		rtc->irq_level = level;
 		rtc->ops->set_irq(rtc->opaque, level ? 1 : 0);
@@ -466,9 +471,29 @@ static void write_reg(struct rtc *rtc, uint8_t idx, uint8_t val, uint64_t now)
 	}
 }
 
+/*
+ * NVRAM bytes (and, for reads, the alarm bytes and REG_D) are plain storage:
+ * accessing them cannot set a flag, move a deadline or change the line, so
+ * they are served without reading the clock or evaluating anything.  The
+ * flags that became due meanwhile are applied, unchanged, at the next
+ * access that evaluates them (sync() is exact over any interval).
+ */
+static bool is_nvram(uint8_t idx)
+{
+	return idx >= RTC_NVRAM_FIRST && idx != RTC_CENTURY;
+}
+
+static bool is_plain_read(uint8_t idx)
+{
+	return is_nvram(idx) || idx == RTC_SECONDS_ALARM || idx == RTC_MINUTES_ALARM ||
+	       idx == RTC_HOURS_ALARM || idx == RTC_REG_D;
+}
+
 uint8_t rtc_cmos_read(struct rtc *rtc, uint8_t index)
 {
 	uint8_t idx = index & 0x7f;
+	if (is_plain_read(idx) && !rtc->line_stale)
+		return idx == RTC_REG_D ? RTC_D_VRT : rtc->cmos[idx];
 	uint64_t now = clock_now(rtc);
 	sync(rtc, now);
 	uint8_t v = read_reg(rtc, idx, now);
@@ -479,6 +504,10 @@ uint8_t rtc_cmos_read(struct rtc *rtc, uint8_t index)
 void rtc_cmos_write(struct rtc *rtc, uint8_t index, uint8_t val)
 {
 	uint8_t idx = index & 0x7f;
+	if (is_nvram(idx) && !rtc->line_stale) {
+		rtc->cmos[idx] = val;
+		return;
+	}
 	uint64_t now = clock_now(rtc);
 	sync(rtc, now);
 	write_reg(rtc, idx, val, now);
@@ -628,5 +657,9 @@ void rtc_restore(struct rtc *rtc, const struct rtc_snapshot *in)
 		rtc->irq_level = in->irq_level;
 		rtc->ops->set_irq(rtc->opaque, rtc->irq_level ? 1 : 0);
 	}
+	/* A line level that disagrees with the flags stays as restored until
+	 * the next access evaluates flags, NVRAM accesses included. */
+	rtc->line_stale =
+		rtc->irq_level != ((rtc->cmos[RTC_REG_B] & rtc->cmos[RTC_REG_C] & FLAG_MASK) != 0);
 	update_timer(rtc, now);
 }
