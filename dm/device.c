@@ -330,5 +330,12 @@ int dm_device_load_state(struct dm_device *dev, int fd, const char *what, char *
 
 size_t dm_device_save_state(struct dm_device *dev, uint8_t *buf, size_t cap)
 {
-	return sr_save_rtc(dev->rtc, NULL, buf, cap);
+	struct sr_xen_rtc xen_rtc;
+	const struct sr_xen_rtc *rec = NULL;
+
+	/* Xen HVM: the hypervisor's own RTC record goes into the image verbatim
+	 * (and the offset is aligned with it first). */
+	if (dev->plat->ops->hypervisor_rtc && dev->plat->ops->hypervisor_rtc(dev->plat, &xen_rtc) == 0)
+		rec = &xen_rtc;
+	return sr_save_rtc(dev->rtc, rec, buf, cap);
 }

@@ -76,6 +76,7 @@ struct xen_platform {
 	bool restoring;
 	bool restricted;
 
+	xentoollog_logger *xtl; /* the libraries' own messages: critical only */
 	xc_interface *xch;
 	xenevtchn_handle *xce;
 	xenforeignmemory_handle *fmem;
@@ -198,6 +199,11 @@ static void evtchn_ready(struct dm_loop *loop, int fd, uint32_t events, void *op
 
 static int push_offset(struct xen_platform *x, int64_t seconds)
 {
+	if (!x->dev_ops) {
+		/* Before start(): apply_initial_offset() decides with Xen's rules. */
+		dm_debug(x->base.log, "offset %" PRId64 " s: Xen is told at start", seconds);
+		return 0;
+	}
 	if (seconds < INT32_MIN || seconds > INT32_MAX) {
 		dm_err(x->base.log, "offset %" PRId64 " s is outside what Xen's settimeoffset "
 		                    "accepts (int32): the PV wallclock keeps its old value",
@@ -269,26 +275,40 @@ static void read_initial_offset(struct xen_platform *x)
 	        x->toolstack_offset ? " (set by the toolstack)" : "");
 }
 
-/* At start(): bring the device and Xen into agreement. */
+/*
+ * At start(): bring the device and Xen into agreement.  Offset changes made
+ * before start (a restored image, the battery-backed CMOS, --time-offset,
+ * -rtc base) were not pushed to Xen yet; this decides once, with Xen's
+ * rules:
+ *   HVM  Xen owns the offset.  A restored domain runs with what Xen's
+ *        rtc_load chose (the saved offset, or the toolstack's when libxl set
+ *        one); a fresh domain with a non-zero offset got it from the
+ *        toolstack.  Both win.  Only a fresh domain at offset 0 takes the
+ *        device's offset (battery, option), pushed to Xen.
+ *   PVH  rtcdm owns the offset.  One set by rtcdm's own toolstack options
+ *        (or carried as such by an image) is pushed; else an offset the
+ *        toolstack gave Xen (seen in the PV wallclock) wins; else the
+ *        device's offset is pushed.
+ */
 static void apply_initial_offset(struct xen_platform *x)
 {
-	struct rtc_offset now;
+	struct rtc_offset now = { 0 };
+	bool xen_wins;
 
-	if (x->have_xen_offset && (x->toolstack_offset || (x->vrtc && x->restoring))) {
-		/* Xen's offset wins: set by the toolstack, or restored by Xen
-		 * with its own authority rule. */
+	if (x->dev_ops->get_offset)
+		x->dev_ops->get_offset(x->dev, &now);
+	if (x->vrtc)
+		xen_wins = x->have_xen_offset && (x->restoring || x->xen_offset != 0);
+	else
+		xen_wins = x->have_xen_offset && x->toolstack_offset && !now.set;
+	if (xen_wins) {
 		if (x->dev_ops->time_offset_sync)
 			x->dev_ops->time_offset_sync(x->dev, x->xen_offset, x->toolstack_offset);
 		return;
 	}
-	/* Otherwise the device's offset (power-on 0, or loaded before start
-	 * from a saved or battery-backed state) is the guest's: tell Xen. */
 	if (!x->dev_ops->get_offset)
 		return;
-	x->dev_ops->get_offset(x->dev, &now);
-	if (x->have_xen_offset && now.seconds == x->xen_offset)
-		return;
-	if (!x->have_xen_offset && now.seconds == 0)
+	if (x->have_xen_offset ? now.seconds == x->xen_offset : now.seconds == 0)
 		return;
 	dm_info(x->base.log, "giving Xen the guest's offset %" PRId64 " s", now.seconds);
 	push_offset(x, now.seconds);
@@ -458,6 +478,8 @@ static void xen_destroy(struct dm_platform *p)
 		        x->stats.timeoffset);
 	if (x->clock_ready)
 		dm_clock_fini(&x->clock);
+	if (x->xtl)
+		xtl_logger_destroy(x->xtl);
 	free(x->vcpu_local);
 	free(x);
 }
@@ -530,10 +552,14 @@ int dm_platform_xen_create(const struct dm_config *cfg, struct dm_loop *loop,
 		x->host_wallclock_ns = real - (int64_t)(mono - x->clock.mono_base);
 	}
 
+	/* The libraries print their own error lines otherwise; rtcdm reports
+	 * each failure itself, in one line. */
+	x->xtl = (xentoollog_logger *)xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+
 	/* 1-4: the interfaces. */
-	x->xch = xc_interface_open(NULL, NULL, 0);
+	x->xch = xc_interface_open(x->xtl, x->xtl, 0);
 	if (!x->xch)
-		FAIL("cannot open the Xen control interface: %s (is this dom0, with xenfs and "
+		FAIL("cannot open the Xen control interface: %s (not in dom0 with xenfs and "
 		     "privcmd?)", strerror(errno));
 	x->stage = ST_XC;
 	if (dm_xen_domain_get(x->xch, x->domid, &dom, err, errlen) < 0)
@@ -543,15 +569,15 @@ int dm_platform_xen_create(const struct dm_config *cfg, struct dm_loop *loop,
 	if (dom.dying)
 		FAIL("domain %" PRIu32 " is dying", x->domid);
 	x->vrtc = dom.vrtc;
-	x->xce = xenevtchn_open(NULL, 0);
+	x->xce = xenevtchn_open(x->xtl, 0);
 	if (!x->xce)
 		FAIL("cannot open the event channel device: %s", strerror(errno));
 	x->stage = ST_EVTCHN;
-	x->fmem = xenforeignmemory_open(NULL, 0);
+	x->fmem = xenforeignmemory_open(x->xtl, 0);
 	if (!x->fmem)
 		FAIL("cannot open the foreign memory interface: %s", strerror(errno));
 	x->stage = ST_FMEM;
-	x->dmod = xendevicemodel_open(NULL, 0);
+	x->dmod = xendevicemodel_open(x->xtl, 0);
 	if (!x->dmod)
 		FAIL("cannot open the device model interface: %s", strerror(errno));
 	x->stage = ST_DMOD;
@@ -644,5 +670,11 @@ int dm_platform_xen_create(const struct dm_config *cfg, struct dm_loop *loop,
 	return 0;
 fail:
 	xen_destroy(&x->base);
+	{
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "platform 'xen': %s", why);
+	}
 	return 1;
 }

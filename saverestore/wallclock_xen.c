@@ -81,17 +81,24 @@ int sr_ctx_wallclock(int argc, char **argv)
 	if (parse_domid(domid_arg, &domid) < 0)
 		return usage("--domid takes a domain id, 0..32751");
 
-	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	/* The libraries' own error lines would double ours: critical only. */
+	xentoollog_logger *xtl =
+		(xentoollog_logger *)xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+	xc_interface *xch = xc_interface_open(xtl, xtl, 0);
 	if (!xch) {
 		fprintf(stderr, "rtcdm-ctx: cannot open the Xen control interface: %s\n",
 		        strerror(errno));
+		if (xtl)
+			xtl_logger_destroy(xtl);
 		return 1;
 	}
-	xenforeignmemory_handle *fmem = xenforeignmemory_open(NULL, 0);
+	xenforeignmemory_handle *fmem = xenforeignmemory_open(xtl, 0);
 	if (!fmem) {
 		fprintf(stderr, "rtcdm-ctx: cannot open the foreign memory interface: %s\n",
 		        strerror(errno));
 		xc_interface_close(xch);
+		if (xtl)
+			xtl_logger_destroy(xtl);
 		return 1;
 	}
 	if (dm_xen_domain_get(xch, domid, &dom, err, sizeof(err)) < 0) {
@@ -143,5 +150,7 @@ int sr_ctx_wallclock(int argc, char **argv)
 out:
 	xenforeignmemory_close(fmem);
 	xc_interface_close(xch);
+	if (xtl)
+		xtl_logger_destroy(xtl);
 	return status;
 }

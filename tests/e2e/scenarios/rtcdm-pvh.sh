@@ -30,13 +30,23 @@ EOF
 dm_log_tail() { tail -n 20 "$DMLOG" 2>/dev/null | sed "s/^/[$E2E_NAME]   rtcdm: /"; }
 dm_fail() { dm_log_tail; fail "$@"; }
 
-# wallclock_offset DOMID -> WC_OFFSET (PV wallclock minus host wallclock, s)
+# wallclock_offset DOMID -> WC_OFFSET (PV wallclock minus host wallclock, s),
+# or WC_OFFSET=unmapped when the guest never placed its shared_info page in
+# its memory (the test guest makes no hypercalls): Xen then has no frame a
+# foreign mapping can reach, and only the host wallclock can be checked.
 wallclock_offset() {
-	run 30 rtcdm-ctx wallclock --domid "$1" || dm_fail "rtcdm-ctx wallclock --domid $1 failed: $(tr '\n' ' ' <"$OUT")"
-	WC_OFFSET=$(sed -n 's/^offset=\(-*[0-9]*\) .*/\1/p' "$OUT")
-	[ -n "$WC_OFFSET" ] || dm_fail "rtcdm-ctx wallclock printed no offset: $(tr '\n' ' ' <"$OUT")"
+	run 30 rtcdm-ctx wallclock --domid "$1"
+	_rc=$?
 	grep -q '^domain=[0-9]* type=pvh vrtc=0 ' "$OUT" || fail "not seen as PVH without vRTC: $(head -n 1 "$OUT")"
 	grep -q '^xen_rtc none ' "$OUT" || fail "Xen holds an RTC record for a PVH domain: $(grep xen_rtc "$OUT")"
+	grep -q '^host_wallclock sec=[0-9]* ' "$OUT" || fail "no host wallclock: $(grep host_wallclock "$OUT")"
+	if [ $_rc -ne 0 ] && grep -q 'has not placed its shared_info page' "$OUT"; then
+		WC_OFFSET=unmapped
+		return 0
+	fi
+	[ $_rc -eq 0 ] || dm_fail "rtcdm-ctx wallclock --domid $1 failed: $(tr '\n' ' ' <"$OUT")"
+	WC_OFFSET=$(sed -n 's/^offset=\(-*[0-9]*\) .*/\1/p' "$OUT")
+	[ -n "$WC_OFFSET" ] || dm_fail "rtcdm-ctx wallclock printed no offset: $(tr '\n' ' ' <"$OUT")"
 }
 
 # ---- create paused, attach rtcdm, run ------------------------------------------
@@ -49,7 +59,7 @@ id=$(domid "$NAME")
 log "domain $NAME is d$id (paused)"
 
 wallclock_offset "$id"
-check "PV wallclock offset before the guest runs" "$WC_OFFSET" 0
+[ "$WC_OFFSET" = unmapped ] || check "PV wallclock offset before the guest runs" "$WC_OFFSET" 0
 
 t0=$(date +%s)
 rtcdm --platform xen --domid "$id" -v >"$DMLOG" 2>&1 &
@@ -106,9 +116,15 @@ check "NVRAM marker and scratch in the report" "$(field "$LINE" nv40) $(field "$
 
 # ---- the PV wallclock followed ---------------------------------------------------
 wallclock_offset "$id"
-check "PV wallclock offset after the guest's step (rtcdm-ctx wallclock)" "$WC_OFFSET" "$want"
+if [ "$WC_OFFSET" = unmapped ]; then
+	note "the guest has no shared_info mapping: PV wallclock not readable, settimeoffset checked through rtcdm's log"
+else
+	check "PV wallclock offset after the guest's step (rtcdm-ctx wallclock)" "$WC_OFFSET" "$want"
+fi
 grep -q "guest changed its clock by +$want s" "$DMLOG" ||
 	dm_fail "rtcdm did not log the guest's clock change of +$want s"
+grep -q "Xen time offset of domain $id set to $want s" "$DMLOG" ||
+	dm_fail "rtcdm did not push the offset $want s to Xen (settimeoffset)"
 
 # ---- clean stop --------------------------------------------------------------------
 kill -TERM "$dm_pid"
