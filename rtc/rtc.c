@@ -54,6 +54,15 @@
  * interrupt enabled no timer is ever armed.  arm_timer() is called only
  * when the deadline changes.
  *
+ * Quiet window.  Along with the deadline the model computes the first clock
+ * instant at which sync() would change anything at all (the next tick
+ * unless PF is already set and no tick is counted, the next second while
+ * UF is clear, the next alarm match while only AF is clear, the next slew
+ * delivery).  Before it, sync() only moves the evaluation point, and a read
+ * that changes no state (time registers, REG_A, REG_B, REG_C with no flag
+ * pending) skips flag evaluation and the deadline computation altogether:
+ * neither could change.
+ *
  * Lost ticks.  DISCARD (default): a periodic tick that finds PF still set
  * simply coalesces with it.  SLEW: such ticks (only while PIE is set) are
  * counted, up to RTC_MAX_LOST_TICKS.  When the guest reads REG_C while the
@@ -85,6 +94,9 @@ struct rtc {
 	uint32_t lost_ticks;
 	uint64_t slew_at;   /* clock ns of the next lost-tick delivery, or none */
 	uint64_t deadline;  /* as last handed to arm_timer() */
+	uint64_t quiet_until; /* clock ns of the first instant at which a flag can
+	                       * change (tick, second, alarm, slew delivery); before
+	                       * it sync() has nothing to apply.  0: unknown */
 	bool line_stale;    /* restored line level differs from B & C: the next
 	                     * flag evaluation drives it (see rtc_restore) */
 };
@@ -207,6 +219,11 @@ static void add_ticks(struct rtc *rtc, int64_t n)
 /* Apply everything that happened between the last evaluation point and now. */
 static void sync(struct rtc *rtc, uint64_t now)
 {
+	if (now < rtc->quiet_until) {
+		/* Nothing can have happened since the last evaluation. */
+		rtc->last_eval = now;
+		return;
+	}
 	if (now > rtc->last_eval && is_running(rtc)) {
 		struct rtc_time a = guest_at(rtc, rtc->last_eval);
 		struct rtc_time b = guest_at(rtc, now);
@@ -251,43 +268,71 @@ static uint64_t clock_of(uint64_t now, struct rtc_time g, struct rtc_time t)
 	return now + (uint64_t)d;
 }
 
-static uint64_t compute_deadline(const struct rtc *rtc, uint64_t now)
+static uint64_t min_u64(uint64_t a, uint64_t b)
 {
-	if (rtc->irq_level)
-		return RTC_NO_DEADLINE; /* flags are evaluated when REG_C is read */
-	uint64_t d = rtc->slew_at;
-	if (!is_running(rtc))
-		return d;
-	uint8_t b = rtc->cmos[RTC_REG_B];
-	struct rtc_time g = guest_at(rtc, now);
-	uint32_t period = rtc_period_cycles(rtc->cmos[RTC_REG_A]);
-	if ((b & RTC_B_PIE) && period) {
-		uint64_t t = clock_of(now, g, rtc_next_tick(g, period));
-		d = t < d ? t : d;
-	}
-	if (b & RTC_B_SET)
-		return d;
-	if (b & RTC_B_UIE) {
-		struct rtc_time next = {g.sec + 1, 0};
-		uint64_t t = clock_of(now, g, next);
-		d = t < d ? t : d;
-	}
-	if (b & RTC_B_AIE) {
-		struct rtc_alarm al;
-		int64_t s;
-		rtc_alarm_parse(rtc->cmos, &al);
-		if (rtc_alarm_next(&al, g.sec, &s)) {
-			struct rtc_time next = {s, 0};
-			uint64_t t = clock_of(now, g, next);
-			d = t < d ? t : d;
-		}
-	}
-	return d;
+	return a < b ? a : b;
 }
 
-static void update_timer(struct rtc *rtc, uint64_t now)
+/*
+ * After every evaluation at `now` (last_eval == now): the deadline, the first
+ * instant at which an enabled interrupt would raise the line, and
+ * quiet_until, the first instant at which sync() would change anything.
+ * Between two evaluations nothing else moves either: state changes always
+ * evaluate first and plan again afterwards.
+ */
+static void plan(struct rtc *rtc, uint64_t now)
 {
-	uint64_t d = compute_deadline(rtc, now);
+	uint64_t d = rtc->slew_at, q = rtc->slew_at;
+	if (is_running(rtc)) {
+		uint8_t b = rtc->cmos[RTC_REG_B], c = rtc->cmos[RTC_REG_C];
+		struct rtc_time g = guest_at(rtc, now);
+		uint32_t period = rtc_period_cycles(rtc->cmos[RTC_REG_A]);
+		if (period) {
+			bool pie = b & RTC_B_PIE;
+			/* A tick changes state unless PF is already set (and, under
+			 * slew with PIE, every tick is counted). */
+			bool counts = !(c & RTC_C_PF) || (pie && rtc->policy == RTC_LOST_TICKS_SLEW);
+			if (pie || counts) {
+				uint64_t t = clock_of(now, g, rtc_next_tick(g, period));
+				if (pie)
+					d = min_u64(d, t);
+				if (counts)
+					q = min_u64(q, t);
+			}
+		}
+		if (!(b & RTC_B_SET)) {
+			bool uie = b & RTC_B_UIE, aie = b & RTC_B_AIE;
+			bool uf = c & RTC_C_UF, af = c & RTC_C_AF;
+			if (uie || !uf) {
+				struct rtc_time next = {g.sec + 1, 0};
+				uint64_t t = clock_of(now, g, next);
+				if (uie)
+					d = min_u64(d, t);
+				if (!uf)
+					q = min_u64(q, t);
+			}
+			/* With UF clear the next second comes first anyway. */
+			bool alarm_counts = uf && !af;
+			if (aie || alarm_counts) {
+				struct rtc_alarm al;
+				int64_t s;
+				rtc_alarm_parse(rtc->cmos, &al);
+				if (rtc_alarm_next(&al, g.sec, &s)) {
+					struct rtc_time next = {s, 0};
+					uint64_t t = clock_of(now, g, next);
+					if (aie)
+						d = min_u64(d, t);
+					if (alarm_counts)
+						q = min_u64(q, t);
+				}
+			}
+		}
+	}
+	/* While the line is raised no timer is needed: flags are evaluated when
+	 * REG_C is read.  A line restored against the flags waits for sync(). */
+	if (rtc->irq_level)
+		d = RTC_NO_DEADLINE;
+	rtc->quiet_until = rtc->line_stale ? 0 : q;
 	if (d != rtc->deadline) {
 		rtc->deadline = d;
 		rtc->ops->arm_timer(rtc->opaque, d);
@@ -495,9 +540,22 @@ uint8_t rtc_cmos_read(struct rtc *rtc, uint8_t index)
 	if (is_plain_read(idx) && !rtc->line_stale)
 		return idx == RTC_REG_D ? RTC_D_VRT : rtc->cmos[idx];
 	uint64_t now = clock_now(rtc);
+	if (now < rtc->quiet_until) {
+		/* No flag can have changed since the last evaluation, so neither
+		 * can the line or the deadline: a read that changes no state
+		 * needs neither sync() nor plan(). */
+		if (idx != RTC_REG_C) {
+			rtc->last_eval = now;
+			return read_reg(rtc, idx, now);
+		}
+		if (rtc->cmos[RTC_REG_C] == 0 && rtc->lost_ticks == 0) {
+			rtc->last_eval = now;
+			return 0;
+		}
+	}
 	sync(rtc, now);
 	uint8_t v = read_reg(rtc, idx, now);
-	update_timer(rtc, now);
+	plan(rtc, now);
 	return v;
 }
 
@@ -512,7 +570,7 @@ void rtc_cmos_write(struct rtc *rtc, uint8_t index, uint8_t val)
 	sync(rtc, now);
 	write_reg(rtc, idx, val, now);
 	update_irq(rtc);
-	update_timer(rtc, now);
+	plan(rtc, now);
 }
 
 uint8_t rtc_ioport_read(struct rtc *rtc, uint16_t port)
@@ -539,7 +597,7 @@ void rtc_timer_expired(struct rtc *rtc)
 	/* A deadline that has passed always differs from the next one (which
 	 * lies in the future or is none), so the spent timer is re-armed or
 	 * disarmed here; an early call leaves a pending deadline alone. */
-	update_timer(rtc, now);
+	plan(rtc, now);
 }
 
 uint64_t rtc_next_deadline(const struct rtc *rtc)
@@ -562,7 +620,7 @@ void rtc_set_offset(struct rtc *rtc, int64_t seconds)
 	sync(rtc, now);
 	rtc->offset.seconds = seconds;
 	rtc->offset.set = true;
-	update_timer(rtc, now);
+	plan(rtc, now);
 }
 
 void rtc_load_offset(struct rtc *rtc, const struct rtc_offset *off)
@@ -572,7 +630,7 @@ void rtc_load_offset(struct rtc *rtc, const struct rtc_offset *off)
 	uint64_t now = clock_now(rtc);
 	sync(rtc, now);
 	rtc->offset = *off;
-	update_timer(rtc, now);
+	plan(rtc, now);
 }
 
 void rtc_adjust_offset(struct rtc *rtc, int64_t delta_s)
@@ -582,7 +640,7 @@ void rtc_adjust_offset(struct rtc *rtc, int64_t delta_s)
 	uint64_t now = clock_now(rtc);
 	sync(rtc, now);
 	rtc->offset.seconds += delta_s;
-	update_timer(rtc, now);
+	plan(rtc, now);
 }
 
 void rtc_guest_time(const struct rtc *rtc, int64_t *sec, uint32_t *nsec)
@@ -601,7 +659,7 @@ void rtc_set_lost_tick_policy(struct rtc *rtc, enum rtc_lost_tick_policy p)
 	rtc->policy = p == RTC_LOST_TICKS_SLEW ? RTC_LOST_TICKS_SLEW : RTC_LOST_TICKS_DISCARD;
 	if (rtc->policy == RTC_LOST_TICKS_DISCARD)
 		forget_lost_ticks(rtc);
-	update_timer(rtc, now);
+	plan(rtc, now);
 }
 
 /* ---- save / restore ---------------------------------------------------------------------- */
@@ -629,7 +687,7 @@ void rtc_snapshot(struct rtc *rtc, struct rtc_snapshot *out)
 		int64_t k = rtc_floor_div(rtc_cycles_at(g), period) * (int64_t)period;
 		out->period_elapsed_ns = (uint32_t)rtc_time_diff_ns(rtc_cycle_start(k), g);
 	}
-	update_timer(rtc, now);
+	plan(rtc, now);
 }
 
 void rtc_restore(struct rtc *rtc, const struct rtc_snapshot *in)
@@ -661,5 +719,5 @@ void rtc_restore(struct rtc *rtc, const struct rtc_snapshot *in)
 	 * the next access evaluates flags, NVRAM accesses included. */
 	rtc->line_stale =
 		rtc->irq_level != ((rtc->cmos[RTC_REG_B] & rtc->cmos[RTC_REG_C] & FLAG_MASK) != 0);
-	update_timer(rtc, now);
+	plan(rtc, now);
 }
