@@ -7,8 +7,9 @@
  * deadline last handed to the platform.  Everything else is derived on
  * demand from guest time = host wallclock + clock + offset:
  *   - while time runs (see below) the time registers are encoded from guest
- *     time at every read; the CMOS copies of them are only meaningful while
- *     the clock is frozen;
+ *     time at every read (the encoding of the current guest second is kept,
+ *     so reads within one second decode the calendar once); the CMOS copies
+ *     of them are only meaningful while the clock is frozen;
  *   - UIP is computed at each REG_A read;
  *   - PF, UF and AF are set by sync(), which replays what happened between
  *     the last evaluation point and now (periodic ticks, second boundaries,
@@ -97,6 +98,13 @@ struct rtc {
 	uint64_t quiet_until; /* clock ns of the first instant at which a flag can
 	                       * change (tick, second, alarm, slew delivery); before
 	                       * it sync() has nothing to apply.  0: unknown */
+	/* The time registers encoded for guest second cal_sec in mode cal_regb
+	 * (cal_valid): a read within the same second is a lookup. */
+	int64_t cal_sec;
+	uint8_t cal_regb;
+	bool cal_valid;
+	uint8_t cal[RTC_YEAR + 1]; /* 0x00..0x09 (alarm bytes unused) */
+	uint8_t cal_century;
 	bool line_stale;    /* restored line level differs from B & C: the next
 	                     * flag evaluation drives it (see rtc_restore) */
 };
@@ -373,14 +381,29 @@ void rtc_free(struct rtc *rtc)
 
 /* ---- registers ---------------------------------------------------------------------- */
 
+/* A time register (or the century byte) while time runs. */
+static uint8_t read_running_time(struct rtc *rtc, uint8_t idx, uint64_t now)
+{
+	int64_t sec = guest_at(rtc, now).sec;
+	uint8_t b = rtc->cmos[RTC_REG_B];
+	if (!rtc->cal_valid || sec != rtc->cal_sec || b != rtc->cal_regb) {
+		uint8_t tmp[RTC_CMOS_SIZE];
+		rtc_encode_time(sec, b, tmp);
+		memcpy(rtc->cal, tmp, sizeof(rtc->cal));
+		rtc->cal_century = tmp[RTC_CENTURY];
+		rtc->cal_sec = sec;
+		rtc->cal_regb = b;
+		rtc->cal_valid = true;
+	}
+	return idx == RTC_CENTURY ? rtc->cal_century : rtc->cal[idx];
+}
+
 static uint8_t read_reg(struct rtc *rtc, uint8_t idx, uint64_t now)
 {
 	if (is_time_reg(idx)) {
 		if (is_frozen(rtc))
 			return rtc->cmos[idx];
-		uint8_t tmp[RTC_CMOS_SIZE];
-		rtc_encode_time(guest_at(rtc, now).sec, rtc->cmos[RTC_REG_B], tmp);
-		return tmp[idx];
+		return read_running_time(rtc, idx, now);
 	}
 	switch (idx) {
 	case RTC_REG_A: {
