@@ -22,12 +22,26 @@ pass() {
 	echo PASS >"$E2E_RUN/result"
 	exit 0
 }
+# Device-model logs help explain a failure.
+show_logs() {
+	for _f in /var/log/xen/qemu-dm-*.log; do
+		[ -s "$_f" ] || continue
+		log "--- $_f (last 20 lines)"
+		tail -n 20 "$_f" | sed "s/^/[$E2E_NAME]   /"
+	done
+	if [ -n "${E2E_DEBUG:-}" ]; then
+		log "--- guest lines in $XENLOG (mark $MARK, $(wc -l <"$XENLOG") lines)"
+		grep -an 'RTCG' "$XENLOG" | tail -n 40 | cat -v | sed "s/^/[$E2E_NAME]   /"
+	fi
+}
 fail() {
+	show_logs
 	log "FAIL: $*"
 	echo "FAIL $*" >"$E2E_RUN/result"
 	exit 1
 }
 testbed() {
+	show_logs
 	log "TEST BED: $*"
 	echo "TESTBED $*" >"$E2E_RUN/result"
 	exit 2
@@ -49,16 +63,29 @@ run() {
 
 # ---- the Xen console ring (guest 0xe9 output) --------------------------------
 
-# The whole ring each time (conring_size=1M; `xl dmesg` shows only the
-# oldest 16 KiB).  Domain ids are not reused within a boot, so "(dN)" lines
-# are this scenario's.
+# Append what Xen logged since the last call (conring_size=1M; `xl dmesg`
+# shows only the oldest 16 KiB).  Starts from the ring's end when the
+# scenario starts, so older lines never count.
 xen_sync() {
-	timeout -s KILL 30 conring >"$XENLOG.new" 2>/dev/null && mv "$XENLOG.new" "$XENLOG"
+	timeout -s KILL 30 conring "$(cat "$E2E_RUN/conring.pos")" "$E2E_RUN/conring.next" \
+		>>"$XENLOG" 2>/dev/null && mv "$E2E_RUN/conring.next" "$E2E_RUN/conring.pos"
+}
+timeout -s KILL 30 conring 0 "$E2E_RUN/conring.pos" >/dev/null ||
+	testbed "cannot read the Xen console ring"
+
+# Domain ids can be reused: guest_lines looks only at lines logged after
+# the last mark (mark_log before each xl create / xl restore).
+MARK=0
+mark_log() {
+	xen_sync
+	MARK=$(wc -l <"$XENLOG")
 }
 
-# guest_lines DOMID — the guest's "RTCG ..." lines so far, without prefix.
+# guest_lines DOMID — the guest's "RTCG ..." lines since the mark, without
+# the prefix.
 guest_lines() {
-	grep -a "(d$1) RTCG " "$XENLOG" | sed 's/.*(d[0-9]*) RTCG //' | tr -d '\r'
+	tail -n +$((MARK + 1)) "$XENLOG" | grep -a "(d$1) RTCG " |
+		sed 's/.*(d[0-9]*) RTCG //' | tr -d '\r'
 }
 
 # wait_guest DOMID ERE SECS — set LINE to the latest guest line matching ERE
@@ -69,7 +96,14 @@ wait_guest() {
 		xen_sync
 		LINE=$(guest_lines "$1" | grep -E -- "$2" | tail -n 1)
 		[ -n "$LINE" ] && return 0
-		[ "$(date +%s)" -ge "$_end" ] && return 1
+		if [ "$(date +%s)" -ge "$_end" ]; then
+			if [ -n "${E2E_DEBUG:-}" ]; then
+				log "debug: wait_guest d$1 '$2' mark=$MARK lines=$(wc -l <"$XENLOG")"
+				guest_lines "$1" | head -n 20 | cat -v | sed "s/^/[$E2E_NAME]   g: /"
+				guest_lines "$1" | grep -E -- "$2" | cat -v | sed "s/^/[$E2E_NAME]   m: /"
+			fi
+			return 1
+		fi
 		sleep 2
 	done
 }
@@ -103,12 +137,14 @@ domid() { timeout -s KILL 30 xl domid "$1" 2>/dev/null; }
 # create CFG NAME — xl create; sets DOMID.  xl sometimes segfaults after
 # the domain is up: the domain's existence is what counts.
 create() {
+	mark_log
 	run 180 xl create "$1"
 	_rc=$?
 	[ $_rc -eq 137 ] && testbed "xl create did not return within 180 s"
 	DOMID=$(domid "$2")
 	if [ -z "$DOMID" ]; then
-		fail "xl create $1 (exit $_rc) left no domain '$2': $(grep -v '^$' "$OUT" | tail -n 1)"
+		_why=$(grep -m 1 -i 'error' "$OUT")
+		fail "xl create $1 (exit $_rc) left no domain '$2': ${_why:-$(tail -n 1 "$OUT")}"
 	fi
 	[ $_rc -ne 0 ] && log "xl create exited $_rc but domain $2 is d$DOMID"
 	log "domain $2 is d$DOMID"

@@ -20,6 +20,7 @@ memory = 32
 vcpus = 1
 tsc_mode = "native"
 vga = "none"
+vnc = 0
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "preserve"
@@ -124,6 +125,7 @@ else
 fi
 
 # ---- restore ---------------------------------------------------------------------------
+mark_log
 run 240 xl restore "$IMG"
 rc=$?
 [ $rc -eq 137 ] && testbed "xl restore did not return within 240 s"
