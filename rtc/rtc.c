@@ -290,7 +290,8 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
  */
 static void plan(struct rtc *rtc, uint64_t now)
 {
-	uint64_t d = rtc->slew_at, q = rtc->slew_at;
+	uint64_t d = rtc->slew_at;
+	uint64_t q = d; /* both start at the next slew delivery */
 	if (is_running(rtc)) {
 		uint8_t b = rtc->cmos[RTC_REG_B], c = rtc->cmos[RTC_REG_C];
 		struct rtc_time g = guest_at(rtc, now);
