@@ -67,7 +67,7 @@ bench: all $(addprefix $(B)/bench/,$(BENCH_NAMES))
 lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -I. -D__GNUC__ \
-		rtc saverestore xenstore dm tests/unit tests/integration tests/fuzz tests/bench
+		rtc saverestore xenstore dm tests/unit tests/integration tests/fuzz tests/bench tests/demo
 
 # ---- check: lint, sanitizer run, fuzz, normal run (CUnit summary last) -----------
 check: all $(B)/unit-tests $(S)/unit-tests $(addprefix $(S)/,$(PROGRAMS))
@@ -84,7 +84,8 @@ check-xen: all
 	tests/e2e/run
 
 demo: all
-	@tests/demo/run
+	@BUILD=$(BUILD) tests/demo/run
 
 .PHONY: fuzz fuzz-check bench lint check check-xen demo
 -include tests/e2e/module.mk
+-include tests/demo/module.mk
