@@ -27,7 +27,8 @@ void dm_qtest_init(struct dm_qtest *q, const struct dm_qtest_target_ops *ops, vo
 	q->log_fd = -1;
 }
 
-static void dialogue_log(struct dm_qtest *q, char dir, const char *text, size_t len)
+static __attribute__((noinline)) void write_dialogue(struct dm_qtest *q, char dir, const char *text,
+                                                     size_t len)
 {
 	char buf[DM_QTEST_MAX_LINE + 64];
 	double t;
@@ -41,6 +42,15 @@ static void dialogue_log(struct dm_qtest *q, char dir, const char *text, size_t 
 	n = snprintf(buf, sizeof(buf), "[%c +%f] %.*s\n", dir, t, (int)len, text);
 	if (n > 0 && write(q->log_fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1) < 0)
 		dm_debug(q->log, "qtest log: %s", strerror(errno));
+}
+
+static void dialogue_log(struct dm_qtest *q, char dir, const char *text, size_t len)
+{
+	/* Without -qtest-log the dialogue goes to the debug log: skip the call
+	 * (and its large buffer) when dm_log_printf() would drop the line. */
+	if (q->log_fd < 0 && (q->log->level < DM_LOG_DEBUG || q->log->fd < 0))
+		return;
+	write_dialogue(q, dir, text, len);
 }
 
 static void disconnected(struct dm_qtest *q)
@@ -142,6 +152,119 @@ void dm_qtest_irq(struct dm_qtest *q, unsigned irq, int level)
 
 /* ---- commands --------------------------------------------------------------------- */
 
+/*
+ * Port accesses are nearly every line a client sends, so they are parsed in
+ * place first: blanks, one of in[bwl]/out[bwl], and numbers written the
+ * way clients write them (0x and 1 to 16 hex digits, or decimal without a
+ * leading zero).  A line this does not take exactly as a valid access, with
+ * the right number of arguments in range, goes to the general parser
+ * below, which gives every reply, FAIL included, its wording.
+ */
+static unsigned size_of(char suffix)
+{
+	return suffix == 'b' ? 1 : suffix == 'w' ? 2 : 4;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static const char *skip_blanks(const char *p, const char *end)
+{
+	while (p < end && is_blank(*p))
+		p++;
+	return p;
+}
+
+static const char *word_end(const char *p, const char *end)
+{
+	while (p < end && !is_blank(*p))
+		p++;
+	return p;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool quick_number(const char *p, const char *end, uint64_t *out)
+{
+	size_t n = (size_t)(end - p);
+	uint64_t v = 0;
+
+	if (n >= 3 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		if (n > 2 + 16)
+			return false;
+		for (p += 2; p < end; p++) {
+			int d = hex_digit(*p);
+
+			if (d < 0)
+				return false;
+			v = v << 4 | (uint64_t)d;
+		}
+	} else {
+		if (n == 0 || n > 19 || (p[0] == '0' && n > 1))
+			return false;
+		for (; p < end; p++) {
+			if (*p < '0' || *p > '9')
+				return false;
+			v = v * 10 + (uint64_t)(*p - '0');
+		}
+	}
+	*out = v;
+	return true;
+}
+
+static bool quick_port_access(struct dm_qtest *q, const char *line, size_t len)
+{
+	const char *end = line + len;
+	const char *w = skip_blanks(line, end), *we = word_end(w, end);
+	size_t wl = (size_t)(we - w);
+	uint64_t port, val = 0;
+	bool out;
+	char suffix;
+
+	if (wl == 3 && w[0] == 'i' && w[1] == 'n')
+		out = false;
+	else if (wl == 4 && w[0] == 'o' && w[1] == 'u' && w[2] == 't')
+		out = true;
+	else
+		return false;
+	suffix = w[wl - 1];
+	if (suffix != 'b' && suffix != 'w' && suffix != 'l')
+		return false;
+	unsigned size = size_of(suffix);
+	w = skip_blanks(we, end);
+	we = word_end(w, end);
+	if (!quick_number(w, we, &port) || port > 0xffff)
+		return false;
+	w = skip_blanks(we, end);
+	if (out) {
+		we = word_end(w, end);
+		if (!quick_number(w, we, &val) ||
+		    val > (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1))
+			return false;
+		w = skip_blanks(we, end);
+	}
+	if (w != end)
+		return false;
+	if (out) {
+		q->ops->pio_write(q->target, (uint16_t)port, size, (uint32_t)val);
+		emit_ok(q);
+	} else {
+		emit_ok_hex(q, q->ops->pio_read(q->target, (uint16_t)port, size));
+	}
+	return true;
+}
+
 static int split(char *line, char *words[], int max)
 {
 	int n = 0;
@@ -175,11 +298,6 @@ static bool want_args(struct dm_qtest *q, const char *cmd, int nargs, int want)
 		return true;
 	emit(q, "FAIL %s takes %d argument%s, %d given", cmd, want, want == 1 ? "" : "s", nargs);
 	return false;
-}
-
-static unsigned size_of(char suffix)
-{
-	return suffix == 'b' ? 1 : suffix == 'w' ? 2 : 4;
 }
 
 static void cmd_out(struct dm_qtest *q, char *w[], int n)
@@ -311,63 +429,84 @@ static void dispatch(struct dm_qtest *q, char *w[], int n)
 		emit(q, "FAIL Unknown command '%s'", c);
 }
 
-void dm_qtest_handle_line(struct dm_qtest *q, const char *line)
+/* Any command, split into words (`len` bytes without the '\r', `full` with). */
+static __attribute__((noinline)) void handle_general(struct dm_qtest *q, const char *line,
+                                                     size_t len, size_t full)
 {
 	char buf[DM_QTEST_MAX_LINE + 1];
 	char *words[MAX_WORDS];
-	size_t len = strlen(line);
 	int n;
 
-	if (len && line[len - 1] == '\r')
-		len--;
-	dialogue_log(q, 'R', line, len);
-	q->in_command = true;
-	if (len > DM_QTEST_MAX_LINE) {
-		emit(q, "FAIL line longer than %u bytes", DM_QTEST_MAX_LINE);
-		goto out;
-	}
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	n = split(buf, words, MAX_WORDS);
 	if (n == 0)
 		emit(q, "FAIL empty command");
 	else if (n > MAX_WORDS)
-		emit(q, "FAIL too many words in '%.40s'", line);
+		emit(q, "FAIL too many words in '%.*s'", (int)(full < 40 ? full : 40), line);
 	else
 		dispatch(q, words, n);
-out:
+}
+
+/* One line of `full` bytes (no NUL among them, none needed after them). */
+static void handle_line(struct dm_qtest *q, const char *line, size_t full)
+{
+	size_t len = full;
+
+	if (len && line[len - 1] == '\r')
+		len--;
+	dialogue_log(q, 'R', line, len);
+	q->in_command = true;
+	if (len > DM_QTEST_MAX_LINE)
+		emit(q, "FAIL line longer than %u bytes", DM_QTEST_MAX_LINE);
+	else if (!quick_port_access(q, line, len))
+		handle_general(q, line, len, full);
 	q->in_command = false;
 	flush(q);
 }
 
+void dm_qtest_handle_line(struct dm_qtest *q, const char *line)
+{
+	handle_line(q, line, strlen(line));
+}
+
 void dm_qtest_feed(struct dm_qtest *q, const char *buf, size_t len)
 {
-	for (size_t i = 0; i < len && (q->fd >= 0 || !q->loop); i++) {
-		char c = buf[i];
+	const char *p = buf, *end = buf + len;
 
-		if (c == '\n') {
-			if (q->discarding) {
-				q->discarding = false;
-				q->in_command = true;
-				emit(q, "FAIL line longer than %u bytes", DM_QTEST_MAX_LINE);
-				q->in_command = false;
-				flush(q);
+	/* Stop as soon as the connection is gone (a failed reply). */
+	while (p < end && (q->fd >= 0 || !q->loop)) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		bool handled = false;
+
+		if (!q->discarding) {
+			/* NUL bytes cannot be part of a command: like an over-long line. */
+			if (memchr(p, '\0', n) || q->in_len + n > DM_QTEST_MAX_LINE) {
+				q->discarding = true;
+				q->in_len = 0;
+			} else if (q->in_len == 0 && nl) {
+				handle_line(q, p, n); /* a whole line in the buffer: no copy */
+				handled = true;
 			} else {
-				q->in[q->in_len] = '\0';
-				dm_qtest_handle_line(q, q->in);
+				memcpy(q->in + q->in_len, p, n);
+				q->in_len += n;
 			}
-			q->in_len = 0;
-			continue;
 		}
-		if (q->discarding)
-			continue;
-		if (c == '\0' || q->in_len == DM_QTEST_MAX_LINE) {
-			/* NUL bytes cannot be part of a command: treat like an over-long line. */
-			q->discarding = true;
-			q->in_len = 0;
-			continue;
+		if (!nl)
+			break;
+		if (q->discarding) {
+			q->discarding = false;
+			q->in_command = true;
+			emit(q, "FAIL line longer than %u bytes", DM_QTEST_MAX_LINE);
+			q->in_command = false;
+			flush(q);
+		} else if (!handled) {
+			q->in[q->in_len] = '\0';
+			handle_line(q, q->in, q->in_len);
 		}
-		q->in[q->in_len++] = c;
+		q->in_len = 0;
+		p = nl + 1;
 	}
 }
 
