@@ -67,7 +67,7 @@ bench: all $(addprefix $(B)/bench/,$(BENCH_NAMES))
 lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -I. -D__GNUC__ \
-		rtc saverestore xenstore dm tests/unit tests/integration tests/fuzz tests/bench tests/demo
+		rtc saverestore xenstore dm tests/unit tests/integration tests/fuzz tests/bench tests/e2e tests/demo
 
 # ---- check: lint, sanitizer run, fuzz, normal run (CUnit summary last) -----------
 check: all $(B)/unit-tests $(S)/unit-tests $(addprefix $(S)/,$(PROGRAMS))
@@ -81,7 +81,7 @@ endif
 	RTCDM_BUILD=$(B) $(B)/unit-tests
 
 check-xen: all
-	tests/e2e/run
+	BUILD=$(BUILD) E2E_BUILD=0 tests/e2e/run $(SCENARIOS)
 
 demo: all
 	@BUILD=$(BUILD) tests/demo/run
