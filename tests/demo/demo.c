@@ -511,7 +511,7 @@ static bool stop_dm(struct demo *d, struct qtest *q, int sig, const char *how)
 
 /* ---- the acts ---------------------------------------------------------------------------------- */
 
-static void act_local_time(struct demo *d, struct qtest *q)
+static bool act_local_time(struct demo *d, struct qtest *q)
 {
 	char t[32], buf[256], want[32];
 	uint64_t clock;
@@ -520,7 +520,7 @@ static void act_local_time(struct demo *d, struct qtest *q)
 	fmt_time(HOST_T, t, sizeof(t));
 	say("    host wallclock %s UTC (fixed), virtual clock at 0", t);
 	if (!dm_start(d, q, HOST_T, NULL, NULL, 0))
-		return;
+		return false;
 	expect(d, wait_node(d, DMP "/state", "running"), "xenstore state is not running");
 	say("    xenstore %s/state = %s", DMP, node(d, DMP "/state", buf, sizeof(buf)));
 	show_guest_time(d, q, HOST_T, 0, 0);
@@ -539,9 +539,10 @@ static void act_local_time(struct demo *d, struct qtest *q)
 	say("    10 s of guest time pass (qtest clock_step 10000000000: clock %" PRIu64 " ns)",
 	    clock);
 	show_guest_time(d, q, HOST_T, clock, LOCAL_OFFSET);
+	return true;
 }
 
-static void act_save(struct demo *d, struct qtest *q)
+static bool act_save(struct demo *d, struct qtest *q)
 {
 	char buf[512];
 	struct stat st;
@@ -563,11 +564,13 @@ static void act_save(struct demo *d, struct qtest *q)
 	if (sfd >= 0)
 		close(sfd);
 	stop_dm(d, q, SIGHUP, "stopped with SIGHUP (as libxl does)");
-	expect(d, stat(d->image, &st) == 0 && st.st_size > 0, "no image");
+	if (!expect(d, stat(d->image, &st) == 0 && st.st_size > 0, "no image"))
+		return false;
 	say("    image %s: %lld bytes", strrchr(d->image, '/') + 1, (long long)st.st_size);
+	return true;
 }
 
-static void act_restore(struct demo *d, struct qtest *q)
+static bool act_restore(struct demo *d, struct qtest *q)
 {
 	char buf[512], incoming[32];
 	int64_t wc = HOST_T + 100;
@@ -584,7 +587,7 @@ static void act_restore(struct demo *d, struct qtest *q)
 	if (in >= 0)
 		close(in);
 	if (!started)
-		return;
+		return false;
 	say("    rtcdm log: %s", log_line(&q->proc, "time offset:", buf, sizeof(buf)));
 	expect(d, strstr(buf, "[image]") != NULL, "offset not from the image");
 	qmp_once(d, "{\"execute\":\"cont\",\"id\":4}", buf, sizeof(buf));
@@ -594,6 +597,7 @@ static void act_restore(struct demo *d, struct qtest *q)
 	expect(d, v == NVRAM_VALUE, "expected 0x%02x", NVRAM_VALUE);
 	show_wallclock(d, wc, LOCAL_OFFSET);
 	stop_dm(d, q, SIGHUP, "stopped with SIGHUP");
+	return true;
 }
 
 static void put_le16(uint8_t *p, uint16_t v)
@@ -634,26 +638,27 @@ static bool write_old_image(const char *path)
 	return ok;
 }
 
-static void act_old_image(struct demo *d, struct qtest *q)
+static bool act_old_image(struct demo *d, struct qtest *q)
 {
 	char buf[512];
 	int64_t wc = HOST_T + 200;
 
 	say("4. An image from Xen <= 4.13 (16-byte RTC record, no offset, no rtcdm records)");
 	if (!expect(d, write_old_image(d->old_image), "cannot write %s", d->old_image))
-		return;
+		return false;
 	say("    %s: 64 bytes (HEADER, RTC length 16, END)", strrchr(d->old_image, '/') + 1);
 	const char *const extra[] = {"--restore", d->old_image, NULL};
 	if (!dm_start(d, q, wc, extra, NULL, 0))
-		return;
+		return false;
 	say("    rtcdm log: %s", log_line(&q->proc, "time offset:", buf, sizeof(buf)));
 	expect(d, strstr(buf, "offset 0") != NULL, "expected offset 0 in the log");
 	say("    the guest's local-time offset is gone, as Xen loads such a record:");
 	show_guest_time(d, q, wc, 0, 0);
 	stop_dm(d, q, 0, "stopped (qtest guest left)");
+	return true;
 }
 
-static void act_toolstack(struct demo *d, struct qtest *q)
+static bool act_toolstack(struct demo *d, struct qtest *q)
 {
 	char buf[512], val[32];
 	int64_t wc = HOST_T + 300;
@@ -664,7 +669,7 @@ static void act_toolstack(struct demo *d, struct qtest *q)
 	say("    rtcdm ... --restore %s --time-offset %s   (the image says +%d s)",
 	    strrchr(d->image, '/') + 1, val, LOCAL_OFFSET);
 	if (!dm_start(d, q, wc, extra, NULL, 0))
-		return;
+		return false;
 	say("    rtcdm log: %s", log_line(&q->proc, "time offset:", buf, sizeof(buf)));
 	expect(d, strstr(buf, "[toolstack]") != NULL, "offset not the toolstack's");
 	show_guest_time(d, q, wc, 0, TOOL_OFFSET);
@@ -682,9 +687,10 @@ static void act_toolstack(struct demo *d, struct qtest *q)
 	show_guest_time(d, q, wc, 0, NODE_OFFSET);
 	show_wallclock(d, wc, NODE_OFFSET);
 	stop_dm(d, q, 0, "stopped (qtest guest left)");
+	return true;
 }
 
-static void act_battery(struct demo *d, struct qtest *q)
+static bool act_battery(struct demo *d, struct qtest *q)
 {
 	char buf[512], bat[160];
 	struct stat st;
@@ -695,7 +701,7 @@ static void act_battery(struct demo *d, struct qtest *q)
 	snprintf(bat, sizeof(bat), "%s/%s.cmos", d->state, UUID);
 	say("    rtcdm ... -uuid %s --state-dir DIR", UUID);
 	if (!dm_start(d, q, HOST_T, extra, NULL, 0))
-		return;
+		return false;
 	guest_set_time(q, HOST_T + LOCAL_OFFSET);
 	cmos_write(q, NVRAM_INDEX, NVRAM_VALUE);
 	say("    guest sets local time (UTC+02:00) and NVRAM byte 0x%02x = 0x%02x", NVRAM_INDEX,
@@ -706,7 +712,7 @@ static void act_battery(struct demo *d, struct qtest *q)
 	say("    battery file DIR/%s.cmos: %lld bytes, mode %03o", UUID, (long long)st.st_size,
 	    (unsigned)(st.st_mode & 0777));
 	if (!dm_start(d, q, wc, extra, NULL, 0))
-		return;
+		return false;
 	say("    a new rtcdm, no image: %s", log_line(&q->proc, "time offset:", buf, sizeof(buf)));
 	expect(d, strstr(buf, "[battery]") != NULL, "offset not from the battery");
 	show_guest_time(d, q, wc, 0, LOCAL_OFFSET);
@@ -714,6 +720,7 @@ static void act_battery(struct demo *d, struct qtest *q)
 	say("    guest reads NVRAM byte 0x%02x = 0x%02x", NVRAM_INDEX, v);
 	expect(d, v == NVRAM_VALUE, "expected 0x%02x", NVRAM_VALUE);
 	stop_dm(d, q, 0, "stopped (qtest guest left)");
+	return true;
 }
 
 static void act_dump(struct demo *d)
@@ -739,6 +746,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const progs[] = {"rtcdm", "rtcdm-ctx"};
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", support_build_dir(), progs[i]);
+		if (access(path, X_OK) < 0) {
+			fprintf(stderr, "rtcdm-demo: %s: %s (set RTCDM_BUILD to the build directory)\n",
+			        path, strerror(errno));
+			return 2;
+		}
+	}
 	if (!demo_init(&d)) {
 		demo_fini(&d, false);
 		return 1;
@@ -749,13 +767,13 @@ int main(int argc, char **argv)
 	say(" toolstack over QMP and xenstore; time moves only by qtest clock_step)");
 	say("(work directory %s, removed at the end)", d.dir);
 	say("%s", "");
-	act_local_time(&d, &q);
-	act_save(&d, &q);
-	act_restore(&d, &q);
-	act_old_image(&d, &q);
-	act_toolstack(&d, &q);
-	act_battery(&d, &q);
-	act_dump(&d);
+	/* Each act needs the one before it (the image of step 2, ...): stop at
+	 * the first that could not be played. */
+	if (act_local_time(&d, &q) && act_save(&d, &q) && act_restore(&d, &q) &&
+	    act_old_image(&d, &q) && act_toolstack(&d, &q) && act_battery(&d, &q))
+		act_dump(&d);
+	else
+		say("demo: stopped here");
 	demo_fini(&d, keep);
 	if (d.mismatches) {
 		say("demo: %d step%s did not behave as described", d.mismatches,
