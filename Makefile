@@ -35,7 +35,7 @@ LIB_SRCS :=
 PROGRAMS :=
 MAN8 :=
 MAN1 :=
-include rtc/module.mk saverestore/module.mk xenstore/module.mk dm/module.mk tests/module.mk
+include rtc/module.mk saverestore/module.mk xenstore/module.mk dm/module.mk tests/module.mk docs/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(S)/%.o)
