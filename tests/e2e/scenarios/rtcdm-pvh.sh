@@ -100,7 +100,15 @@ expect_guest "$id" '^uf ' 5 "uf line"
 check "update-ended flag after a second edge" "$(field "$LINE" uf)" 1
 expect_guest "$id" '^alarm ' 5 "alarm line"
 check "alarm flag" "$(field "$LINE" af)" 1
-check "alarm fired at the alarm second" "$(field "$LINE" at)" "$(field "$LINE" want)"
+# Every PVH port access is a round trip through rtcdm in dom0: under TCG
+# 0.1 to 0.2 s (measured 1 and 5 s for the guest's post-alarm time read of
+# some 40 accesses), so that read lands after the alarm second.  AF cannot
+# be set before it (flags are derived from guest time): never earlier.
+_at=$(field "$LINE" at)
+_want=$(field "$LINE" want)
+_late=$(((_at - _want + 60) % 60))
+[ "$_late" -le 10 ] || fail "alarm seen at second $_at, alarm second $_want: $LINE"
+log "ok: alarm seen at second $_at for alarm second $_want ($_late s of access latency)"
 expect_guest "$id" '^periodic ' 5 "periodic line"
 check "periodic flag (rate 15, rate 0) and register A restored" \
 	"$(field "$LINE" pf15) $(field "$LINE" pf0) $(field "$LINE" a)" "1 0 26"
