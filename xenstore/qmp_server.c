@@ -124,8 +124,15 @@ int qmp_server_listen_path(struct qmp_server *s, const char *path, char *err, si
 		close(fd);
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-		snprintf(err, errlen, "QMP socket %.200s: %s", path, strerror(errno));
+	/* Only the owner may connect, whatever umask we inherited: a socket's
+	 * mode comes from the umask at bind() (a chmod after it leaves a window). */
+	mode_t old_mask = umask(S_IRWXG | S_IRWXO | S_IXUSR);
+	int bound = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int bind_errno = errno;
+	umask(old_mask);
+	if (bound < 0 || listen(fd, 16) < 0) {
+		snprintf(err, errlen, "QMP socket %.200s: %s", path,
+		         strerror(bound < 0 ? bind_errno : errno));
 		close(fd);
 		return -1;
 	}
