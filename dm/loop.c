@@ -81,8 +81,28 @@ fail:
 	return err;
 }
 
+/*
+ * A stop signal that arrived after the loop stopped reading the signalfd is
+ * still pending: consume it before the old mask is restored, or its default
+ * action would kill the process on the way out (SIGHUP -> status 129).
+ */
+static void drain_stop_signals(void)
+{
+	const struct timespec zero = {0, 0};
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+}
+
 void dm_loop_fini(struct dm_loop *loop)
 {
+	if (loop->mask_saved)
+		drain_stop_signals();
 	if (loop->sigfd >= 0)
 		close(loop->sigfd);
 	if (loop->epfd >= 0)

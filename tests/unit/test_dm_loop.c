@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dm/log.h"
@@ -106,6 +107,30 @@ static void test_signals(void)
 	close(pfd[1]);
 }
 
+/* A stop signal still pending when the loop is torn down must not kill the
+ * process with its default action (libxl's SIGHUP racing a clean exit). */
+static void test_pending_signal_at_fini(void)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct dm_loop loop;
+		struct dm_log log;
+
+		dm_log_init(&log, -1);
+		if (dm_loop_init(&loop, &log) != 0)
+			_exit(3);
+		raise(SIGHUP); /* blocked: stays pending, nobody reads the signalfd */
+		dm_loop_fini(&loop);
+		_exit(0);
+	}
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE(WIFEXITED(status));
+	CU_ASSERT_EQUAL(WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), 0);
+}
+
 static void test_log_format(void)
 {
 	struct dm_log log;
@@ -145,5 +170,6 @@ void suite_dm_loop(void)
 
 	CU_add_test(s, "fd callbacks, removal, stop status", test_fds_and_stop);
 	CU_add_test(s, "signals through signalfd", test_signals);
+	CU_add_test(s, "pending stop signal at teardown is consumed", test_pending_signal_at_fini);
 	CU_add_test(s, "log line format and levels", test_log_format);
 }
