@@ -182,4 +182,42 @@ static inline long rel_proc_kib(pid_t pid, const char *field)
 	return v;
 }
 
+/*
+ * As qtest_start(), without a shared_info file and with the qtest socket
+ * at sock (in a directory of the caller's): start
+ *   rtcdm --platform sim -qtest unix:SOCK -qtest-log /dev/null
+ *         --sim-wallclock 1700000000 [extra...]
+ * and accept its connection.  On failure the process is left for
+ * qtest_quit() (q->dir is empty: nothing is removed).  0 or -1.
+ */
+static inline int rel_dm_start(struct qtest *q, const char *sock, const char *const extra[])
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char arg[128];
+	const char *args[48] = {"--platform", "sim", "-qtest", arg, "-qtest-log", "/dev/null",
+	                        "--sim-wallclock", "1700000000"};
+	size_t n = 8;
+
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
+	q->proc.pid = -1;
+	q->proc.err_fd = -1;
+	for (size_t i = 0; extra && extra[i] && n < 47; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	snprintf(arg, sizeof(arg), "unix:%s", sock);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	unlink(sock);
+	q->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (q->listen_fd < 0 || bind(q->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(q->listen_fd, 1) < 0 || support_spawn(&q->proc, "rtcdm", args, NULL, 0) < 0)
+		return -1;
+	struct pollfd pfd = {.fd = q->listen_fd, .events = POLLIN};
+	if (poll(&pfd, 1, SUPPORT_TIMEOUT_MS) != 1)
+		return -1;
+	q->fd = accept4(q->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	const char *r = q->fd >= 0 ? qtest_cmd(q, "irq_intercept_in ioapic") : NULL;
+	return r && strcmp(r, "OK") == 0 ? 0 : -1;
+}
+
 #endif
