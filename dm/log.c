@@ -67,10 +67,17 @@ void dm_log_vprintf(const struct dm_log *log, enum dm_log_level level, const cha
 		if (r > 0)
 			n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
 	}
-	/* One message, one line: a newline inside the text would split it. */
-	for (size_t i = 0; i < n; i++)
-		if (line[i] == '\n' || line[i] == '\r')
+	/* One message, one line: a newline inside the text would split it, and
+	 * other control characters (terminal escapes from a path or an
+	 * argument) must not reach whoever reads the log. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if (ch == '\n' || ch == '\r' || ch == '\t')
 			line[i] = ' ';
+		else if (ch < 0x20 || ch == 0x7f)
+			line[i] = '?';
+	}
 	line[n++] = '\n';
 	for (size_t off = 0; off < n;) {
 		ssize_t w = write(log->fd, line + off, n - off);
