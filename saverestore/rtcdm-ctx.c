@@ -4,6 +4,7 @@
  *   rtcdm-ctx dump FILE [--json]
  *   rtcdm-ctx upgrade IN OUT
  *   rtcdm-ctx set-offset FILE SECONDS [--set]
+ *   rtcdm-ctx xl-older IN OUT          (an xl image as Xen <= 4.13 wrote it)
  *   rtcdm-ctx wallclock --domid N      (built with Xen: a live domain)
  *
  * Exit status: 0 success, 1 refused file (one message on stderr), 2 usage.
@@ -19,6 +20,7 @@
 
 #include "config.h"
 #include "saverestore/sr.h"
+#include "saverestore/xl_older.h"
 #if RTCDM_HAVE_XEN
 #include "saverestore/wallclock_xen.h"
 #endif
@@ -39,6 +41,9 @@ static const char usage_text[] =
 	"                                replace the saved time offset (whole seconds,\n"
 	"                                sub-second phase kept); --set marks it as set\n"
 	"                                by the toolstack, otherwise the flag is cleared\n"
+	"  xl-older IN OUT               rewrite an xl save image of an HVM domain as\n"
+	"                                Xen <= 4.13 wrote it: 16-byte Xen RTC record,\n"
+	"                                emulator image without rtcdm's records\n"
 #if RTCDM_HAVE_XEN
 	"  wallclock --domid N           a live domain's PV wallclock, its offset from\n"
 	"                                the host wallclock, and Xen's RTC record\n"
@@ -252,6 +257,8 @@ int main(int argc, char **argv)
 		return cmd_upgrade(argc, argv);
 	if (strcmp(cmd, "set-offset") == 0)
 		return cmd_set_offset(argc, argv);
+	if (strcmp(cmd, "xl-older") == 0)
+		return sr_ctx_xl_older(argc, argv);
 	if (strcmp(cmd, "wallclock") == 0)
 #if RTCDM_HAVE_XEN
 		return sr_ctx_wallclock(argc, argv);
