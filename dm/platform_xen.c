@@ -267,6 +267,14 @@ static void read_initial_offset(struct xen_platform *x)
 		return;
 	}
 	x->have_xen_offset = true;
+	if (dom.version == 0) {
+		/* Xen never wrote this wallclock: nobody gave the domain an
+		 * offset (settimeoffset writes it). */
+		x->xen_offset = 0;
+		x->toolstack_offset = false;
+		dm_info(log, "PV wallclock never written by Xen: no toolstack offset");
+		return;
+	}
 	x->xen_offset = dom.sec - host.sec;
 	x->toolstack_offset = x->xen_offset != 0;
 	dm_info(log, "PV wallclock %" PRId64 ".%09" PRIu32 ", host %" PRId64 ".%09" PRIu32

@@ -13,6 +13,19 @@
  * read-only through a foreign mapping with DOMID_SELF (Xen refuses dom0's
  * own id as a foreign domain); the frame is dom0's shared_info_frame from
  * XEN_DOMCTL_getdomaininfo, a machine frame since dom0 is PV.
+ *
+ * Layout: rtcdm reads the native x86_64 shared_info (wc_version at 0xc00,
+ * wc_sec 0xc04, wc_nsec 0xc08, wc_sec_hi 0xc0c).  Xen writes that layout
+ * for every HVM and PVH domain (and for dom0, a 64-bit PV domain) unless a
+ * guest latched the 32-bit one, which happens only when it sets up its
+ * hypercall page or its event-channel callback from 32-bit code; a 64-bit
+ * kernel never does.  There is no domctl to ask which layout Xen latched.
+ *
+ * An HVM or PVH guest's shared_info has a guest frame only once the guest
+ * placed it with XENMEM_add_to_physmap (XENMAPSPACE_shared_info): before
+ * that getdomaininfo reports no frame and there is nothing to map.  Xen
+ * writes the wallclock into it on settimeoffset, on a guest RTC write and
+ * when a guest latches its layout; a page Xen never wrote has version 0.
  */
 #ifndef RTCDM_DM_XENHV_XEN_H
 #define RTCDM_DM_XENHV_XEN_H
@@ -24,16 +37,10 @@
 /* rtc/rtc.h (through sr.h) first: Xen's public headers #define
  * RTC_CMOS_SIZE (14), which would clash with the RTC core's enum. */
 #include "saverestore/sr.h"
+#include "dm/shinfo_xen.h"
 
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
-
-/* The PV wallclock as read from a shared_info page (seqlock-consistent). */
-struct dm_xen_wallclock {
-	uint32_t version; /* even */
-	int64_t sec;      /* wc_sec | wc_sec_hi << 32 */
-	uint32_t nsec;
-};
 
 /* A domain as rtcdm needs it. */
 struct dm_xen_domain {
@@ -45,11 +52,6 @@ struct dm_xen_domain {
 	unsigned max_vcpu_id;
 	unsigned long shared_info_frame;
 };
-
-/* Read the wallclock fields of a mapped shared_info page (x86_64 layout)
- * with the reader side of Xen's seqlock: retry while the version is odd or
- * changes.  0, or -1 when it never settles (1000 tries). */
-int dm_xen_wallclock_from_page(const volatile void *page, struct dm_xen_wallclock *out);
 
 /* XEN_DOMCTL_getdomaininfo for exactly `domid`.  0 or -1 (reason in err). */
 int dm_xen_domain_get(xc_interface *xch, uint32_t domid, struct dm_xen_domain *out, char *err,

@@ -9,7 +9,9 @@
  *   xen_rtc rtc_offset=S (+HH:MM) index=0x.. time=... A=.. B=.. C=.. D=..
  *   or: xen_rtc none (no emulated RTC in Xen for this domain)
  * A guest that never placed its shared_info page in its memory has no PV
- * wallclock to map: that line then says why, and the exit status is 1.
+ * wallclock to map: that line then says why, and the exit status is 1.  A
+ * page Xen never wrote (version 0) is shown as such, without an offset.
+ * The page is read in the native x86_64 layout (see dm/xenhv_xen.h).
  */
 #include "saverestore/wallclock_xen.h"
 
@@ -113,8 +115,9 @@ int sr_ctx_wallclock(int argc, char **argv)
 	if (dm_xen_wallclock_read(xch, fmem, domid, &wc, err, sizeof(err)) == 0) {
 		have_wc = true;
 		format_date(wc.sec, wc.nsec, date, sizeof(date));
-		printf("pv_wallclock version=%" PRIu32 " sec=%" PRId64 " nsec=%" PRIu32 " date=%s\n",
-		       wc.version, wc.sec, wc.nsec, date);
+		printf("pv_wallclock version=%" PRIu32 " sec=%" PRId64 " nsec=%" PRIu32 " date=%s%s\n",
+		       wc.version, wc.sec, wc.nsec, date,
+		       wc.version == 0 ? " (never written by Xen: no offset given yet)" : "");
 	} else {
 		printf("pv_wallclock unavailable (%s)\n", err);
 		status = 1;
@@ -128,7 +131,7 @@ int sr_ctx_wallclock(int argc, char **argv)
 		printf("host_wallclock unavailable (%s)\n", err);
 		status = 1;
 	}
-	if (have_wc && have_host) {
+	if (have_wc && have_host && wc.version != 0) {
 		sr_format_offset(wc.sec - host.sec, off, sizeof(off));
 		printf("offset=%" PRId64 " (%s)\n", wc.sec - host.sec, off);
 	}
