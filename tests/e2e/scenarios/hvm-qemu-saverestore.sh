@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e-timeout: 540
+# e2e-timeout: 900
 #
 # Baseline: stock HVM (Xen's vRTC, Debian's qemu-xen device model), our
 # guest as firmware.  The guest moves its RTC one year forward; Xen's RTC
@@ -26,29 +26,37 @@ on_reboot = "destroy"
 on_crash = "preserve"
 EOF
 
-# The offset the guest sees: its time minus dom0's (Xen wallclock) time,
-# taken on a report line newer than report number $2.
+# The offset the guest sees: its time minus dom0's (Xen wallclock) time, on
+# report lines newer than report number $2.  A line is read some seconds
+# after the guest printed it, which only lowers the value: keep the best of
+# three lines, and accept [want-10, want+2] (the exact offset is checked in
+# Xen's record).
 guest_offset() { # DOMID AFTER_N
-	expect_guest "$1" "^n=([0-9]+) " 60 "a report line"
-	_n=$(field "$LINE" n)
-	while [ "$_n" -le "$2" ]; do
-		sleep 1
+	SEEN_N=$2 SEEN_OFFSET=
+	_k=0
+	_deadline=$(($(date +%s) + 90))
+	while [ $_k -lt 3 ] && [ "$(date +%s)" -lt $_deadline ]; do
 		expect_guest "$1" "^n=([0-9]+) " 60 "a report line"
 		_n=$(field "$LINE" n)
+		if [ "$_n" -le "$SEEN_N" ]; then
+			sleep 1
+			continue
+		fi
+		_k=$((_k + 1))
+		_now=$(date +%s)
+		_t=$(field "$LINE" time)
+		[ "$_t" = invalid ] && fail "guest d$1 reports an invalid time: $LINE"
+		_o=$(($(epoch "$_t") - _now))
+		log "guest d$1 n=$_n time=$_t dom0=$(date -u -d "@$_now" +%Y-%m-%dT%H:%M:%S) -> offset $_o"
+		SEEN_N=$_n
+		[ -z "$SEEN_OFFSET" ] || [ "$_o" -gt "$SEEN_OFFSET" ] && SEEN_OFFSET=$_o
 	done
-	_now=$(date +%s)
-	_t=$(field "$LINE" time)
-	[ "$_t" = invalid ] && fail "guest d$1 reports an invalid time: $LINE"
-	SEEN_N=$_n
-	SEEN_OFFSET=$(($(epoch "$_t") - _now))
-	log "guest d$1 n=$_n time=$_t dom0=$(date -u -d "@$_now" +%Y-%m-%dT%H:%M:%S) -> offset $SEEN_OFFSET"
+	[ -n "$SEEN_OFFSET" ] || fail "guest d$1 printed no report line after n=$2"
 }
 
-# The guest's offset may lag dom0's clock by the time it took to fetch the
-# line (polled every 2 s): accept [want-6, want+2].
 check_near() { # WHAT GOT WANT
-	[ "$2" -ge $(($3 - 6)) ] && [ "$2" -le $(($3 + 2)) ] ||
-		fail "$1: got $2 s, want $3 s (-6..+2)"
+	[ "$2" -ge $(($3 - 10)) ] && [ "$2" -le $(($3 + 2)) ] ||
+		fail "$1: got $2 s, want $3 s (-10..+2)"
 	log "ok: $1 = $2 (want $3)"
 }
 

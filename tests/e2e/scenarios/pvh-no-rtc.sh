@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e-timeout: 300
+# e2e-timeout: 420
 #
 # Baseline: a PVH domain has no RTC.  Xen registers no 0x70/0x71 handler
 # for PVH and no device model claims the ports, so every CMOS read the
