@@ -1,17 +1,16 @@
 /* store_dir.c — the store interface over a directory tree (store_dir.h). */
 #include "xenstore/store_dir.h"
+#include "xenstore/xs_watch.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,21 +25,13 @@ struct dir_watch {
 	char *node; /* node path of the directory ("/" for the root) */
 };
 
-struct dir_pair {
-	char *path;
-	char *token;
-};
-
 struct store_dir {
 	struct store base;
 	char *root;
-	int ifd, efd, epfd;
+	int ifd, epfd;
 	struct dir_watch *dirs;
 	size_t n_dirs;
-	struct dir_pair *watches;
-	size_t n_watches;
-	struct dir_pair *events;
-	size_t n_events;
+	struct xs_watches w;
 };
 
 static struct store_dir *dir_of(struct store *s)
@@ -51,32 +42,7 @@ static struct store_dir *dir_of(struct store *s)
 /* xenstored's path rules, plus: no component starting with '.'. */
 static bool path_ok(const char *path)
 {
-	size_t len = strlen(path);
-
-	if (len == 0 || len > STORE_MAX_PATH || path[0] != '/')
-		return false;
-	if (len > 1 && path[len - 1] == '/')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = path[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '@' ||
-		          c == '/' || c == '.';
-		if (!ok || (c == '/' && i > 0 && path[i - 1] == '/'))
-			return false;
-		if (c == '.' && path[i - 1] == '/')
-			return false;
-	}
-	return true;
-}
-
-static bool is_under(const char *path, const char *top)
-{
-	size_t n = strlen(top);
-
-	if (strcmp(top, "/") == 0)
-		return true;
-	return strncmp(path, top, n) == 0 && (path[n] == '\0' || path[n] == '/');
+	return xs_path_ok(path) && !strstr(path, "/.");
 }
 
 /* ROOT + node path into buf.  0 or -1 (ENAMETOOLONG). */
@@ -97,45 +63,6 @@ static int child_node(const char *node, const char *name, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s", strcmp(node, "/") ? node : "", name);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-/* ---- events --------------------------------------------------------------------- */
-
-static void queue_event(struct store_dir *d, const char *path, const char *token)
-{
-	uint64_t one = 1;
-
-	if (d->n_events >= STORE_DIR_MAX_EVENTS)
-		return;
-	/* One pending event per (path, token): a recursive removal reaches a
-	 * watch once per directory level, a reader needs to be told once. */
-	for (size_t i = 0; i < d->n_events; i++)
-		if (strcmp(d->events[i].path, path) == 0 && strcmp(d->events[i].token, token) == 0)
-			return;
-	char *p = strdup(path);
-	char *t = strdup(token);
-	if (!p || !t) {
-		free(p);
-		free(t);
-		return;
-	}
-	d->events[d->n_events].path = p;
-	d->events[d->n_events].token = t;
-	d->n_events++;
-	if (write(d->efd, &one, sizeof(one)) < 0) {
-		/* A bounded queue cannot overflow the counter. */
-	}
-}
-
-static void fire(struct store_dir *d, const char *path, bool subtree)
-{
-	for (size_t i = 0; i < d->n_watches; i++) {
-		const struct dir_pair *w = &d->watches[i];
-		if (is_under(path, w->path))
-			queue_event(d, path, w->token);
-		else if (subtree && is_under(w->path, path))
-			queue_event(d, w->path, w->token);
-	}
 }
 
 /* ---- directory watches ----------------------------------------------------------- */
@@ -197,7 +124,7 @@ static void watch_tree(struct store_dir *d, const char *node, bool report, unsig
 		return;
 	for (struct dirent *e = readdir(dir); e; e = readdir(dir)) {
 		if (report && strcmp(e->d_name, VALUE_NAME) == 0) {
-			fire(d, node, false);
+			xs_watches_fire(&d->w, node, false);
 			continue;
 		}
 		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
@@ -232,7 +159,7 @@ static void read_inotify(struct store_dir *d)
 			snprintf(parent, sizeof(parent), "%s", w->node);
 			if (strcmp(ev->name, VALUE_NAME) == 0) {
 				if (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE))
-					fire(d, parent, false);
+					xs_watches_fire(&d->w, parent, false);
 				continue;
 			}
 			if (ev->name[0] == '.' || !(ev->mask & IN_ISDIR) ||
@@ -241,7 +168,7 @@ static void read_inotify(struct store_dir *d)
 			if (ev->mask & (IN_CREATE | IN_MOVED_TO))
 				watch_tree(d, node, true, 0);
 			else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
-				fire(d, node, true);
+				xs_watches_fire(&d->w, node, true);
 		}
 	}
 }
@@ -407,52 +334,21 @@ static int dir_watch(struct store *s, const char *path, const char *token)
 {
 	struct store_dir *d = dir_of(s);
 
-	if (!path_ok(path) || !token[0] || strlen(token) > STORE_MAX_PATH) {
+	if (!path_ok(path)) {
 		errno = EINVAL;
 		return -1;
 	}
-	for (size_t i = 0; i < d->n_watches; i++) {
-		if (strcmp(d->watches[i].path, path) == 0 && strcmp(d->watches[i].token, token) == 0) {
-			errno = EEXIST;
-			return -1;
-		}
-	}
-	if (d->n_watches >= STORE_DIR_MAX_WATCHES) {
-		errno = ENOSPC;
+	if (xs_watches_check(&d->w, path, token) < 0)
 		return -1;
-	}
-	char *p = strdup(path);
-	char *t = strdup(token);
-	if (!p || !t) {
-		free(p);
-		free(t);
-		errno = ENOMEM;
-		return -1;
-	}
 	/* Changes made before the watch existed are not reported: take the
 	 * inotify records pending now first. */
 	read_inotify(d);
-	d->watches[d->n_watches].path = p;
-	d->watches[d->n_watches].token = t;
-	d->n_watches++;
-	queue_event(d, path, token);
-	return 0;
+	return xs_watches_add(&d->w, path, token);
 }
 
 static int dir_unwatch(struct store *s, const char *path, const char *token)
 {
-	struct store_dir *d = dir_of(s);
-
-	for (size_t i = 0; i < d->n_watches; i++) {
-		if (strcmp(d->watches[i].path, path) == 0 && strcmp(d->watches[i].token, token) == 0) {
-			free(d->watches[i].path);
-			free(d->watches[i].token);
-			d->watches[i] = d->watches[--d->n_watches];
-			return 0;
-		}
-	}
-	errno = ENOENT;
-	return -1;
+	return xs_watches_remove(&dir_of(s)->w, path, token);
 }
 
 static int dir_fd(struct store *s)
@@ -463,26 +359,13 @@ static int dir_fd(struct store *s)
 static int dir_dispatch(struct store *s, store_watch_cb *cb, void *arg)
 {
 	struct store_dir *d = dir_of(s);
-	uint64_t count;
 
-	if (read(d->efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+	if (xs_watches_clear_fd(&d->w) < 0)
 		return -1;
 	read_inotify(d);
-	if (read(d->efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+	if (xs_watches_clear_fd(&d->w) < 0)
 		return -1;
-	size_t n = d->n_events;
-	struct dir_pair *batch = malloc((n ? n : 1) * sizeof(*batch));
-	if (!batch)
-		return -1;
-	memcpy(batch, d->events, n * sizeof(*batch));
-	d->n_events = 0;
-	for (size_t i = 0; i < n; i++) {
-		cb(arg, batch[i].path, batch[i].token);
-		free(batch[i].path);
-		free(batch[i].token);
-	}
-	free(batch);
-	return (int)n;
+	return xs_watches_deliver(&d->w, cb, arg);
 }
 
 static void dir_close(struct store *s)
@@ -491,23 +374,12 @@ static void dir_close(struct store *s)
 
 	for (size_t i = 0; i < d->n_dirs; i++)
 		free(d->dirs[i].node);
-	for (size_t i = 0; i < d->n_watches; i++) {
-		free(d->watches[i].path);
-		free(d->watches[i].token);
-	}
-	for (size_t i = 0; i < d->n_events; i++) {
-		free(d->events[i].path);
-		free(d->events[i].token);
-	}
 	free(d->dirs);
-	free(d->watches);
-	free(d->events);
+	xs_watches_free(&d->w);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->ifd >= 0)
 		close(d->ifd);
-	if (d->efd >= 0)
-		close(d->efd);
 	free(d->root);
 	free(d);
 }
@@ -533,7 +405,8 @@ struct store *store_dir_open(const char *root, char *err, size_t errlen)
 		return NULL;
 	}
 	d->base.ops = &dir_ops;
-	d->ifd = d->efd = d->epfd = -1;
+	d->ifd = d->epfd = -1;
+	d->w.efd = -1;
 	if (!root || !*root) {
 		snprintf(err, errlen, "simulated xenstore: empty directory name");
 		goto fail;
@@ -548,16 +421,14 @@ struct store *store_dir_open(const char *root, char *err, size_t errlen)
 	}
 	d->root = realpath(root, NULL);
 	d->dirs = calloc(STORE_DIR_MAX_DIRS, sizeof(*d->dirs));
-	d->watches = calloc(STORE_DIR_MAX_WATCHES, sizeof(*d->watches));
-	d->events = calloc(STORE_DIR_MAX_EVENTS, sizeof(*d->events));
-	if (!d->root || !d->dirs || !d->watches || !d->events) {
+	if (!d->root || !d->dirs ||
+	    xs_watches_init(&d->w, STORE_DIR_MAX_WATCHES, STORE_DIR_MAX_EVENTS, true) < 0) {
 		snprintf(err, errlen, "simulated xenstore '%s': %s", root, strerror(errno));
 		goto fail;
 	}
 	d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->ifd < 0 || d->efd < 0 || d->epfd < 0) {
+	if (d->ifd < 0 || d->epfd < 0) {
 		snprintf(err, errlen, "simulated xenstore: %s", strerror(errno));
 		goto fail;
 	}
@@ -565,8 +436,8 @@ struct store *store_dir_open(const char *root, char *err, size_t errlen)
 	ev.data.fd = d->ifd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->ifd, &ev) < 0)
 		goto fail_errno;
-	ev.data.fd = d->efd;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->efd, &ev) < 0)
+	ev.data.fd = d->w.efd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->w.efd, &ev) < 0)
 		goto fail_errno;
 	watch_tree(d, "/", false, 0);
 	if (d->n_dirs == 0) {
