@@ -18,6 +18,8 @@ struct buf {
 static void put(struct buf *o, const void *p, size_t n)
 {
 	CU_ASSERT_FATAL(o->n + n <= sizeof(o->b));
+	if (!n)
+		return;
 	memcpy(o->b + o->n, p, n);
 	o->n += n;
 }
@@ -56,8 +58,7 @@ static void rec(struct buf *o, uint32_t type, const void *body, size_t len)
 {
 	le32(o, type);
 	le32(o, (uint32_t)len);
-	if (len)
-		put(o, body, len);
+	put(o, body, len);
 	zeros(o, (8 - len % 8) % 8);
 }
 
