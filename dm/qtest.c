@@ -177,13 +177,6 @@ static const char *skip_blanks(const char *p, const char *end)
 	return p;
 }
 
-static const char *word_end(const char *p, const char *end)
-{
-	while (p < end && !is_blank(*p))
-		p++;
-	return p;
-}
-
 static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -195,66 +188,70 @@ static int hex_digit(char c)
 	return -1;
 }
 
-static bool quick_number(const char *p, const char *end, uint64_t *out)
+/* The word at p as a number in the usual forms: the position after it
+ * (a blank or the end), or NULL to leave the line to the general parser. */
+static const char *quick_number(const char *p, const char *end, uint64_t *out)
 {
-	size_t n = (size_t)(end - p);
+	const char *first;
 	uint64_t v = 0;
 
-	if (n >= 3 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		if (n > 2 + 16)
-			return false;
-		for (p += 2; p < end; p++) {
+	if (end - p >= 3 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		first = p += 2;
+		for (; p < end && !is_blank(*p); p++) {
 			int d = hex_digit(*p);
 
-			if (d < 0)
-				return false;
+			if (d < 0 || p - first == 16)
+				return NULL;
 			v = v << 4 | (uint64_t)d;
 		}
 	} else {
-		if (n == 0 || n > 19 || (p[0] == '0' && n > 1))
-			return false;
-		for (; p < end; p++) {
-			if (*p < '0' || *p > '9')
-				return false;
+		first = p;
+		/* No leading zero: 0 alone is fine, 010 is octal. */
+		if (p < end && *p == '0' && p + 1 < end && !is_blank(p[1]))
+			return NULL;
+		for (; p < end && !is_blank(*p); p++) {
+			if (*p < '0' || *p > '9' || p - first == 19)
+				return NULL;
 			v = v * 10 + (uint64_t)(*p - '0');
 		}
 	}
+	if (p == first)
+		return NULL;
 	*out = v;
-	return true;
+	return p;
 }
 
 static bool quick_port_access(struct dm_qtest *q, const char *line, size_t len)
 {
 	const char *end = line + len;
-	const char *w = skip_blanks(line, end), *we = word_end(w, end);
-	size_t wl = (size_t)(we - w);
+	const char *w = skip_blanks(line, end);
 	uint64_t port, val = 0;
 	bool out;
 	char suffix;
 
-	if (wl == 3 && w[0] == 'i' && w[1] == 'n')
+	if (end - w >= 3 && w[0] == 'i' && w[1] == 'n') {
 		out = false;
-	else if (wl == 4 && w[0] == 'o' && w[1] == 'u' && w[2] == 't')
+		suffix = w[2];
+		w += 3;
+	} else if (end - w >= 4 && w[0] == 'o' && w[1] == 'u' && w[2] == 't') {
 		out = true;
-	else
+		suffix = w[3];
+		w += 4;
+	} else {
 		return false;
-	suffix = w[wl - 1];
-	if (suffix != 'b' && suffix != 'w' && suffix != 'l')
+	}
+	if ((suffix != 'b' && suffix != 'w' && suffix != 'l') || w == end || !is_blank(*w))
 		return false;
 	unsigned size = size_of(suffix);
-	w = skip_blanks(we, end);
-	we = word_end(w, end);
-	if (!quick_number(w, we, &port) || port > 0xffff)
+	w = quick_number(skip_blanks(w, end), end, &port);
+	if (!w || port > 0xffff)
 		return false;
-	w = skip_blanks(we, end);
 	if (out) {
-		we = word_end(w, end);
-		if (!quick_number(w, we, &val) ||
-		    val > (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1))
+		w = quick_number(skip_blanks(w, end), end, &val);
+		if (!w || val > (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1))
 			return false;
-		w = skip_blanks(we, end);
 	}
-	if (w != end)
+	if (skip_blanks(w, end) != end)
 		return false;
 	if (out) {
 		q->ops->pio_write(q->target, (uint16_t)port, size, (uint32_t)val);
