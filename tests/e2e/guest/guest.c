@@ -504,6 +504,90 @@ static void check_periodic(const struct guest *g)
 	line_end();
 }
 
+#if GUEST_PVH
+/*
+ * PV wallclock (PVH): place the domain's shared_info page at guest frame
+ * SHINFO_GPFN with XENMEM_add_to_physmap (XENMAPSPACE_shared_info), so the
+ * guest reads the wallclock Xen keeps for it and dom0 tools find the page
+ * (getdomaininfo's shared_info_frame).  The hypercall is one VMMCALL/VMCALL
+ * with the 32-bit register convention, without a hypercall page: setting
+ * one up from 32-bit code would make Xen switch the page to its 32-bit
+ * layout.  Xen therefore keeps the native x86_64 layout: wc_version at
+ * 0xc00, wc_sec 0xc04, wc_nsec 0xc08, wc_sec_hi 0xc0c.
+ */
+enum {
+	HYPERCALL_MEMORY_OP = 12, XENMEM_ADD_TO_PHYSMAP = 7,
+	XENMAPSPACE_SHARED_INFO = 0, DOMID_SELF = 0x7ff0,
+	SHINFO_GPFN = 0x800, /* 8 MiB: inside the 32 MiB guest, above the image */
+	SHINFO_WC_VERSION = 0xc00, SHINFO_WC_SEC = 0xc04,
+};
+
+static void shinfo_map(void)
+{
+	/* struct xen_add_to_physmap in the 32-bit ABI: 16 bytes. */
+	volatile struct {
+		uint16_t domid, size;
+		uint32_t space, idx, gpfn;
+	} xatp;
+	uint32_t r[4];
+	int32_t rc;
+
+	xatp.domid = DOMID_SELF;
+	xatp.size = 0;
+	xatp.space = XENMAPSPACE_SHARED_INFO;
+	xatp.idx = 0;
+	xatp.gpfn = SHINFO_GPFN;
+	uint32_t a = HYPERCALL_MEMORY_OP, b = XENMEM_ADD_TO_PHYSMAP;
+	uint32_t c = (uint32_t)(uintptr_t)&xatp;
+
+	cpuid(0, 0, r);
+	/* Xen may clobber the argument registers. */
+	if (r[1] == 0x68747541u) /* "Auth"enticAMD: SVM */
+		__asm__ volatile("vmmcall" : "+a"(a), "+b"(b), "+c"(c)
+				 : : "edx", "esi", "edi", "memory");
+	else
+		__asm__ volatile("vmcall" : "+a"(a), "+b"(b), "+c"(c)
+				 : : "edx", "esi", "edi", "memory");
+	rc = (int32_t)a;
+	line_start("shinfo");
+	put_s(" gpfn=0x");
+	put_hex32(SHINFO_GPFN);
+	put_s(" rc=");
+	if (rc < 0) {
+		put_c('-');
+		put_dec((uint32_t)-rc);
+	} else {
+		put_dec((uint32_t)rc);
+	}
+	line_end();
+}
+
+/* " wcv=V wc=SEC" (seqlock read; the "shinfo" line says whether the page
+ * is there: without it this is whatever RAM holds at that frame). */
+static void put_wallclock(void)
+{
+	volatile uint32_t *v = (volatile uint32_t *)(uintptr_t)(SHINFO_GPFN * 4096u +
+								SHINFO_WC_VERSION);
+	volatile uint32_t *sec = (volatile uint32_t *)(uintptr_t)(SHINFO_GPFN * 4096u +
+								  SHINFO_WC_SEC);
+	uint32_t v1, v2, s;
+
+	for (int tries = 0; tries < 100; tries++) {
+		v1 = *v;
+		__asm__ volatile("" ::: "memory");
+		s = *sec;
+		__asm__ volatile("" ::: "memory");
+		v2 = *v;
+		if (!(v1 & 1) && v1 == v2) {
+			put_kv_dec("wcv", v1);
+			put_kv_dec("wc", s);
+			return;
+		}
+	}
+	put_s(" wc=unsettled");
+}
+#endif
+
 static void report(const struct guest *g, uint32_t n)
 {
 	struct rtc_time t;
@@ -517,6 +601,9 @@ static void report(const struct guest *g, uint32_t n)
 	put_kv_hex("d", cmos_rd(R_D));
 	put_kv_hex("nv40", cmos_rd(NV_MARKER));
 	put_kv_hex("nv41", cmos_rd(NV_SCRATCH));
+#if GUEST_PVH
+	put_wallclock();
+#endif
 	line_end();
 }
 
@@ -530,6 +617,9 @@ void guest_main(uint32_t start_info)
 	put_s(" start_info=0x");
 	put_hex32(start_info);
 	line_end();
+#if GUEST_PVH
+	shinfo_map();
+#endif
 
 	dump_cmos();
 	uint8_t a = cmos_rd(R_A), b = cmos_rd(R_B), d = cmos_rd(R_D);
