@@ -94,7 +94,7 @@ static const char *line(struct fixture *x, const char *text)
 
 static void test_numbers(void)
 {
-	static struct fixture x;
+	struct fixture x;
 	setup(&x);
 	/* 16 hex digits with leading zeros: valid; 17 digits: still C, still valid. */
 	CU_ASSERT_STRING_EQUAL(line(&x, "inb 0x0000000000000071\n"), "OK 0x00a5\n");
@@ -137,7 +137,7 @@ static void test_numbers(void)
 
 static void test_blanks_and_words(void)
 {
-	static struct fixture x;
+	struct fixture x;
 	setup(&x);
 	CU_ASSERT_STRING_EQUAL(line(&x, " \tinb \t 0x71\t \n"), "OK 0x00a5\n");
 	CU_ASSERT_STRING_EQUAL(line(&x, "inb 0x71\r\n"), "OK 0x00a5\n");
@@ -156,7 +156,7 @@ static void test_blanks_and_words(void)
 /* Lines cut anywhere between feeds, several lines per feed. */
 static void test_pieces(void)
 {
-	static struct fixture x;
+	struct fixture x;
 	static const char text[] = "outb 0x70 0x0a\ninb 0x71\noutb 0x70 0x32\ninb 0x71\n";
 	static const char want[] = "OK\nOK 0x00a5\nOK\nOK 0x00a5\n";
 	for (size_t cut = 0; cut <= sizeof(text) - 1; cut++) {
@@ -180,8 +180,8 @@ static void test_pieces(void)
 /* A line of exactly DM_QTEST_MAX_LINE bytes is served; one more byte is not. */
 static void test_line_length(void)
 {
-	static struct fixture x;
-	static char buf[DM_QTEST_MAX_LINE + 2];
+	struct fixture x;
+	char buf[DM_QTEST_MAX_LINE + 2];
 	setup(&x);
 	memset(buf, ' ', sizeof(buf));
 	memcpy(buf, "inb 0x71", 8);

@@ -197,7 +197,7 @@ static unsigned slew_run(bool nvram_traffic, struct delivery *log, unsigned max)
 
 static void test_slew_with_nvram_traffic(void)
 {
-	static struct delivery quiet[512], busy[512];
+	struct delivery quiet[512], busy[512];
 	unsigned nq = slew_run(false, quiet, 512);
 	unsigned nb = slew_run(true, busy, 512);
 	CU_ASSERT_EQUAL(nq, 307u);
