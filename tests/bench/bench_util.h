@@ -5,6 +5,17 @@
  * fields and stopping a child with its resource usage.
  *
  * Everything is static inline and works on caller-owned structures.
+ *
+ * The benchmarks link librtcdm.a only, not the test support files
+ * (tests/unit/support_*.c), on purpose: what they measure must not include
+ * the test client's costs.  The test qtest client polls with a timeout
+ * before every read and copies each line out of a small buffer; this one
+ * reads 64 KiB at a time and blocks, so a port access costs the client one
+ * memchr.  support_spawn() captures stderr in a pipe that the caller must
+ * drain, and a server logging during a long run would block on it;
+ * bench_spawn() sends stderr to a descriptor of the caller's (a log file or
+ * /dev/null).  bench_reap() also returns the
+ * child's rusage, which support_wait() does not.
  */
 #ifndef RTCDM_BENCH_UTIL_H
 #define RTCDM_BENCH_UTIL_H

@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,9 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,14 +134,6 @@ static const char *log_line(struct support_proc *p, const char *needle, char *bu
 
 /* ---- files ------------------------------------------------------------------------------ */
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static bool demo_init(struct demo *d)
 {
 	char err[256];
@@ -182,7 +171,7 @@ static void demo_fini(struct demo *d, bool keep)
 	if (keep)
 		say("(files kept in %s)", d->dir);
 	else if (d->dir[0])
-		nftw(d->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		support_rmtree(d->dir);
 }
 
 /* A node's value into buf ("<none>" when missing). */
@@ -272,49 +261,25 @@ static int run_capture(const char *prog, const char *const args[], char *out, si
 static bool dm_start(struct demo *d, struct qtest *q, int64_t wallclock,
                      const char *const extra[], const int *keep, size_t n_keep)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char qtest_arg[128], wc[32], chardev[160];
+	char wc[32], chardev[160];
 	const char *args[48];
 	size_t n = 0;
 
-	memset(q, 0, sizeof(*q));
-	q->listen_fd = -1;
-	q->fd = -1;
-	q->proc.pid = -1;
-	q->proc.err_fd = -1;
-	unlink(d->sock);
+	qtest_init(q);
 	unlink(d->qmp);
-	snprintf(qtest_arg, sizeof(qtest_arg), "unix:%s", d->sock);
 	snprintf(wc, sizeof(wc), "%" PRId64, wallclock);
 	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off", d->qmp);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
-	q->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (q->listen_fd < 0 || bind(q->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(q->listen_fd, 1) < 0)
-		goto fail;
-	const char *const base[] = {"--platform", "sim", "-qtest", qtest_arg, "-qtest-log",
-	                            "/dev/null", "--sim-wallclock", wc, "--sim-shared-info",
-	                            d->shinfo, "--sim-xenstore", d->xs, "-xen-domid", DOMID,
-	                            "-name", "demo", "-chardev", chardev, "-mon",
-	                            "chardev=libxl-cmd,mode=control", "--state-dir", d->state};
+	const char *const base[] = {"--sim-wallclock", wc, "--sim-shared-info", d->shinfo,
+	                            "--sim-xenstore", d->xs, "-xen-domid", DOMID, "-name", "demo",
+	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
+	                            "--state-dir", d->state};
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		args[n++] = base[i];
 	for (size_t i = 0; extra && extra[i] && n < sizeof(args) / sizeof(args[0]) - 1; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
-	if (support_spawn(&q->proc, "rtcdm", args, keep, n_keep) < 0)
-		goto fail;
-	struct pollfd pfd = {.fd = q->listen_fd, .events = POLLIN};
-	if (poll(&pfd, 1, SUPPORT_TIMEOUT_MS) != 1)
-		goto fail;
-	q->fd = accept4(q->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (q->fd < 0)
-		goto fail;
-	const char *r = qtest_cmd(q, "irq_intercept_in ioapic");
-	if (!r || strcmp(r, "OK") != 0)
-		goto fail;
-	return true;
-fail:
+	if (qtest_spawn(q, d->sock, args, keep, n_keep) == 0)
+		return true;
 	printf("    rtcdm did not start: %s\n%s", strerror(errno), support_stderr(&q->proc));
 	d->mismatches++;
 	qtest_quit(q);
@@ -323,85 +288,13 @@ fail:
 
 /* ---- QMP, as libxl speaks it ----------------------------------------------------------------- */
 
-static bool qmp_read_line(int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got + 1 < len) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-
-		if (poll(&p, 1, SUPPORT_TIMEOUT_MS) != 1)
-			return false;
-		r = read(fd, buf + got, 1);
-		if (r <= 0)
-			return false;
-		got++;
-		if (got >= 2 && buf[got - 2] == '\r' && buf[got - 1] == '\n') {
-			buf[got - 2] = '\0'; /* shown without CRLF */
-			return true;
-		}
-	}
-	return false;
-}
-
-static int qmp_send(int fd, const char *msg, int pass_fd)
-{
-	struct iovec iov = {.iov_base = (void *)msg, .iov_len = strlen(msg)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (pass_fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -1;
-}
-
-/* Connect, read the greeting, negotiate capabilities.  fd or -1. */
-static int qmp_open(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char line[1024];
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    !qmp_read_line(fd, line, sizeof(line)) || !strstr(line, "\"QMP\"") ||
-	    qmp_send(fd, "{\"execute\":\"qmp_capabilities\"}", -1) < 0 ||
-	    !qmp_read_line(fd, line, sizeof(line)) || strcmp(line, "{\"return\":{}}") != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* One command on an open connection; prints "-> cmd" and "<- reply"
  * (events skipped).  The reply stays in buf. */
 static const char *qmp_cmd(int fd, const char *msg, int pass_fd, char *buf, size_t len)
 {
 	say("      -> %s%s", msg, pass_fd >= 0 ? "   + a descriptor (SCM_RIGHTS)" : "");
-	snprintf(buf, len, "<no reply>");
-	if (fd >= 0 && qmp_send(fd, msg, pass_fd) == 0) {
-		for (int i = 0; i < 16; i++) {
-			if (!qmp_read_line(fd, buf, len)) {
-				snprintf(buf, len, "<no reply>");
-				break;
-			}
-			if (!strstr(buf, "\"event\""))
-				break;
-		}
-	}
+	support_qmp_cmd(fd, msg, pass_fd, buf, len);
+	buf[strcspn(buf, "\r\n")] = '\0'; /* shown without CRLF */
 	say("      <- %s", buf);
 	return buf;
 }
@@ -409,7 +302,7 @@ static const char *qmp_cmd(int fd, const char *msg, int pass_fd, char *buf, size
 /* libxl's way: a fresh connection for one command. */
 static const char *qmp_once(struct demo *d, const char *msg, char *buf, size_t len)
 {
-	int fd = qmp_open(d->qmp);
+	int fd = support_qmp_open(d->qmp);
 	const char *r = qmp_cmd(fd, msg, -1, buf, len);
 
 	if (fd >= 0)
@@ -551,7 +444,7 @@ static bool act_save(struct demo *d, struct qtest *q)
 	qmp_once(d, "{\"execute\":\"stop\",\"id\":1}", buf, sizeof(buf));
 	expect(d, strcmp(buf, "{\"return\":{},\"id\":1}") == 0, "stop refused");
 	int sfd = open(d->image, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int c = qmp_open(d->qmp);
+	int c = support_qmp_open(d->qmp);
 	qmp_cmd(c, "{\"execute\":\"add-fd\",\"id\":2}", sfd, buf, sizeof(buf));
 	expect(d, strstr(buf, "\"fdset-id\":0") != NULL, "add-fd gave no fdset 0");
 	qmp_cmd(c,

@@ -1,10 +1,10 @@
 # tests/demo/: `make demo` — tests/demo/run plays a domain's whole clock
 # lifecycle against rtcdm on the simulated platform with $(B)/demo/rtcdm-demo.
 # The program reuses the test helpers that do not need CUnit (processes, the
-# qtest client, the shared_info reader).  tests/integration/test_demo.c runs
+# qtest client, the QMP client, the shared_info reader).  tests/integration/test_demo.c runs
 # it too, so the unit-test binaries want it built.
 DEMO_OBJS := tests/demo/demo.o tests/unit/support_proc.o tests/unit/support_qtest.o \
-	tests/unit/support_shinfo.o
+	tests/unit/support_qmp.o tests/unit/support_shinfo.o
 
 $(B)/demo/rtcdm-demo: $(DEMO_OBJS:%=$(B)/%) $(B)/librtcdm.a
 	@mkdir -p $(@D)

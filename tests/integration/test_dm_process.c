@@ -283,23 +283,6 @@ static void test_rtc_base_date(void)
 	CU_ASSERT_EQUAL(qtest_quit(&q), 0);
 }
 
-static long ctxt_switches(pid_t pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 /* Real clock, no interrupt enabled: the process sleeps in epoll_wait and
  * is never woken.  (A behavioural check, not a speed measurement.) */
 static void test_idle_no_wakeups(void)
@@ -316,9 +299,9 @@ static void test_idle_no_wakeups(void)
 	CU_ASSERT_TRUE(support_stderr_wait(&p, "running", SUPPORT_TIMEOUT_MS));
 	/* Let it reach epoll_wait after logging. */
 	nanosleep(&(struct timespec){0, 50000000}, NULL);
-	before = ctxt_switches(p.pid);
+	before = support_proc_status(p.pid, "voluntary_ctxt_switches");
 	nanosleep(&pause, NULL);
-	after = ctxt_switches(p.pid);
+	after = support_proc_status(p.pid, "voluntary_ctxt_switches");
 	CU_ASSERT_TRUE(before >= 0);
 	CU_ASSERT_EQUAL(after, before);
 	support_signal(&p, SIGTERM);

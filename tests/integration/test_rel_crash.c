@@ -19,10 +19,12 @@
  */
 #include <CUnit/CUnit.h>
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "tests/integration/test_rel_util.h"
@@ -46,7 +48,7 @@ struct gen {
 
 struct crash {
 	char dir[64], state[96], savedir[96], save[128], bat[160], qmp[96], qmp_arg[160];
-	char qtest_sock[96], qtest_arg[128];
+	char qtest_sock[96];
 	struct qtest q;
 	bool running;
 	int qmp_fd;
@@ -212,7 +214,7 @@ static bool query_offset(struct crash *c, int64_t *secs)
 	struct json_object *o, *r, *v;
 	bool ok = false;
 
-	o = json_tokener_parse(rel_qmp_cmd(
+	o = json_tokener_parse(support_qmp_cmd(
 		c->qmp_fd, "{\"execute\":\"rtcdm-query-time-offset\",\"id\":1}", -1, buf, sizeof(buf)));
 	if (o && json_object_object_get_ex(o, "return", &r) &&
 	    json_object_object_get_ex(r, "seconds", &v)) {
@@ -249,36 +251,11 @@ static bool read_nvram(struct crash *c, uint8_t nv[SR_NVRAM_LEN])
  * there is one) and no shared_info file. */
 static bool spawn(struct crash *c, const char *const extra[])
 {
-	struct qtest *q = &c->q;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *args[32] = {"--platform", "sim", "-qtest", c->qtest_arg, "-qtest-log",
-	                        "/dev/null", "--sim-wallclock", "1700000000"};
-	size_t n = 8;
+	int rc = rel_dm_start(&c->q, c->qtest_sock, extra);
 
-	memset(q, 0, sizeof(*q));
-	q->fd = -1;
-	q->proc.pid = -1;
-	q->proc.err_fd = -1;
-	for (size_t i = 0; extra[i]; i++)
-		args[n++] = extra[i];
-	args[n] = NULL;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->qtest_sock);
-	unlink(c->qtest_sock);
-	q->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (q->listen_fd < 0 || bind(q->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(q->listen_fd, 1) < 0 || support_spawn(&q->proc, "rtcdm", args, NULL, 0) < 0)
-		goto fail;
-	c->running = true;
-	struct pollfd pfd = {.fd = q->listen_fd, .events = POLLIN};
-	if (poll(&pfd, 1, SUPPORT_TIMEOUT_MS) != 1)
-		goto fail;
-	q->fd = accept4(q->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	const char *r = q->fd >= 0 ? qtest_cmd(q, "irq_intercept_in ioapic") : NULL;
-	if (r && strcmp(r, "OK") == 0)
-		return true;
-fail:
-	CHECK(c, false, "rtcdm did not start: %s", support_stderr(&q->proc));
-	return false;
+	c->running = c->q.proc.pid > 0;
+	CHECK(c, rc == 0, "rtcdm did not start: %s", support_stderr(&c->q.proc));
+	return rc == 0;
 }
 
 static bool start(struct crash *c)
@@ -294,7 +271,7 @@ static bool start(struct crash *c)
 	args[n] = NULL;
 	if (!spawn(c, args))
 		return false;
-	c->qmp_fd = rel_qmp_open(c->qmp);
+	c->qmp_fd = support_qmp_open(c->qmp);
 	if (c->qmp_fd < 0)
 		return false;
 	uint8_t nv[SR_NVRAM_LEN];
@@ -432,14 +409,14 @@ static bool one_save(struct crash *c, bool kill, int64_t delay_ns)
 	save_msg(c, msg, sizeof(msg));
 	int64_t t0 = now_ns();
 	if (kill) {
-		CHECK(c, rel_send(c->qmp_fd, msg, -1) == 0, "cannot send the save command");
+		CHECK(c, support_send_fd(c->qmp_fd, msg, -1) == 0, "cannot send the save command");
 		sleep_until(t0 + delay_ns);
 		kill_now(c);
 		return after_kill(c, (int)c->gen);
 	}
 	char want[64];
 	snprintf(want, sizeof(want), "{\"return\":{},\"id\":%u}\r\n", c->id);
-	rel_qmp_cmd(c->qmp_fd, msg, -1, buf, sizeof(buf));
+	support_qmp_cmd(c->qmp_fd, msg, -1, buf, sizeof(buf));
 	CHECK(c, strcmp(buf, want) == 0, "save reply %s", buf);
 	c->save_ns = (c->save_ns * 7 + (now_ns() - t0)) / 8;
 	/* Completed: exactly the new image, nothing left over. */
@@ -496,7 +473,6 @@ static void test_kill_during_saves(void)
 	snprintf(c.qmp, sizeof(c.qmp), "%s/qmp", c.dir);
 	snprintf(c.qmp_arg, sizeof(c.qmp_arg), "socket,id=qmp,path=%s,server=on,wait=off", c.qmp);
 	snprintf(c.qtest_sock, sizeof(c.qtest_sock), "%s/qtest", c.dir);
-	snprintf(c.qtest_arg, sizeof(c.qtest_arg), "unix:%s", c.qtest_sock);
 	CU_ASSERT_EQUAL_FATAL(mkdir(c.state, 0700), 0);
 	CU_ASSERT_EQUAL_FATAL(mkdir(c.savedir, 0700), 0);
 
@@ -537,7 +513,7 @@ static void test_kill_during_saves(void)
 		/* The clean exit writes the battery file once more: the last state. */
 		CU_ASSERT_EQUAL(check_battery(&c), 1);
 	}
-	rel_rm_tree(c.dir);
+	support_rmtree(c.dir);
 	free(c.gens);
 	free(c.cand);
 }

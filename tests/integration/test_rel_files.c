@@ -133,7 +133,7 @@ static void test_modes_with_umask_0(void)
 	if (rc < 0) {
 		CU_FAIL("start");
 		store_close(tool);
-		rel_rm_tree(e.dir);
+		support_rmtree(e.dir);
 		return;
 	}
 	/* Battery file, a QMP save to a path, a xenstore-protocol save. */
@@ -144,7 +144,7 @@ static void test_modes_with_umask_0(void)
 	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":\"%s\"},"
 	         "\"id\":2}",
 	         qsave);
-	CU_ASSERT_STRING_EQUAL(rel_qmp_once(e.qmp, msg, buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(support_qmp_once(e.qmp, msg, buf, sizeof(buf)),
 	                       "{\"return\":{},\"id\":2}\r\n");
 	CU_ASSERT_EQUAL(store_write(tool, DMP "/command", "save"), 0);
 	for (int i = 0; i < SUPPORT_TIMEOUT_MS / 5; i++) {
@@ -182,7 +182,7 @@ static void test_modes_with_umask_0(void)
 	CU_ASSERT_EQUAL(w.bad, 0);
 	CU_ASSERT_EQUAL(qtest_quit(&e.q), 0);
 	store_close(tool);
-	rel_rm_tree(e.dir);
+	support_rmtree(e.dir);
 }
 
 /* ---- symbolic links ------------------------------------------------------------------------ */
@@ -212,7 +212,7 @@ static void test_battery_symlink_at_start(void)
 	snprintf(want, sizeof(want),
 	         "error: state directory '%s': refusing a world-writable directory\n", e.state);
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, want));
-	rel_rm_tree(e.dir);
+	support_rmtree(e.dir);
 }
 
 static void test_battery_symlink_planted(void)
@@ -228,7 +228,7 @@ static void test_battery_symlink_planted(void)
 	const char *const args[] = {"-uuid", UUID, "--state-dir", e.state, NULL};
 	if (qtest_start(&e.q, "1700000000", args) < 0) {
 		CU_FAIL("start");
-		rel_rm_tree(e.dir);
+		support_rmtree(e.dir);
 		return;
 	}
 	guest_nvram(&e.q, 0x11);
@@ -254,7 +254,7 @@ static void test_battery_symlink_planted(void)
 	CU_ASSERT_EQUAL(cmos_read(&e.q, 0x40), 0x22);
 	CU_ASSERT_EQUAL(qtest_quit(&e.q), 0);
 	CU_ASSERT_TRUE(victim_intact(&e));
-	rel_rm_tree(e.dir);
+	support_rmtree(e.dir);
 }
 
 static void test_save_path_symlinks(void)
@@ -279,7 +279,7 @@ static void test_save_path_symlinks(void)
 	if (qtest_start(&e.q, "1700000000", args) < 0) {
 		CU_FAIL("start");
 		store_close(tool);
-		rel_rm_tree(e.dir);
+		support_rmtree(e.dir);
 		return;
 	}
 	guest_nvram(&e.q, 0x33);
@@ -293,7 +293,7 @@ static void test_save_path_symlinks(void)
 	         "refusing to write through a symbolic link\"},\"id\":3}\r\n",
 	         lnk);
 	char reply[1024];
-	CU_ASSERT_STRING_EQUAL(rel_qmp_once(e.qmp, msg, reply, sizeof(reply)), buf);
+	CU_ASSERT_STRING_EQUAL(support_qmp_once(e.qmp, msg, reply, sizeof(reply)), buf);
 	CU_ASSERT_TRUE(victim_intact(&e));
 	CU_ASSERT_TRUE(S_ISLNK(mode_of(lnk)));
 
@@ -309,7 +309,7 @@ static void test_save_path_symlinks(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.q.proc.err, "refusing to write through a symbolic link"));
 	CU_ASSERT_TRUE(victim_intact(&e));
 	CU_ASSERT_STRING_EQUAL(
-		rel_qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":4}", reply, sizeof(reply)),
+		support_qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":4}", reply, sizeof(reply)),
 		"{\"return\":{\"status\":\"running\",\"singlestep\":false,\"running\":true},\"id\":4}\r\n");
 
 	/* A link planted at the name of the temporary is replaced, not followed. */
@@ -320,7 +320,7 @@ static void test_save_path_symlinks(void)
 	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":\"%s\"},"
 	         "\"id\":5}",
 	         ok_path);
-	CU_ASSERT_STRING_EQUAL(rel_qmp_once(e.qmp, msg, reply, sizeof(reply)),
+	CU_ASSERT_STRING_EQUAL(support_qmp_once(e.qmp, msg, reply, sizeof(reply)),
 	                       "{\"return\":{},\"id\":5}\r\n");
 	CU_ASSERT_TRUE(victim_intact(&e));
 	CU_ASSERT_EQUAL(mode_of(tmpname), 0); /* gone: renamed into place */
@@ -329,14 +329,14 @@ static void test_save_path_symlinks(void)
 	CU_ASSERT_EQUAL(mode_of(ok_path) & 07777, 0600);
 	/* A hard link to the victim planted there: the victim keeps its bytes. */
 	CU_ASSERT_EQUAL(link(e.victim, tmpname), 0);
-	CU_ASSERT_STRING_EQUAL(rel_qmp_once(e.qmp, msg, reply, sizeof(reply)),
+	CU_ASSERT_STRING_EQUAL(support_qmp_once(e.qmp, msg, reply, sizeof(reply)),
 	                       "{\"return\":{},\"id\":5}\r\n");
 	CU_ASSERT_TRUE(victim_intact(&e));
 	CU_ASSERT_EQUAL(rel_load_image(ok_path, &img, err, sizeof(err)), 0);
 
 	CU_ASSERT_EQUAL(qtest_quit(&e.q), 0);
 	store_close(tool);
-	rel_rm_tree(e.dir);
+	support_rmtree(e.dir);
 }
 
 void suite_rel_files(void)

@@ -13,8 +13,10 @@
  *    than 16 MiB (VmHWM), and it keeps serving QMP and the guest.
  */
 #include <CUnit/CUnit.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -123,7 +125,7 @@ static void test_hostile_chardev_paths(void)
 	         "number\n");
 	const char *const empty[] = {"-chardev", "socket,id=m,path=,server=on", NULL};
 	run_case(empty, 2, "error: -chardev 'socket,id=m,path=,server=on': empty path\n");
-	rel_rm_tree(dir);
+	support_rmtree(dir);
 }
 
 static void test_malformed_command_lines(void)
@@ -238,18 +240,18 @@ static void test_qmp_memory_bounded(void)
 	const char *const args[] = {"-chardev", cd, "-mon", "chardev=qmp,mode=control", NULL};
 	if (qtest_start(&q, "1700000000", args) < 0) {
 		CU_FAIL("start");
-		rel_rm_tree(dir);
+		support_rmtree(dir);
 		free(chunk);
 		free(garbage);
 		return;
 	}
 	/* Warm up: one full exchange, so that the baseline holds what every run needs. */
-	rel_qmp_once(qmp, "{\"execute\":\"query-status\",\"id\":1}", buf, sizeof(buf));
-	long base = rel_proc_kib(q.proc.pid, "VmHWM");
+	support_qmp_once(qmp, "{\"execute\":\"query-status\",\"id\":1}", buf, sizeof(buf));
+	long base = support_proc_status(q.proc.pid, "VmHWM");
 	CU_ASSERT_TRUE_FATAL(base > 0);
 
 	/* The flooder: requests, never a read (32-byte requests fill a chunk). */
-	struct sender flood = {.fd = rel_qmp_open(qmp), .head = ""};
+	struct sender flood = {.fd = support_qmp_open(qmp), .head = ""};
 	char *reqs = malloc(65536);
 	CU_ASSERT_FATAL(reqs != NULL);
 	for (size_t i = 0; i < 65536; i += 32)
@@ -258,7 +260,7 @@ static void test_qmp_memory_bounded(void)
 	flood.done = flood.fd < 0;
 	/* Endless strings, one endless line of garbage. */
 	for (int i = 0; i < CLIENTS + 1; i++) {
-		s[i].fd = rel_qmp_open(qmp);
+		s[i].fd = support_qmp_open(qmp);
 		s[i].sent = 0;
 		s[i].done = s[i].fd < 0;
 		s[i].head = i < CLIENTS ? "{\"execute\":\"" : "";
@@ -281,25 +283,25 @@ static void test_qmp_memory_bounded(void)
 	/* The strings were cut off: an error line, then EOF, after ~64 KiB. */
 	for (int i = 0; i < CLIENTS; i++) {
 		CU_ASSERT_TRUE(s[i].sent < TEN_MB);
-		CU_ASSERT_TRUE(rel_read_line(s[i].fd, buf, sizeof(buf), SUPPORT_TIMEOUT_MS));
+		CU_ASSERT_TRUE(support_read_line(s[i].fd, buf, sizeof(buf), SUPPORT_TIMEOUT_MS));
 		CU_ASSERT_STRING_EQUAL(buf, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"QMP message "
 		                            "longer than 65536 bytes; closing the connection\"}}\r\n");
-		CU_ASSERT_FALSE(rel_read_line(s[i].fd, buf, sizeof(buf), SUPPORT_TIMEOUT_MS));
+		CU_ASSERT_FALSE(support_read_line(s[i].fd, buf, sizeof(buf), SUPPORT_TIMEOUT_MS));
 		close(s[i].fd);
 	}
 	/* The garbage line went through whole; one error, then the connection works. */
 	int g = s[CLIENTS].fd;
 	CU_ASSERT_EQUAL(s[CLIENTS].sent, TEN_MB);
-	rel_qmp_cmd(g, "\n{\"execute\":\"query-status\",\"id\":7}", -1, buf, sizeof(buf));
+	support_qmp_cmd(g, "\n{\"execute\":\"query-status\",\"id\":7}", -1, buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(buf,
 		"{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, unexpected "
 		"character\"}}\r\n");
-	CU_ASSERT_TRUE(rel_read_line(g, buf, sizeof(buf), SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_TRUE(support_read_line(g, buf, sizeof(buf), SUPPORT_TIMEOUT_MS));
 	CU_ASSERT_STRING_EQUAL(buf, "{\"return\":{\"status\":\"running\",\"singlestep\":false,"
 	                            "\"running\":true},\"id\":7}\r\n");
 	close(g);
 
-	long peak = rel_proc_kib(q.proc.pid, "VmHWM");
+	long peak = support_proc_status(q.proc.pid, "VmHWM");
 	CU_ASSERT_TRUE(peak - base < 16 * 1024);
 	CU_ASSERT_TRUE(flood.sent > 32 * 1024);
 	if (peak - base >= 16 * 1024)
@@ -312,11 +314,11 @@ static void test_qmp_memory_bounded(void)
 	free(reqs);
 	/* Still serving QMP and the guest. */
 	CU_ASSERT_STRING_EQUAL(
-		rel_qmp_once(qmp, "{\"execute\":\"query-status\",\"id\":8}", buf, sizeof(buf)),
+		support_qmp_once(qmp, "{\"execute\":\"query-status\",\"id\":8}", buf, sizeof(buf)),
 		"{\"return\":{\"status\":\"running\",\"singlestep\":false,\"running\":true},\"id\":8}\r\n");
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x0a), 0x26);
 	CU_ASSERT_EQUAL(qtest_quit(&q), 0);
-	rel_rm_tree(dir);
+	support_rmtree(dir);
 	free(chunk);
 	free(garbage);
 }

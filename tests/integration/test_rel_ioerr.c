@@ -27,12 +27,12 @@ static const char running[] =
 static const char *save_to_fd(const char *qmp, int fd, int set, char *buf, size_t len)
 {
 	char msg[256], want[64];
-	int c = rel_qmp_open(qmp);
+	int c = support_qmp_open(qmp);
 
 	snprintf(msg, sizeof(msg), "{\"execute\":\"add-fd\",\"arguments\":{\"fdset-id\":%d},\"id\":1}",
 	         set);
 	snprintf(want, sizeof(want), "\"fdset-id\":%d", set);
-	rel_qmp_cmd(c, msg, fd, buf, len);
+	support_qmp_cmd(c, msg, fd, buf, len);
 	if (!strstr(buf, want)) {
 		if (c >= 0)
 			close(c);
@@ -42,7 +42,7 @@ static const char *save_to_fd(const char *qmp, int fd, int set, char *buf, size_
 	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"live\":false,"
 	         "\"filename\":\"/dev/fdset/%d\"},\"id\":2}",
 	         set);
-	rel_qmp_cmd(c, msg, -1, buf, len);
+	support_qmp_cmd(c, msg, -1, buf, len);
 	close(c);
 	return buf;
 }
@@ -61,7 +61,7 @@ static void test_failing_descriptors(void)
 	const char *const args[] = {"-chardev", cd, "-mon", "chardev=qmp,mode=control", NULL};
 	if (qtest_start(&q, "1700000000", args) < 0) {
 		CU_FAIL("start");
-		rel_rm_tree(dir);
+		support_rmtree(dir);
 		return;
 	}
 	/* An image saved before the failures. */
@@ -69,7 +69,7 @@ static void test_failing_descriptors(void)
 	snprintf(msg, sizeof(msg),
 	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":\"%s\"},\"id\":2}",
 	         prev);
-	CU_ASSERT_STRING_EQUAL(rel_qmp_once(qmp, msg, buf, sizeof(buf)), "{\"return\":{},\"id\":2}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_once(qmp, msg, buf, sizeof(buf)), "{\"return\":{},\"id\":2}\r\n");
 	cmos_write(&q, 0x40, 0x77);
 
 	/* /dev/full: ENOSPC. */
@@ -96,13 +96,13 @@ static void test_failing_descriptors(void)
 
 	/* Still there, still running, the guest's state unchanged, the old image intact. */
 	CU_ASSERT_STRING_EQUAL(
-		rel_qmp_once(qmp, "{\"execute\":\"query-status\",\"id\":9}", buf, sizeof(buf)), running);
+		support_qmp_once(qmp, "{\"execute\":\"query-status\",\"id\":9}", buf, sizeof(buf)), running);
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x40), 0x77);
 	CU_ASSERT_EQUAL(rel_load_image(prev, &img, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(img.nvram[0x40 - RTC_NVRAM_FIRST], 0x5a);
 	CU_ASSERT_EQUAL(q.proc.reaped, false);
 	CU_ASSERT_EQUAL(qtest_quit(&q), 0);
-	rel_rm_tree(dir);
+	support_rmtree(dir);
 }
 
 static void test_xenstore_save_full_filesystem(void)
@@ -140,7 +140,7 @@ static void test_xenstore_save_full_filesystem(void)
 		CU_FAIL("start");
 		qtest_quit(&q);
 		store_close(tool);
-		rel_rm_tree(dir);
+		support_rmtree(dir);
 		return;
 	}
 	char *st = NULL;
@@ -174,7 +174,7 @@ static void test_xenstore_save_full_filesystem(void)
 	CU_ASSERT_EQUAL(access(buf, F_OK), -1);
 	CU_ASSERT_EQUAL(qtest_quit(&q), 0);
 	store_close(tool);
-	rel_rm_tree(dir);
+	support_rmtree(dir);
 }
 
 void suite_rel_ioerr(void)

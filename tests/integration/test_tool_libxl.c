@@ -14,19 +14,15 @@
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "saverestore/sr.h"
@@ -43,19 +39,6 @@ void suite_tool_libxl(void);
 #define DMP "/local/domain/0/device-model/" DOMID
 
 /* ---- files ---------------------------------------------------------------------------- */
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 struct env {
 	char dir[64];
@@ -85,7 +68,7 @@ static bool env_init(struct env *e)
 static void env_fini(struct env *e)
 {
 	store_close(e->tool);
-	rm_tree(e->dir);
+	support_rmtree(e->dir);
 }
 
 /* Value of a node into buf ("<none>" when missing). */
@@ -144,51 +127,19 @@ static bool load_image_file(const char *path, struct sr_image *img)
 static bool dm_start(struct qtest *q, const char *wallclock, const char *const extra[],
                      const int *keep, size_t n_keep)
 {
-	struct sockaddr_un sa;
-	char qtest_arg[128];
-	const char *args[64];
-	size_t n = 0;
+	char sock[sizeof(q->sock_path)];
+	const char *args[64] = {"--sim-wallclock", wallclock};
+	size_t n = 2;
 
-	memset(q, 0, sizeof(*q));
-	q->listen_fd = -1;
-	q->fd = -1;
-	q->proc.pid = -1;
-	q->proc.err_fd = -1;
+	qtest_init(q);
 	if (support_tmpdir(q->dir, sizeof(q->dir)) < 0)
 		return false;
-	snprintf(q->sock_path, sizeof(q->sock_path), "%s/qtest.sock", q->dir);
-	snprintf(qtest_arg, sizeof(qtest_arg), "unix:%s", q->sock_path);
-	q->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", q->sock_path);
-	if (q->listen_fd < 0 || bind(q->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(q->listen_fd, 1) < 0)
-		goto fail;
-	args[n++] = "--platform";
-	args[n++] = "sim";
-	args[n++] = "-qtest";
-	args[n++] = qtest_arg;
-	args[n++] = "-qtest-log";
-	args[n++] = "/dev/null";
-	args[n++] = "--sim-wallclock";
-	args[n++] = wallclock;
-	for (size_t i = 0; extra && extra[i] && n < 63; i++)
+	snprintf(sock, sizeof(sock), "%s/qtest.sock", q->dir);
+	for (size_t i = 0; extra && extra[i] && n < 57; i++) /* qtest_spawn adds 6 */
 		args[n++] = extra[i];
 	args[n] = NULL;
-	if (support_spawn(&q->proc, "rtcdm", args, keep, n_keep) < 0)
-		goto fail;
-	struct pollfd pfd = {.fd = q->listen_fd, .events = POLLIN};
-	if (poll(&pfd, 1, SUPPORT_TIMEOUT_MS) != 1)
-		goto fail;
-	q->fd = accept4(q->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (q->fd < 0)
-		goto fail;
-	const char *r = qtest_cmd(q, "irq_intercept_in ioapic");
-	if (!r || strcmp(r, "OK") != 0)
-		goto fail;
-	return true;
-fail:
+	if (qtest_spawn(q, sock, args, keep, n_keep) == 0)
+		return true;
 	fprintf(stderr, "\n  rtcdm did not start: %s", support_stderr(&q->proc));
 	qtest_quit(q);
 	return false;
@@ -224,110 +175,16 @@ static size_t libxl_args(const struct env *e, const char **out, char *cd1, char 
 	return n;
 }
 
-/* ---- QMP as libxl speaks it --------------------------------------------------------------- */
+/* ---- QMP as libxl speaks it: support_qmp_once() (a fresh connection per command) ---------- */
 
-static bool read_line(int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got + 1 < len) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, SUPPORT_TIMEOUT_MS) != 1)
-			return false;
-		ssize_t r = read(fd, buf + got, 1);
-		if (r <= 0)
-			return false;
-		got++;
-		if (got >= 2 && buf[got - 2] == '\r' && buf[got - 1] == '\n') {
-			buf[got] = '\0';
-			return true;
-		}
-	}
-	return false;
-}
-
-static int send_msg(int fd, const char *msg, int pass_fd)
-{
-	struct iovec iov = {.iov_base = (void *)msg, .iov_len = strlen(msg)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (pass_fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -1;
-}
-
-/* Connect, read the greeting, negotiate capabilities (id 1).  fd or -1. */
-static int qmp_open(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char line[4096];
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path) >= sizeof(sa.sun_path)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    !read_line(fd, line, sizeof(line)) || !strstr(line, "\"QMP\"") ||
-	    send_msg(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}", -1) < 0 ||
-	    !read_line(fd, line, sizeof(line)) || strcmp(line, "{\"return\":{},\"id\":1}\r\n") != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Send one command and return its reply (events skipped), or "<no reply>". */
-static const char *qmp_cmd(int fd, const char *msg, int pass_fd, char *buf, size_t len)
-{
-	if (fd < 0 || send_msg(fd, msg, pass_fd) < 0) {
-		snprintf(buf, len, "<no connection>");
-		return buf;
-	}
-	for (int i = 0; i < 16; i++) {
-		if (!read_line(fd, buf, len))
-			break;
-		if (!strstr(buf, "\"event\""))
-			return buf;
-	}
-	snprintf(buf, len, "<no reply>");
-	return buf;
-}
-
-/* libxl's way: a fresh connection for one command. */
-static const char *qmp_once(const char *path, const char *msg, char *buf, size_t len)
-{
-	int fd = qmp_open(path);
-	const char *r = qmp_cmd(fd, msg, -1, buf, len);
-
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
-/* rtcdm-query-time-offset: seconds and set flag. */
 static bool qmp_offset(const char *path, int64_t *seconds, bool *set)
 {
 	char buf[512];
 	struct json_object *o, *r, *v;
 	bool ok = false;
 
-	o = json_tokener_parse(qmp_once(path, "{\"execute\":\"rtcdm-query-time-offset\",\"id\":2}",
-	                                buf, sizeof(buf)));
+	o = json_tokener_parse(support_qmp_once(
+	        path, "{\"execute\":\"rtcdm-query-time-offset\",\"id\":2}", buf, sizeof(buf)));
 	if (o && json_object_object_get_ex(o, "return", &r)) {
 		if (json_object_object_get_ex(r, "seconds", &v)) {
 			*seconds = json_object_get_int64(v);
@@ -398,15 +255,17 @@ static void test_qmp_save_restore(void)
 	         "\"label\":\"libxl-cmd\"},{\"frontend-open\":true,\"filename\":"
 	         "\"unix:%s,server=on\",\"label\":\"libxenstat-cmd\"}],\"id\":2}\r\n",
 	         e.qmp, e.qmp2);
-	qmp_once(e.qmp, "{\"execute\":\"query-chardev\",\"id\":2}", buf, sizeof(buf));
+	support_qmp_once(e.qmp, "{\"execute\":\"query-chardev\",\"id\":2}", buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(buf, want);
 	if (strcmp(buf, want))
 		fprintf(stderr, "\n  query-chardev: %s", buf);
-	CU_ASSERT_STRING_EQUAL(qmp_once(e.qmp, "{\"execute\":\"cont\",\"id\":3}", buf, sizeof(buf)),
-	                       "{\"return\":{},\"id\":3}\r\n");
 	CU_ASSERT_STRING_EQUAL(
-		qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":4}", buf, sizeof(buf)),
-		"{\"return\":{\"status\":\"running\",\"singlestep\":false,\"running\":true},\"id\":4}\r\n");
+	        support_qmp_once(e.qmp, "{\"execute\":\"cont\",\"id\":3}", buf, sizeof(buf)),
+	        "{\"return\":{},\"id\":3}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":4}",
+	                                        buf, sizeof(buf)),
+	                       "{\"return\":{\"status\":\"running\",\"singlestep\":false,"
+	                       "\"running\":true},\"id\":4}\r\n");
 	/* The guest sets its clock and NVRAM; the offset is published. */
 	guest_set_2030(&q);
 	guest_write_nvram(&q);
@@ -415,24 +274,26 @@ static void test_qmp_save_restore(void)
 	CU_ASSERT_TRUE(wait_node(&e, "/vm/" UUID "/rtc/timeoffset", want));
 
 	/* xl save. */
-	CU_ASSERT_PTR_NOT_NULL(strstr(
-		qmp_once(e.qmp, "{\"execute\":\"query-cpus-fast\",\"id\":5}", buf, sizeof(buf)),
-		"\"cpu-index\":0"));
+	CU_ASSERT_PTR_NOT_NULL(
+	        strstr(support_qmp_once(e.qmp, "{\"execute\":\"query-cpus-fast\",\"id\":5}", buf,
+	                                sizeof(buf)),
+	               "\"cpu-index\":0"));
 	CU_ASSERT_STRING_EQUAL(
-		qmp_once(e.qmp,
+		support_qmp_once(e.qmp,
 		         "{\"execute\":\"xen-set-global-dirty-log\",\"arguments\":{\"enable\":true},"
 		         "\"id\":6}",
 		         buf, sizeof(buf)),
 		"{\"return\":{},\"id\":6}\r\n");
-	CU_ASSERT_STRING_EQUAL(qmp_once(e.qmp, "{\"execute\":\"stop\",\"id\":7}", buf, sizeof(buf)),
-	                       "{\"return\":{},\"id\":7}\r\n");
+	CU_ASSERT_STRING_EQUAL(
+	        support_qmp_once(e.qmp, "{\"execute\":\"stop\",\"id\":7}", buf, sizeof(buf)),
+	        "{\"return\":{},\"id\":7}\r\n");
 	int sfd = open(e.save, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int c = qmp_open(e.qmp);
+	int c = support_qmp_open(e.qmp);
 	CU_ASSERT_TRUE(sfd >= 0 && c >= 0);
-	qmp_cmd(c, "{\"execute\":\"add-fd\",\"id\":8}", sfd, buf, sizeof(buf));
+	support_qmp_cmd(c, "{\"execute\":\"add-fd\",\"id\":8}", sfd, buf, sizeof(buf));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "{\"return\":{\"fdset-id\":0,"));
 	CU_ASSERT_STRING_EQUAL(
-		qmp_cmd(c,
+		support_qmp_cmd(c,
 		        "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"live\":false,"
 		        "\"filename\":\"/dev/fdset/0\"},\"id\":9}",
 		        -1, buf, sizeof(buf)),
@@ -440,7 +301,7 @@ static void test_qmp_save_restore(void)
 	close(c);
 	close(sfd);
 	CU_ASSERT_STRING_EQUAL(
-		qmp_once(e.qmp,
+		support_qmp_once(e.qmp,
 		         "{\"execute\":\"xen-set-global-dirty-log\",\"arguments\":{\"enable\":false},"
 		         "\"id\":10}",
 		         buf, sizeof(buf)),
@@ -474,13 +335,16 @@ static void test_qmp_save_restore(void)
 	close(in);
 	CU_ASSERT_TRUE(wait_node(&e, DMP "/state", "running"));
 	CU_ASSERT_PTR_NOT_NULL(
-		strstr(support_stderr(&q.proc), "time offset: offset 193456000 s from the image (saved offset "
-		                   "applied) [image]"));
+	        strstr(support_stderr(&q.proc),
+	               "time offset: offset 193456000 s from the image (saved offset "
+	               "applied) [image]"));
 	CU_ASSERT_PTR_NOT_NULL(
-		strstr(qmp_once(e.qmp, "{\"execute\":\"query-chardev\",\"id\":2}", buf, sizeof(buf)),
-		       "\"label\":\"libxl-cmd\""));
-	CU_ASSERT_STRING_EQUAL(qmp_once(e.qmp, "{\"execute\":\"cont\",\"id\":3}", buf, sizeof(buf)),
-	                       "{\"return\":{},\"id\":3}\r\n");
+	        strstr(support_qmp_once(e.qmp, "{\"execute\":\"query-chardev\",\"id\":2}", buf,
+	                                sizeof(buf)),
+	               "\"label\":\"libxl-cmd\""));
+	CU_ASSERT_STRING_EQUAL(
+	        support_qmp_once(e.qmp, "{\"execute\":\"cont\",\"id\":3}", buf, sizeof(buf)),
+	        "{\"return\":{},\"id\":3}\r\n");
 	CU_ASSERT_EQUAL(guest_secs_into_2030(&q), 100);
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x40), 0x5a);
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x7f), 0xa5);
@@ -518,9 +382,10 @@ static void test_xenstore_save_loadvm(void)
 	CU_ASSERT_EQUAL(store_write(e.tool, DMP "/command", "save"), 0);
 	CU_ASSERT_TRUE(wait_node(&e, DMP "/state", "paused"));
 	CU_ASSERT_STRING_EQUAL(node(&e, DMP "/command", buf, sizeof(buf)), "<none>");
-	CU_ASSERT_STRING_EQUAL(
-		qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":2}", buf, sizeof(buf)),
-		"{\"return\":{\"status\":\"paused\",\"singlestep\":false,\"running\":false},\"id\":2}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":2}",
+	                                        buf, sizeof(buf)),
+	                       "{\"return\":{\"status\":\"paused\",\"singlestep\":false,"
+	                       "\"running\":false},\"id\":2}\r\n");
 	struct sr_image img;
 	CU_ASSERT_TRUE(load_image_file(e.save, &img));
 	CU_ASSERT_EQUAL(img.offset.seconds, OFF2030);
@@ -769,7 +634,8 @@ static void test_battery_restart(void)
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x40), 0x5a);
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x41), 0x77);
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x7f), 0xa5);
-	CU_ASSERT_PTR_NOT_NULL(strstr(support_stderr(&q.proc), "from the battery-backed CMOS [battery]"));
+	CU_ASSERT_PTR_NOT_NULL(
+	        strstr(support_stderr(&q.proc), "from the battery-backed CMOS [battery]"));
 	CU_ASSERT_EQUAL(qtest_quit(&q), 0);
 
 	/* A state directory that is a symbolic link is refused. */
@@ -832,24 +698,6 @@ static void test_settimeoffset(void)
 
 /* ---- dm_restrict: pre-opened socket, -S, -chroot, -runas ------------------------------------------------ */
 
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path) >= sizeof(sa.sun_path)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void restrict_case(bool restoring)
 {
 	struct env e;
@@ -863,7 +711,7 @@ static void restrict_case(bool restoring)
 	}
 	snprintf(root, sizeof(root), "%s/qemu-root-" DOMID, e.dir);
 	CU_ASSERT_EQUAL_FATAL(mkdir(root, 0755), 0);
-	int lfd = listen_unix(e.qmp);
+	int lfd = support_unix_listen(e.qmp, 4);
 	CU_ASSERT_TRUE_FATAL(lfd >= 0);
 	keep[nkeep++] = lfd;
 	snprintf(cd, sizeof(cd), "socket,id=libxl-cmd,fd=%d,server=on,wait=off", lfd);
@@ -904,8 +752,9 @@ static void restrict_case(bool restoring)
 	snprintf(status, sizeof(status),
 	         "{\"return\":{\"status\":\"%s\",\"singlestep\":false,\"running\":false},\"id\":2}\r\n",
 	         restoring ? "paused" : "prelaunch");
-	CU_ASSERT_STRING_EQUAL(
-		qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":2}", buf, sizeof(buf)), status);
+	CU_ASSERT_STRING_EQUAL(support_qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":2}",
+	                                        buf, sizeof(buf)),
+	                       status);
 	/* No user, no root: nobody, in the chroot. */
 	char proc[64], link[PATH_MAX];
 	snprintf(proc, sizeof(proc), "/proc/%d/status", (int)q.proc.pid);
@@ -928,11 +777,13 @@ static void restrict_case(bool restoring)
 	ssize_t ln = readlink(proc, link, sizeof(link) - 1);
 	link[ln > 0 ? ln : 0] = '\0';
 	CU_ASSERT_STRING_EQUAL(link, root);
-	CU_ASSERT_STRING_EQUAL(qmp_once(e.qmp, "{\"execute\":\"cont\",\"id\":3}", buf, sizeof(buf)),
-	                       "{\"return\":{},\"id\":3}\r\n");
 	CU_ASSERT_STRING_EQUAL(
-		qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":4}", buf, sizeof(buf)),
-		"{\"return\":{\"status\":\"running\",\"singlestep\":false,\"running\":true},\"id\":4}\r\n");
+	        support_qmp_once(e.qmp, "{\"execute\":\"cont\",\"id\":3}", buf, sizeof(buf)),
+	        "{\"return\":{},\"id\":3}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_once(e.qmp, "{\"execute\":\"query-status\",\"id\":4}",
+	                                        buf, sizeof(buf)),
+	                       "{\"return\":{\"status\":\"running\",\"singlestep\":false,"
+	                       "\"running\":true},\"id\":4}\r\n");
 	if (restoring) {
 		int64_t secs = 0;
 		bool set = true;
@@ -983,14 +834,15 @@ static void test_save_full_filesystem(void)
 		return;
 	}
 	guest_set_2030(&q);
-	CU_ASSERT_STRING_EQUAL(qmp_once(e.qmp, "{\"execute\":\"stop\",\"id\":2}", buf, sizeof(buf)),
-	                       "{\"return\":{},\"id\":2}\r\n");
+	CU_ASSERT_STRING_EQUAL(
+	        support_qmp_once(e.qmp, "{\"execute\":\"stop\",\"id\":2}", buf, sizeof(buf)),
+	        "{\"return\":{},\"id\":2}\r\n");
 	snprintf(msg, sizeof(msg),
 	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"live\":false,"
 	         "\"filename\":\"%s\"},\"id\":3}",
 	         prev);
 	char reply[512];
-	qmp_once(e.qmp, msg, reply, sizeof(reply));
+	support_qmp_once(e.qmp, msg, reply, sizeof(reply));
 	snprintf(buf, sizeof(buf), "%s", reply);
 	if (!strstr(buf, "File too large"))
 		fprintf(stderr, "\n  reply: %s\n%s", buf, support_stderr(&q.proc));
@@ -998,18 +850,19 @@ static void test_save_full_filesystem(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "File too large"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"id\":3}\r\n"));
 	/* Still there, the previous image intact, no temporary left. */
-	CU_ASSERT_STRING_EQUAL(qmp_once(e.qmp, "{\"execute\":\"cont\",\"id\":4}", buf, sizeof(buf)),
-	                       "{\"return\":{},\"id\":4}\r\n");
+	CU_ASSERT_STRING_EQUAL(
+	        support_qmp_once(e.qmp, "{\"execute\":\"cont\",\"id\":4}", buf, sizeof(buf)),
+	        "{\"return\":{},\"id\":4}\r\n");
 	struct sr_image img;
 	CU_ASSERT_TRUE(load_image_file(prev, &img));
 	CU_ASSERT_EQUAL(img.offset.seconds, OFF_IMAGE);
 	CU_ASSERT_EQUAL(guest_secs_into_2030(&q), 0);
 	/* The same into a descriptor. */
 	int fd = open(prev, O_WRONLY | O_APPEND);
-	int c = qmp_open(e.qmp);
-	qmp_cmd(c, "{\"execute\":\"add-fd\",\"id\":5}", fd, buf, sizeof(buf));
+	int c = support_qmp_open(e.qmp);
+	support_qmp_cmd(c, "{\"execute\":\"add-fd\",\"id\":5}", fd, buf, sizeof(buf));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"fdset-id\":0"));
-	qmp_cmd(c,
+	support_qmp_cmd(c,
 	        "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"live\":false,"
 	        "\"filename\":\"/dev/fdset/0\"},\"id\":6}",
 	        -1, buf, sizeof(buf));

@@ -7,7 +7,12 @@
  *    platform connected to it, send commands and track the IRQ lines from
  *    the asynchronous "IRQ raise/lower N" lines;
  *  - the simulated shared_info page: read the PV wallclock from the file
- *    with the guest's seqlock protocol.
+ *    with the guest's seqlock protocol;
+ *  - UNIX sockets and a QMP client as a toolstack speaks it (CRLF lines,
+ *    capabilities negotiation, a descriptor passed with SCM_RIGHTS);
+ *  - a store (xs.h) read and its watch events collected as text.
+ * Only the store helpers need librtcdm; nothing here needs CUnit, so the
+ * demo links the files it uses.
  * Every wait has a timeout; nothing here sleeps for a fixed time.
  */
 #ifndef RTCDM_TESTS_SUPPORT_H
@@ -60,6 +65,10 @@ bool support_stderr_wait(struct support_proc *p, const char *needle, int timeout
 /* Kill (SIGKILL) if still running, reap, close descriptors. */
 void support_proc_cleanup(struct support_proc *p);
 
+/* A numeric field of /proc/PID/status ("VmHWM", "voluntary_ctxt_switches";
+ * name without the colon, matched whole), or -1. */
+long support_proc_status(pid_t pid, const char *field);
+
 /* Run a program to completion (timeout_ms) and return its exit status
  * (-1 on timeout: then it is killed).  Its stderr is left in p->err. */
 int support_run(struct support_proc *p, const char *prog, const char *const args[],
@@ -69,7 +78,7 @@ int support_run(struct support_proc *p, const char *prog, const char *const args
 
 /* Create /tmp/rtcdm-test-XXXXXX; the path goes to buf.  0 or -1. */
 int support_tmpdir(char *buf, size_t len);
-/* Remove the files directly inside dir, then dir. */
+/* rm -rf dir (symbolic links are removed, not followed). */
 void support_rmtree(const char *dir);
 
 /* ---- qtest client ----------------------------------------------------------------------- */
@@ -89,12 +98,25 @@ struct qtest {
 	bool broken;     /* a timeout or EOF happened */
 };
 
+/* An idle client: no process, no sockets (for qtest_spawn). */
+void qtest_init(struct qtest *q);
+
 /*
- * Listen on a fresh socket, start
- *   rtcdm --platform sim -qtest unix:SOCK -qtest-log /dev/null
- *         --sim-shared-info FILE --sim-wallclock WALLCLOCK [extra...]
- * and accept its connection.  wallclock is "UNIX_SECONDS[.FRACTION]".
- * Then intercepts IRQs ("irq_intercept_in ioapic").  0 or -1.
+ * Listen on sock (removed first; its path is kept in q->sock_path), start
+ *   rtcdm --platform sim -qtest unix:SOCK -qtest-log /dev/null [args...]
+ * with keep_fds (n_keep entries, may be NULL) inherited, accept its
+ * connection and intercept IRQs.  q comes from qtest_init(), q->dir may
+ * already name a directory for qtest_quit() to remove.  0, or -1 with what
+ * was started left for qtest_quit().
+ */
+int qtest_spawn(struct qtest *q, const char *sock, const char *const args[],
+                const int *keep_fds, size_t n_keep);
+
+/*
+ * In a fresh temporary directory, qtest_spawn() with
+ *   --sim-shared-info FILE --sim-wallclock WALLCLOCK [extra...]
+ * wallclock is "UNIX_SECONDS[.FRACTION]".  0 or -1 (then everything is
+ * cleaned up and the reason printed).
  */
 int qtest_start(struct qtest *q, const char *wallclock, const char *const extra[]);
 
@@ -140,5 +162,47 @@ struct shinfo_wallclock {
 /* Read the PV wallclock from a shared_info file as a guest does (retry
  * while the version is odd or changes; bounded).  0 or -1. */
 int shinfo_read(const char *path, struct shinfo_wallclock *wc);
+
+/* ---- UNIX sockets and QMP (support_qmp.c) ------------------------------------------------- */
+
+/* Connect to a UNIX stream socket.  fd or -1. */
+int support_unix_connect(const char *path);
+/* Bind and listen on a UNIX stream socket at path.  fd or -1. */
+int support_unix_listen(const char *path, int backlog);
+/* One CRLF-terminated line from fd into buf (NUL-terminated, CRLF kept).
+ * false on timeout, EOF or a line longer than len - 1. */
+bool support_read_line(int fd, char *buf, size_t len, int timeout_ms);
+/* Send msg, with pass_fd (>= 0) attached as SCM_RIGHTS.  0 or -1. */
+int support_send_fd(int fd, const char *msg, int pass_fd);
+/* Connect, read the greeting, negotiate capabilities (id 0).  fd or -1. */
+int support_qmp_open(const char *path);
+/* Send one command; its reply (CRLF kept, events skipped) goes to buf, or
+ * "<no connection>" / "<no reply>".  Returns buf. */
+const char *support_qmp_cmd(int fd, const char *msg, int pass_fd, char *buf, size_t len);
+/* libxl's way: a fresh connection for one command. */
+const char *support_qmp_once(const char *path, const char *msg, char *buf, size_t len);
+
+/* ---- a store and its watch events (support_store.c) ------------------------------------- */
+
+struct store;
+
+/* The value at path into out, or "<ENOENT>", "<EINVAL>", "<?>".  Returns out. */
+const char *support_store_val(struct store *s, const char *path, char *out, size_t size);
+
+struct support_events {
+	char text[4096]; /* "path|token;" for each event */
+};
+/* Dispatch the pending events into e->text.  Returns e->text. */
+const char *support_store_drain(struct store *s, struct support_events *e);
+/* Does store_fd() become readable within timeout_ms? */
+bool support_store_readable(struct store *s, int timeout_ms);
+
+/* A watch callback that writes value at path on its first call only. */
+struct support_write_once {
+	struct store *s;
+	const char *path, *value;
+	int calls;
+};
+void support_store_write_once(void *arg, const char *path, const char *token);
 
 #endif

@@ -1,15 +1,16 @@
 /* support_proc.c — starting built programs, capturing stderr, temp dirs. */
 #include "tests/unit/support.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -215,21 +216,36 @@ int support_tmpdir(char *buf, size_t len)
 	return mkdtemp(buf) ? 0 : -1;
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
 void support_rmtree(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char path[PATH_MAX];
+long support_proc_status(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t flen = strlen(field);
+	long v = -1;
+	FILE *f;
 
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+			v = strtol(line + flen + 1, NULL, 10);
+			break;
+		}
 	}
-	closedir(d);
-	rmdir(dir);
+	fclose(f);
+	return v;
 }

@@ -12,40 +12,61 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int qtest_start(struct qtest *q, const char *wallclock, const char *const extra[])
+void qtest_init(struct qtest *q)
 {
-	struct sockaddr_un sa;
-	char qtest_arg[128];
-	const char *args[64];
-	size_t n = 0;
-	struct pollfd pfd;
-
 	memset(q, 0, sizeof(*q));
 	q->listen_fd = -1;
 	q->fd = -1;
 	q->proc.pid = -1;
 	q->proc.err_fd = -1;
+}
+
+int qtest_spawn(struct qtest *q, const char *sock, const char *const args[],
+                const int *keep_fds, size_t n_keep)
+{
+	char qtest_arg[128];
+	const char *argv[64] = {"--platform", "sim", "-qtest", qtest_arg, "-qtest-log", "/dev/null"};
+	size_t n = 6;
+
+	if ((size_t)snprintf(q->sock_path, sizeof(q->sock_path), "%s", sock) >= sizeof(q->sock_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(qtest_arg, sizeof(qtest_arg), "unix:%s", sock);
+	for (size_t i = 0; args && args[i]; i++) {
+		if (n == sizeof(argv) / sizeof(argv[0]) - 1) {
+			errno = E2BIG;
+			return -1;
+		}
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	unlink(sock);
+	q->listen_fd = support_unix_listen(sock, 1);
+	if (q->listen_fd < 0 || support_spawn(&q->proc, "rtcdm", argv, keep_fds, n_keep) < 0)
+		return -1;
+
+	struct pollfd pfd = {.fd = q->listen_fd, .events = POLLIN};
+	if (poll(&pfd, 1, SUPPORT_TIMEOUT_MS) != 1)
+		return -1;
+	q->fd = accept4(q->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (q->fd < 0)
+		return -1;
+	const char *r = qtest_cmd(q, "irq_intercept_in ioapic");
+	return r && strcmp(r, "OK") == 0 ? 0 : -1;
+}
+
+int qtest_start(struct qtest *q, const char *wallclock, const char *const extra[])
+{
+	char sock[sizeof(q->sock_path)];
+	const char *args[64];
+	size_t n = 0;
+
+	qtest_init(q);
 	if (support_tmpdir(q->dir, sizeof(q->dir)) < 0)
 		return -1;
-	snprintf(q->sock_path, sizeof(q->sock_path), "%s/qtest.sock", q->dir);
+	snprintf(sock, sizeof(sock), "%s/qtest.sock", q->dir);
 	snprintf(q->shinfo_path, sizeof(q->shinfo_path), "%s/shared_info", q->dir);
-	snprintf(qtest_arg, sizeof(qtest_arg), "unix:%s", q->sock_path);
-
-	q->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (q->listen_fd < 0)
-		goto fail;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", q->sock_path);
-	if (bind(q->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(q->listen_fd, 1) < 0)
-		goto fail;
-
-	args[n++] = "--platform";
-	args[n++] = "sim";
-	args[n++] = "-qtest";
-	args[n++] = qtest_arg;
-	args[n++] = "-qtest-log";
-	args[n++] = "/dev/null";
 	args[n++] = "--sim-shared-info";
 	args[n++] = q->shinfo_path;
 	args[n++] = "--sim-wallclock";
@@ -53,24 +74,8 @@ int qtest_start(struct qtest *q, const char *wallclock, const char *const extra[
 	for (size_t i = 0; extra && extra[i] && n < sizeof(args) / sizeof(args[0]) - 1; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
-	if (support_spawn(&q->proc, "rtcdm", args, NULL, 0) < 0)
-		goto fail;
-
-	pfd.fd = q->listen_fd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, SUPPORT_TIMEOUT_MS) != 1)
-		goto fail;
-	q->fd = accept4(q->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (q->fd < 0)
-		goto fail;
-	{
-		const char *r = qtest_cmd(q, "irq_intercept_in ioapic");
-
-		if (!r || strcmp(r, "OK") != 0)
-			goto fail;
-	}
-	return 0;
-fail:
+	if (qtest_spawn(q, sock, args, NULL, 0) == 0)
+		return 0;
 	fprintf(stderr, "qtest_start failed: %s\n%s", strerror(errno), support_stderr(&q->proc));
 	qtest_quit(q);
 	return -1;

@@ -16,55 +16,6 @@
 
 void suite_xs_store_dir(void);
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *val(struct store *s, const char *path, char *out, size_t size)
-{
-	char *v = store_read(s, path);
-	if (!v) {
-		snprintf(out, size, "<%s>", errno == ENOENT ? "ENOENT" : errno == EINVAL ? "EINVAL" : "?");
-		return out;
-	}
-	snprintf(out, size, "%s", v);
-	free(v);
-	return out;
-}
-
-struct events {
-	char text[4096];
-};
-
-static void collect(void *arg, const char *path, const char *token)
-{
-	struct events *e = arg;
-	size_t n = strlen(e->text);
-	snprintf(e->text + n, sizeof(e->text) - n, "%s|%s;", path, token);
-}
-
-static bool readable(struct store *s, int timeout_ms)
-{
-	struct pollfd p = {.fd = store_fd(s), .events = POLLIN};
-	return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
-}
-
-static const char *drain(struct store *s, struct events *e)
-{
-	e->text[0] = '\0';
-	store_dispatch(s, collect, e);
-	return e->text;
-}
-
 static void test_nodes_on_disk(void)
 {
 	char dir[64], root[128], b[64], file[256];
@@ -80,11 +31,13 @@ static void test_nodes_on_disk(void)
 	CU_ASSERT_EQUAL(stat(root, &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0700);
 
-	CU_ASSERT_STRING_EQUAL(val(s, "/a", b, sizeof(b)), "<ENOENT>");
+	CU_ASSERT_STRING_EQUAL(support_store_val(s, "/a", b, sizeof(b)), "<ENOENT>");
 	CU_ASSERT_EQUAL(store_write(s, "/local/domain/0/device-model/3/state", "running"), 0);
-	CU_ASSERT_STRING_EQUAL(val(s, "/local/domain/0/device-model/3/state", b, sizeof(b)),
-	                       "running");
-	CU_ASSERT_STRING_EQUAL(val(s, "/local/domain/0/device-model/3", b, sizeof(b)), "");
+	CU_ASSERT_STRING_EQUAL(
+	        support_store_val(s, "/local/domain/0/device-model/3/state", b, sizeof(b)),
+	        "running");
+	CU_ASSERT_STRING_EQUAL(support_store_val(s, "/local/domain/0/device-model/3", b, sizeof(b)),
+	                       "");
 	/* The value is a plain file in the node's directory, mode 0600. */
 	snprintf(file, sizeof(file), "%s/local/domain/0/device-model/3/state/.value", root);
 	FILE *f = fopen(file, "r");
@@ -95,14 +48,18 @@ static void test_nodes_on_disk(void)
 	CU_ASSERT_EQUAL(stat(file, &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
 	CU_ASSERT_EQUAL(store_write(s, "/local/domain/0/device-model/3/state", ""), 0);
-	CU_ASSERT_STRING_EQUAL(val(s, "/local/domain/0/device-model/3/state", b, sizeof(b)), "");
+	CU_ASSERT_STRING_EQUAL(
+	        support_store_val(s, "/local/domain/0/device-model/3/state", b, sizeof(b)), "");
 	/* rm takes the subtree; a sibling with the same prefix stays. */
-	CU_ASSERT_EQUAL(store_write(s, "/local/domain/0/device-model/3/rtc/timeoffset", "-3600"), 0);
+	CU_ASSERT_EQUAL(store_write(s, "/local/domain/0/device-model/3/rtc/timeoffset", "-3600"),
+	                0);
 	CU_ASSERT_EQUAL(store_write(s, "/local/domain/0/device-model/30", "x"), 0);
 	CU_ASSERT_EQUAL(store_rm(s, "/local/domain/0/device-model/3"), 0);
-	CU_ASSERT_STRING_EQUAL(val(s, "/local/domain/0/device-model/3/rtc/timeoffset", b, sizeof(b)),
-	                       "<ENOENT>");
-	CU_ASSERT_STRING_EQUAL(val(s, "/local/domain/0/device-model/30", b, sizeof(b)), "x");
+	CU_ASSERT_STRING_EQUAL(
+	        support_store_val(s, "/local/domain/0/device-model/3/rtc/timeoffset", b, sizeof(b)),
+	        "<ENOENT>");
+	CU_ASSERT_STRING_EQUAL(
+	        support_store_val(s, "/local/domain/0/device-model/30", b, sizeof(b)), "x");
 	CU_ASSERT_EQUAL(store_rm(s, "/not/there"), 0);
 	/* Bad paths, and the store's own name space. */
 	CU_ASSERT_EQUAL(store_write(s, "relative", "v"), -1);
@@ -112,7 +69,7 @@ static void test_nodes_on_disk(void)
 	CU_ASSERT_EQUAL(store_write(s, "/a/.value", "v"), -1);
 	CU_ASSERT_EQUAL(store_write(s, "/a//b", "v"), -1);
 	CU_ASSERT_EQUAL(store_write(s, "/a b", "v"), -1);
-	CU_ASSERT_STRING_EQUAL(val(s, "/..", b, sizeof(b)), "<EINVAL>");
+	CU_ASSERT_STRING_EQUAL(support_store_val(s, "/..", b, sizeof(b)), "<EINVAL>");
 	CU_ASSERT_EQUAL(store_rm(s, "/"), -1);
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	/* A value of the largest size; one byte more is refused. */
@@ -138,14 +95,14 @@ static void test_nodes_on_disk(void)
 	char want[512];
 	snprintf(want, sizeof(want), "simulated xenstore '%s': not a directory", file);
 	CU_ASSERT_STRING_EQUAL(err, want);
-	rm_tree(dir);
+	support_rmtree(dir);
 }
 
 static void test_watches(void)
 {
 	char dir[64], b[64];
 	char err[256] = "";
-	struct events e;
+	struct support_events e;
 	if (support_tmpdir(dir, sizeof(dir)) < 0) {
 		CU_FAIL("tmpdir");
 		return;
@@ -154,38 +111,42 @@ static void test_watches(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	const char *cmd = "/local/domain/0/device-model/5/command";
 
-	CU_ASSERT(!readable(s, 0));
+	CU_ASSERT(!support_store_readable(s, 0));
 	CU_ASSERT_EQUAL(store_watch(s, cmd, "cmd"), 0);
-	CU_ASSERT(readable(s, 0));
-	CU_ASSERT_STRING_EQUAL(drain(s, &e), "/local/domain/0/device-model/5/command|cmd;");
-	CU_ASSERT(!readable(s, 0));
+	CU_ASSERT(support_store_readable(s, 0));
+	CU_ASSERT_STRING_EQUAL(support_store_drain(s, &e),
+	                       "/local/domain/0/device-model/5/command|cmd;");
+	CU_ASSERT(!support_store_readable(s, 0));
 	CU_ASSERT_EQUAL(store_watch(s, cmd, "cmd"), -1);
 	CU_ASSERT_EQUAL(errno, EEXIST);
 
 	/* A write of the node (its parents created on the way) fires once. */
 	CU_ASSERT_EQUAL(store_write(s, cmd, "save"), 0);
-	CU_ASSERT(readable(s, 1000));
-	CU_ASSERT_STRING_EQUAL(drain(s, &e), "/local/domain/0/device-model/5/command|cmd;");
+	CU_ASSERT(support_store_readable(s, 1000));
+	CU_ASSERT_STRING_EQUAL(support_store_drain(s, &e),
+	                       "/local/domain/0/device-model/5/command|cmd;");
 	/* Elsewhere: nothing. */
 	CU_ASSERT_EQUAL(store_write(s, "/local/domain/0/device-model/6/command", "save"), 0);
 	CU_ASSERT_EQUAL(store_write(s, "/local/domain/0/device-model/5/state", "x"), 0);
-	CU_ASSERT_STRING_EQUAL(drain(s, &e), "");
+	CU_ASSERT_STRING_EQUAL(support_store_drain(s, &e), "");
 	/* Removal fires, then nothing more. */
 	CU_ASSERT_EQUAL(store_rm(s, cmd), 0);
-	CU_ASSERT_STRING_EQUAL(drain(s, &e), "/local/domain/0/device-model/5/command|cmd;");
-	CU_ASSERT_STRING_EQUAL(val(s, cmd, b, sizeof(b)), "<ENOENT>");
+	CU_ASSERT_STRING_EQUAL(support_store_drain(s, &e),
+	                       "/local/domain/0/device-model/5/command|cmd;");
+	CU_ASSERT_STRING_EQUAL(support_store_val(s, cmd, b, sizeof(b)), "<ENOENT>");
 	/* Removing an ancestor fires the watch below with its own path. */
 	CU_ASSERT_EQUAL(store_write(s, cmd, "continue"), 0);
-	drain(s, &e);
+	support_store_drain(s, &e);
 	CU_ASSERT_EQUAL(store_rm(s, "/local/domain/0/device-model/5"), 0);
-	CU_ASSERT_STRING_EQUAL(drain(s, &e), "/local/domain/0/device-model/5/command|cmd;");
+	CU_ASSERT_STRING_EQUAL(support_store_drain(s, &e),
+	                       "/local/domain/0/device-model/5/command|cmd;");
 	CU_ASSERT_EQUAL(store_unwatch(s, cmd, "cmd"), 0);
 	CU_ASSERT_EQUAL(store_unwatch(s, cmd, "cmd"), -1);
 	CU_ASSERT_EQUAL(errno, ENOENT);
 	CU_ASSERT_EQUAL(store_write(s, cmd, "save"), 0);
-	CU_ASSERT_STRING_EQUAL(drain(s, &e), "");
+	CU_ASSERT_STRING_EQUAL(support_store_drain(s, &e), "");
 	store_close(s);
-	rm_tree(dir);
+	support_rmtree(dir);
 }
 
 /* Two openers of one tree: what one writes, the other reads and is told of. */
@@ -193,7 +154,7 @@ static void test_two_openers(void)
 {
 	char dir[64], b[64];
 	char err[256] = "";
-	struct events e;
+	struct support_events e;
 	if (support_tmpdir(dir, sizeof(dir)) < 0) {
 		CU_FAIL("tmpdir");
 		return;
@@ -207,45 +168,34 @@ static void test_two_openers(void)
 
 	CU_ASSERT_EQUAL(store_watch(dm, set, "set"), 0);
 	CU_ASSERT_EQUAL(store_watch(tool, state, "state"), 0);
-	drain(dm, &e);
-	drain(tool, &e);
+	support_store_drain(dm, &e);
+	support_store_drain(tool, &e);
 	/* Directories created on the way fire nothing; the value does. */
 	CU_ASSERT_EQUAL(store_write(tool, set, "3600"), 0);
-	CU_ASSERT(readable(dm, 2000));
-	CU_ASSERT_STRING_EQUAL(drain(dm, &e), "/local/domain/0/device-model/9/rtc/settimeoffset|set;");
-	CU_ASSERT_STRING_EQUAL(val(dm, set, b, sizeof(b)), "3600");
+	CU_ASSERT(support_store_readable(dm, 2000));
+	CU_ASSERT_STRING_EQUAL(support_store_drain(dm, &e),
+	                       "/local/domain/0/device-model/9/rtc/settimeoffset|set;");
+	CU_ASSERT_STRING_EQUAL(support_store_val(dm, set, b, sizeof(b)), "3600");
 	CU_ASSERT_EQUAL(store_rm(dm, set), 0);
-	CU_ASSERT_STRING_EQUAL(val(tool, set, b, sizeof(b)), "<ENOENT>");
+	CU_ASSERT_STRING_EQUAL(support_store_val(tool, set, b, sizeof(b)), "<ENOENT>");
 	/* The other way round. */
 	CU_ASSERT_EQUAL(store_write(dm, state, "running"), 0);
-	CU_ASSERT(readable(tool, 2000));
-	CU_ASSERT_STRING_EQUAL(drain(tool, &e), "/local/domain/0/device-model/9/state|state;");
-	CU_ASSERT_STRING_EQUAL(val(tool, state, b, sizeof(b)), "running");
+	CU_ASSERT(support_store_readable(tool, 2000));
+	CU_ASSERT_STRING_EQUAL(support_store_drain(tool, &e),
+	                       "/local/domain/0/device-model/9/state|state;");
+	CU_ASSERT_STRING_EQUAL(support_store_val(tool, state, b, sizeof(b)), "running");
 	/* A second value replaces the first and fires again. */
 	CU_ASSERT_EQUAL(store_write(tool, set, "-60"), 0);
-	CU_ASSERT(readable(dm, 2000));
-	CU_ASSERT_STRING_EQUAL(drain(dm, &e), "/local/domain/0/device-model/9/rtc/settimeoffset|set;");
-	CU_ASSERT_STRING_EQUAL(val(dm, set, b, sizeof(b)), "-60");
+	CU_ASSERT(support_store_readable(dm, 2000));
+	CU_ASSERT_STRING_EQUAL(support_store_drain(dm, &e),
+	                       "/local/domain/0/device-model/9/rtc/settimeoffset|set;");
+	CU_ASSERT_STRING_EQUAL(support_store_val(dm, set, b, sizeof(b)), "-60");
 	store_close(tool);
 	store_close(dm);
-	rm_tree(dir);
+	support_rmtree(dir);
 }
 
 /* A callback that writes: its events come with the next dispatch. */
-struct chain {
-	struct store *s;
-	int calls;
-};
-
-static void writer(void *arg, const char *path, const char *token)
-{
-	struct chain *c = arg;
-	(void)path;
-	(void)token;
-	if (c->calls++ == 0)
-		store_write(c->s, "/w/x", "again");
-}
-
 static void test_events_from_callbacks(void)
 {
 	char dir[64], err[256] = "";
@@ -255,17 +205,17 @@ static void test_events_from_callbacks(void)
 	}
 	struct store *s = store_dir_open(dir, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	struct chain c = {.s = s};
+	struct support_write_once c = {.s = s, .path = "/w/x", .value = "again"};
 
 	store_watch(s, "/w", "t");
-	CU_ASSERT_EQUAL(store_dispatch(s, writer, &c), 1);
+	CU_ASSERT_EQUAL(store_dispatch(s, support_store_write_once, &c), 1);
 	CU_ASSERT_EQUAL(c.calls, 1);
-	CU_ASSERT(readable(s, 1000));
-	CU_ASSERT_EQUAL(store_dispatch(s, writer, &c), 1);
+	CU_ASSERT(support_store_readable(s, 1000));
+	CU_ASSERT_EQUAL(store_dispatch(s, support_store_write_once, &c), 1);
 	CU_ASSERT_EQUAL(c.calls, 2);
-	CU_ASSERT_EQUAL(store_dispatch(s, writer, &c), 0);
+	CU_ASSERT_EQUAL(store_dispatch(s, support_store_write_once, &c), 0);
 	store_close(s);
-	rm_tree(dir);
+	support_rmtree(dir);
 }
 
 void suite_xs_store_dir(void)
