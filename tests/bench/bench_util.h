@@ -14,8 +14,8 @@
  * memchr.  support_spawn() captures stderr in a pipe that the caller must
  * drain, and a server logging during a long run would block on it;
  * bench_spawn() sends stderr to a descriptor of the caller's (a log file or
- * /dev/null).  bench_reap() also returns the
- * child's rusage, which support_wait() does not.
+ * /dev/null).  bench_reap() also returns the child's rusage, which
+ * support_wait() does not.
  */
 #ifndef RTCDM_BENCH_UTIL_H
 #define RTCDM_BENCH_UTIL_H

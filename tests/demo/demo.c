@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -30,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rtc/rtc.h"
@@ -195,58 +193,6 @@ static bool wait_node(struct demo *d, const char *path, const char *want)
 		usleep(5000);
 	}
 	return false;
-}
-
-/* Run $RTCDM_BUILD/prog with args; its stdout into out.  Exit status or -1. */
-static int run_capture(const char *prog, const char *const args[], char *out, size_t len)
-{
-	char path[512];
-	const char *argv[16];
-	size_t n = 0, got = 0;
-	int pfd[2], st;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/%s", support_build_dir(), prog);
-	argv[n++] = path;
-	for (size_t i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		if (dup2(pfd[1], 1) < 0)
-			_exit(126);
-		execv(path, (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		ssize_t r;
-
-		if (poll(&p, 1, SUPPORT_TIMEOUT_MS) != 1)
-			break;
-		r = read(pfd[0], out + got, len - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-		if (got == len - 1)
-			break;
-	}
-	out[got] = '\0';
-	close(pfd[0]);
-	kill(pid, SIGKILL); /* no-op when it has exited; bounds a stuck child */
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* ---- rtcdm with this program as its qtest guest ----------------------------------------------- */
@@ -622,7 +568,7 @@ static void act_dump(struct demo *d)
 	const char *const args[] = {"dump", d->image, NULL};
 
 	say("7. rtcdm-ctx dump %s (the image saved in step 2)", strrchr(d->image, '/') + 1);
-	int st = run_capture("rtcdm-ctx", args, out, sizeof(out));
+	int st = support_capture("rtcdm-ctx", args, false, SUPPORT_TIMEOUT_MS, out, sizeof(out));
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
 		say("    | %s", line);
 	expect(d, st == 0, "rtcdm-ctx exit status %d", st);

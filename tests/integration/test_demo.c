@@ -13,15 +13,10 @@
  */
 #include <CUnit/CUnit.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tests/unit/support.h"
@@ -30,64 +25,6 @@ void suite_demo(void);
 
 #define DEMO_TIMEOUT_MS 60000
 #define DEMO_OUT_MAX 32768
-
-/* Run the demo; stdout and stderr into out.  Exit status, or -1. */
-static int run_demo(char *out, size_t len)
-{
-	char path[512];
-	size_t got = 0;
-	int pfd[2], st;
-	struct timespec t0, t;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/demo/rtcdm-demo", support_build_dir());
-	if (access(path, X_OK) < 0) {
-		snprintf(out, len, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
-			_exit(126);
-		execl(path, path, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		long left;
-		ssize_t r;
-
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = DEMO_TIMEOUT_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
-		                          (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0 || poll(&p, 1, (int)left) != 1)
-			break;
-		r = read(pfd[0], out + got, len - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || (got += (size_t)r) == len - 1)
-			break;
-	}
-	out[got] = '\0';
-	close(pfd[0]);
-	kill(pid, SIGKILL); /* only matters when it overran the timeout */
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* Every line of want appears in out, in this order. */
 static bool in_order(const char *out, const char *const want[], size_t n)
@@ -166,7 +103,8 @@ static void test_demo_story(void)
 	struct stat st;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	int status = run_demo(out, DEMO_OUT_MAX);
+	int status =
+	        support_capture("demo/rtcdm-demo", NULL, true, DEMO_TIMEOUT_MS, out, DEMO_OUT_MAX);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_TRUE(in_order(out, want, sizeof(want) / sizeof(want[0])));
 	CU_ASSERT_PTR_NULL(strstr(out, "MISMATCH"));

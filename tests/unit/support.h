@@ -74,6 +74,13 @@ long support_proc_status(pid_t pid, const char *field);
 int support_run(struct support_proc *p, const char *prog, const char *const args[],
                 int timeout_ms);
 
+/* Run $RTCDM_BUILD/prog with args (NULL-terminated, without argv[0]) and
+ * its stdout (and stderr, with_stderr) into out, NUL-terminated; the child
+ * is killed after timeout_ms.  Its exit status (128 + signal number if
+ * killed), or -1 (a missing program is named in out). */
+int support_capture(const char *prog, const char *const args[], bool with_stderr,
+                    int timeout_ms, char *out, size_t len);
+
 /* ---- temporary directories ------------------------------------------------------------ */
 
 /* Create /tmp/rtcdm-test-XXXXXX; the path goes to buf.  0 or -1. */

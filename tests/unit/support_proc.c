@@ -209,6 +209,70 @@ int support_run(struct support_proc *p, const char *prog, const char *const args
 	return st;
 }
 
+int support_capture(const char *prog, const char *const args[], bool with_stderr,
+                    int timeout_ms, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	const char *argv[64];
+	size_t n = 0, got = 0;
+	int pfd[2], st;
+	int64_t deadline = now_ms() + timeout_ms;
+	pid_t pid;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", support_build_dir(), prog);
+	if (access(path, X_OK) < 0) {
+		snprintf(out, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	argv[n++] = path;
+	for (size_t i = 0; args && args[i]; i++) {
+		if (n == sizeof(argv) / sizeof(argv[0]) - 1)
+			return -1;
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(pfd[1], 1) < 0 || (with_stderr && dup2(pfd[1], 2) < 0))
+			_exit(126);
+		execv(path, (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got < len - 1) {
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+		int64_t left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0 || poll(&p, 1, (int)left) != 1)
+			break;
+		r = read(pfd[0], out + got, len - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	out[got] = '\0';
+	close(pfd[0]);
+	kill(pid, SIGKILL); /* only matters when it overran the timeout */
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int support_tmpdir(char *buf, size_t len)
 {
 	if (snprintf(buf, len, "/tmp/rtcdm-test-XXXXXX") >= (int)len)
