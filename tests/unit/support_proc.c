@@ -30,25 +30,36 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* path = $RTCDM_BUILD/prog; argv = path, args..., NULL (at most cap
+ * entries).  0 or -1. */
+static int build_argv(const char *prog, const char *const args[], char *path, size_t pathlen,
+                      const char **argv, size_t cap)
+{
+	size_t n = 0;
+
+	snprintf(path, pathlen, "%s/%s", support_build_dir(), prog);
+	argv[n++] = path;
+	for (size_t i = 0; args && args[i]; i++) {
+		if (n == cap - 1)
+			return -1;
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	return 0;
+}
+
 int support_spawn(struct support_proc *p, const char *prog, const char *const args[],
                   const int *keep_fds, size_t n_keep)
 {
 	char path[PATH_MAX];
 	const char *argv[64];
-	size_t n = 0;
 	int pipefd[2];
 
 	memset(p, 0, sizeof(*p));
 	p->pid = -1;
 	p->err_fd = -1;
-	snprintf(path, sizeof(path), "%s/%s", support_build_dir(), prog);
-	argv[n++] = path;
-	for (size_t i = 0; args && args[i]; i++) {
-		if (n == sizeof(argv) / sizeof(argv[0]) - 1)
-			return -1;
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
+	if (build_argv(prog, args, path, sizeof(path), argv, sizeof(argv) / sizeof(argv[0])) < 0)
+		return -1;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -1;
 	p->pid = fork();
@@ -214,24 +225,18 @@ int support_capture(const char *prog, const char *const args[], bool with_stderr
 {
 	char path[PATH_MAX];
 	const char *argv[64];
-	size_t n = 0, got = 0;
+	size_t got = 0;
 	int pfd[2], st;
 	int64_t deadline = now_ms() + timeout_ms;
 	pid_t pid;
 
 	out[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", support_build_dir(), prog);
+	if (build_argv(prog, args, path, sizeof(path), argv, sizeof(argv) / sizeof(argv[0])) < 0)
+		return -1;
 	if (access(path, X_OK) < 0) {
 		snprintf(out, len, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	argv[n++] = path;
-	for (size_t i = 0; args && args[i]; i++) {
-		if (n == sizeof(argv) / sizeof(argv[0]) - 1)
-			return -1;
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -1;
 	pid = fork();
