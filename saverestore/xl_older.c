@@ -15,14 +15,17 @@
  */
 #include "saverestore/xl_older.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "saverestore/sr.h"
 
-#define XL_OLDER_MAX ((size_t)4 << 30) /* xl images of guests up to ~4 GiB */
 #define LIBXL_EMULATOR_CONTEXT 3u
 #define OLD_BLOB_LEN 64u
 
@@ -157,6 +160,48 @@ fail:
 	return -1;
 }
 
+/* The whole file, in a buffer of its size. */
+static int read_whole(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	uint8_t *b;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+		snprintf(err, errlen, "not a non-empty regular file");
+		close(fd);
+		return -1;
+	}
+	b = malloc((size_t)st.st_size);
+	if (!b) {
+		snprintf(err, errlen, "out of memory for %lld bytes", (long long)st.st_size);
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "%s", n < 0 ? strerror(errno) : "file shrank while read");
+			free(b);
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
 int sr_ctx_xl_older(int argc, char **argv)
 {
 	char err[SR_ERR_MAX + 64];
@@ -169,7 +214,7 @@ int sr_ctx_xl_older(int argc, char **argv)
 		                "IN OUT)\n");
 		return 2;
 	}
-	if (sr_read_file(argv[2], XL_OLDER_MAX, &in, &len, err, sizeof(err)) < 0) {
+	if (read_whole(argv[2], &in, &len, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rtcdm-ctx: %s: %s\n", argv[2], err);
 		return 1;
 	}
@@ -182,7 +227,7 @@ int sr_ctx_xl_older(int argc, char **argv)
 	rc = sr_write_file_atomic(argv[3], out, outlen, err, sizeof(err));
 	free(out);
 	if (rc < 0) {
-		fprintf(stderr, "rtcdm-ctx: %s: %s\n", argv[3], err);
+		fprintf(stderr, "rtcdm-ctx: %s\n", err);
 		return 1;
 	}
 	printf("%s: Xen RTC record 16 bytes (no rtc_offset), EMULATOR_CONTEXT %u bytes "
