@@ -562,9 +562,10 @@ static void shinfo_map(void)
 	line_end();
 }
 
-/* " wcv=V wc=SEC" (seqlock read; the "shinfo" line says whether the page
- * is there: without it this is whatever RAM holds at that frame). */
-static void put_wallclock(void)
+/* "wallclock n=N wcv=V wc=SEC" (seqlock read; the "shinfo" line says
+ * whether the page is there: without it this is whatever RAM holds at that
+ * frame).  A line of its own: the report line keeps its format. */
+static void report_wallclock(uint32_t n)
 {
 	volatile uint32_t *v = (volatile uint32_t *)(uintptr_t)(SHINFO_GPFN * 4096u +
 								SHINFO_WC_VERSION);
@@ -572,6 +573,8 @@ static void put_wallclock(void)
 								  SHINFO_WC_SEC);
 	uint32_t v1, v2, s;
 
+	line_start("wallclock");
+	put_kv_dec("n", n);
 	for (int tries = 0; tries < 100; tries++) {
 		v1 = *v;
 		__asm__ volatile("" ::: "memory");
@@ -581,10 +584,12 @@ static void put_wallclock(void)
 		if (!(v1 & 1) && v1 == v2) {
 			put_kv_dec("wcv", v1);
 			put_kv_dec("wc", s);
+			line_end();
 			return;
 		}
 	}
 	put_s(" wc=unsettled");
+	line_end();
 }
 #endif
 
@@ -601,10 +606,10 @@ static void report(const struct guest *g, uint32_t n)
 	put_kv_hex("d", cmos_rd(R_D));
 	put_kv_hex("nv40", cmos_rd(NV_MARKER));
 	put_kv_hex("nv41", cmos_rd(NV_SCRATCH));
-#if GUEST_PVH
-	put_wallclock();
-#endif
 	line_end();
+#if GUEST_PVH
+	report_wallclock(n);
+#endif
 }
 
 void guest_main(uint32_t start_info)
