@@ -262,7 +262,7 @@ static void read_initial_offset(struct xen_platform *x)
 		        err);
 		return;
 	}
-	if (dm_xen_wallclock_read(x->xch, x->fmem, x->domid, &dom, err, sizeof(err)) != 0) {
+	if (dm_xen_wallclock_read_paused(x->xch, x->fmem, x->domid, &dom, err, sizeof(err)) != 0) {
 		dm_info(log, "%s; a toolstack offset cannot be detected, assuming none", err);
 		return;
 	}

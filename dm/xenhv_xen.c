@@ -69,26 +69,15 @@ int dm_xen_domain_get(xc_interface *xch, uint32_t domid, struct dm_xen_domain *o
 	return 0;
 }
 
-int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint32_t domid,
-                          struct dm_xen_wallclock *out, char *err, size_t errlen)
+/* Map one frame of `domid` (dom0: DOMID_SELF) read-only and read the
+ * wallclock from it. */
+static int read_frame(xenforeignmemory_handle *fmem, uint32_t domid, xen_pfn_t frame,
+                      struct dm_xen_wallclock *out, char *err, size_t errlen)
 {
-	struct dm_xen_domain d;
-	xen_pfn_t frame;
 	int map_err = 0;
 	void *page;
 	int rc;
 
-	if (dm_xen_domain_get(xch, domid, &d, err, errlen) < 0)
-		return -1;
-	/* INVALID_M2P_ENTRY (~0) or SHARED_M2P_ENTRY (~0 - 1): no guest frame. */
-	if (d.shared_info_frame >= ~0UL - 1) {
-		snprintf(err, errlen,
-		         "domain %" PRIu32 " has not placed its shared_info page in its memory: "
-		         "no PV wallclock to read",
-		         domid);
-		return -1;
-	}
-	frame = d.shared_info_frame;
 	page = xenforeignmemory_map(fmem, domid == 0 ? DOMID_SELF : domid, PROT_READ, 1, &frame,
 	                            &map_err);
 	if (!page || map_err) {
@@ -98,7 +87,7 @@ int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint
 			xenforeignmemory_unmap(fmem, page, 1);
 		snprintf(err, errlen, "cannot map the shared_info page (frame 0x%lx) of domain %" PRIu32
 		                      ": %s",
-		         d.shared_info_frame, domid, strerror(e > 0 ? e : EIO));
+		         (unsigned long)frame, domid, strerror(e > 0 ? e : EIO));
 		return -1;
 	}
 	rc = dm_xen_wallclock_from_page(page, out);
@@ -108,6 +97,72 @@ int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint
 		return -1;
 	}
 	return 0;
+}
+
+/* INVALID_M2P_ENTRY (~0) or SHARED_M2P_ENTRY (~0 - 1): no guest frame. */
+static bool has_frame(const struct dm_xen_domain *d)
+{
+	return d->shared_info_frame < ~0UL - 1;
+}
+
+int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint32_t domid,
+                          struct dm_xen_wallclock *out, char *err, size_t errlen)
+{
+	struct dm_xen_domain d;
+
+	if (dm_xen_domain_get(xch, domid, &d, err, errlen) < 0)
+		return -1;
+	if (!has_frame(&d)) {
+		snprintf(err, errlen,
+		         "domain %" PRIu32 " has not placed its shared_info page in its memory: "
+		         "no PV wallclock to read",
+		         domid);
+		return -1;
+	}
+	return read_frame(fmem, domid, d.shared_info_frame, out, err, errlen);
+}
+
+int dm_xen_wallclock_read_paused(xc_interface *xch, xenforeignmemory_handle *fmem,
+                                 uint32_t domid, struct dm_xen_wallclock *out, char *err,
+                                 size_t errlen)
+{
+	struct dm_xen_domain d;
+	xen_pfn_t max = 0, gpfn;
+	char why[256];
+	int rc;
+
+	if (dm_xen_domain_get(xch, domid, &d, err, errlen) < 0)
+		return -1;
+	if (has_frame(&d))
+		return read_frame(fmem, domid, d.shared_info_frame, out, err, errlen);
+	if (!d.paused) {
+		snprintf(err, errlen,
+		         "domain %" PRIu32 " runs and has not placed its shared_info page in its "
+		         "memory: no PV wallclock to read",
+		         domid);
+		return -1;
+	}
+	if (xc_domain_maximum_gpfn(xch, domid, &max) < 0) {
+		snprintf(err, errlen, "cannot read the highest frame of domain %" PRIu32 ": %s", domid,
+		         strerror(errno));
+		return -1;
+	}
+	gpfn = max + 1;
+	if (xc_domain_add_to_physmap(xch, domid, XENMAPSPACE_shared_info, 0, gpfn) < 0) {
+		snprintf(err, errlen, "cannot place the shared_info page of domain %" PRIu32
+		                      " at frame 0x%lx: %s",
+		         domid, (unsigned long)gpfn, strerror(errno));
+		return -1;
+	}
+	rc = read_frame(fmem, domid, gpfn, out, err, errlen);
+	if (xc_domain_remove_from_physmap(xch, domid, gpfn) < 0) {
+		snprintf(why, sizeof(why), "%s", rc == 0 ? "" : err);
+		snprintf(err, errlen, "%s%scannot remove the shared_info page of domain %" PRIu32
+		                      " from frame 0x%lx again: %s",
+		         why, why[0] ? "; " : "", domid, (unsigned long)gpfn, strerror(errno));
+		return -1;
+	}
+	return rc;
 }
 
 int dm_xen_rtc_record(xc_interface *xch, uint32_t domid, struct sr_xen_rtc *out, char *err,

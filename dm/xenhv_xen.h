@@ -64,6 +64,16 @@ int dm_xen_domain_get(xc_interface *xch, uint32_t domid, struct dm_xen_domain *o
 int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint32_t domid,
                           struct dm_xen_wallclock *out, char *err, size_t errlen);
 
+/* Like dm_xen_wallclock_read, and for a paused domain whose guest has not
+ * placed its shared_info yet (a PVH domain before it first runs): place the
+ * page for the time of the read at the frame after the domain's highest one
+ * (XENMEM_add_to_physmap, as libxc seeds grant tables), map it read-only,
+ * and remove it again (XENMEM_remove_from_physmap).  A running domain's
+ * memory map is never touched.  0 or -1 (reason in err). */
+int dm_xen_wallclock_read_paused(xc_interface *xch, xenforeignmemory_handle *fmem,
+                                 uint32_t domid, struct dm_xen_wallclock *out, char *err,
+                                 size_t errlen);
+
 /* Xen's RTC save record (typecode 11, instance 0).  0 filled; 1 when the
  * domain has no vRTC (PVH: no record); -1 error (reason in err).  A 16-byte
  * record of an older hypervisor is zero-extended (rtc_offset 0). */
