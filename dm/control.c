@@ -347,6 +347,15 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
 	} else if (c->store) {
 		uuid_from_store(c);
 	}
+	/* Xen's restriction covers only the handles open when it is made, and
+	 * the store is opened after it: a restricted device model keeps no
+	 * xenstore connection past set-up (libxl, knowing that, waits for no
+	 * xenstore state and speaks QMP only). */
+	if (cfg->domid_restrict && c->store) {
+		store_close(c->store);
+		c->store = NULL;
+		dm_info(log, "-xen-domid-restrict: xenstore closed after set-up, QMP only");
+	}
 	if (dm_battery_init(&c->battery, cfg->state_dir, c->have_uuid ? c->uuid : NULL, dev, loop,
 	                    log, err, errlen) < 0)
 		return 1;
