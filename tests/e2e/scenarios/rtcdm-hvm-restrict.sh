@@ -67,7 +67,9 @@ check "rtcdm uid (real effective saved fs)" \
 check "rtcdm gid (real effective saved fs)" \
 	"$(awk '/^Gid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status")" "$QGID $QGID $QGID $QGID"
 check "rtcdm supplementary groups" "$(awk '/^Groups:/ { print $2 }' "/proc/$pid/status")" ""
-check "rtcdm root directory" "$(readlink "/proc/$pid/root")" "/var/run/xen/qemu-root-$id"
+# /var/run is a link to /run: the kernel shows the resolved path.
+check "rtcdm root directory" "$(readlink "/proc/$pid/root")" \
+	"$(readlink -f "/var/run/xen/qemu-root-$id")"
 
 grep -q "Xen handles restricted to domain $id\$" "$DMLOG" ||
 	fail "rtcdm's log does not say the Xen handles were restricted to d$id"
