@@ -134,14 +134,24 @@ epoch() { date -u -d "$(echo "$1" | tr T ' ')" +%s; }
 # domid NAME — the domain's id, empty if it does not exist.
 domid() { timeout -s KILL 30 xl domid "$1" 2>/dev/null; }
 
-# create CFG NAME — xl create; sets DOMID.  xl sometimes segfaults after
-# the domain is up: the domain's existence is what counts.
-create() {
+# xl_domain NAME SECS XL-ARGS... — mark the log, run `xl XL-ARGS` (a test-bed failure
+# if it takes over SECS), set DOMID to domain NAME's id (empty: none) and XL_RC.
+# xl sometimes segfaults after the domain is up: the domain's existence is what counts.
+xl_domain() {
+	_dn=$1
+	_secs=$2
+	shift 2
 	mark_log
-	run 180 xl create "$1"
-	_rc=$?
-	[ $_rc -eq 137 ] && testbed "xl create did not return within 180 s"
-	DOMID=$(domid "$2")
+	run "$_secs" xl "$@"
+	XL_RC=$?
+	[ $XL_RC -eq 137 ] && testbed "xl $1 did not return within $_secs s"
+	DOMID=$(domid "$_dn")
+}
+
+# create CFG NAME — xl create; sets DOMID.
+create() {
+	xl_domain "$2" 180 create "$1"
+	_rc=$XL_RC
 	if [ -z "$DOMID" ]; then
 		_why=$(grep -m 1 -i 'error' "$OUT")
 		fail "xl create $1 (exit $_rc) left no domain '$2': ${_why:-$(tail -n 1 "$OUT")}"
@@ -153,4 +163,229 @@ create() {
 # destroy DOMID
 destroy() {
 	run 90 xl destroy "$1" || fail "xl destroy $1 failed (exit $?)"
+}
+
+# require PROGRAM... — fail unless each of our PROGRAMs is in this build (/e2e/bin).
+require() {
+	for _p in "$@"; do
+		[ -x "/e2e/bin/$_p" ] || fail "$_p is not in this build"
+	done
+}
+
+# ---- guest configs ---------------------------------------------------------------
+
+# guest_cfg FILE NAME LINE... — a guest config: NAME, the LINEs, and what every guest needs.
+guest_cfg() {
+	_cfg=$1
+	_name=$2
+	shift 2
+	{
+		echo "name = \"$_name\""
+		printf '%s\n' "$@"
+		cat <<EOF
+memory = 32
+vcpus = 1
+tsc_mode = "native"
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "preserve"
+EOF
+	} >"$_cfg"
+}
+
+# hvm_cfg FILE NAME GUEST [LINE...] — an HVM domain with the test guest GUEST (probe |
+# setyear) as firmware and Debian's qemu-xen protocol; LINEs add to it.
+hvm_cfg() {
+	_cfg=$1
+	_name=$2
+	_guest=$3
+	shift 3
+	guest_cfg "$_cfg" "$_name" 'type = "hvm"' \
+		"firmware_override = \"/e2e/guest/guest-hvm-$_guest.elf\"" \
+		'device_model_version = "qemu-xen"' 'vga = "none"' 'vnc = 0' "$@"
+}
+
+# pvh_cfg FILE NAME GUEST [LINE...] — a PVH domain running the test guest GUEST.
+pvh_cfg() {
+	_cfg=$1
+	_name=$2
+	_guest=$3
+	shift 3
+	guest_cfg "$_cfg" "$_name" 'type = "pvh"' \
+		"kernel = \"/e2e/guest/guest-pvh-$_guest.elf\"" "$@"
+}
+
+# ---- what the guest reports -------------------------------------------------------
+
+# year_step DOMID SECS — the guest's BCD year-set line (within SECS) must say ok:
+# STEP = its step (365 or 366 days in seconds), STEP_TO = the time it set.
+year_step() {
+	expect_guest "$1" '^set mode=bcd ' "$2" "BCD set line"
+	case $LINE in *" ok") ;; *) fail "BCD year set: $LINE" ;; esac
+	_from=$(field "$LINE" from)
+	STEP_TO=$(field "$LINE" to)
+	STEP=$(($(epoch "$STEP_TO") - $(epoch "$_from")))
+	case $STEP in
+	31536000 | 31622400) log "guest moved its RTC from $_from to $STEP_TO: $STEP s" ;;
+	*) fail "guest's year step $_from -> $STEP_TO is $STEP s, not 365 or 366 days" ;;
+	esac
+}
+
+# reset_regs DOMID WHAT — the guest's regs line: A B D at reset (26 02 80), a CMOS present.
+reset_regs() {
+	expect_guest "$1" '^regs ' 5 "regs line"
+	check "$2" "$(field "$LINE" a) $(field "$LINE" b) $(field "$LINE" d) $(field "$LINE" cmos)" \
+		"26 02 80 1"
+}
+
+# mode_flags DOMID — the binary-mode line says ok, the update-ended and alarm flags were
+# seen (LINE is the alarm line: when it fired is the scenario's check).
+mode_flags() {
+	expect_guest "$1" '^set mode=binary ' 5 "binary set line"
+	case $LINE in *" ok") ;; *) fail "binary mode read/write: $LINE" ;; esac
+	expect_guest "$1" '^uf ' 5 "uf line"
+	check "update-ended flag after a second edge" "$(field "$LINE" uf)" 1
+	expect_guest "$1" '^alarm ' 5 "alarm line"
+	check "alarm flag" "$(field "$LINE" af)" 1
+}
+
+# periodic_flag DOMID — the periodic flag at rate 15, none at rate 0, register A restored.
+periodic_flag() {
+	expect_guest "$1" '^periodic ' 5 "periodic line"
+	check "periodic flag (rate 15, rate 0) and register A restored" \
+		"$(field "$LINE" pf15) $(field "$LINE" pf0) $(field "$LINE" a)" "1 0 26"
+}
+
+# guest_offset DOMID AFTER_N [COUNT] — the guest's clock minus dom0's on report lines
+# numbered above AFTER_N: SEEN_OFFSET (the highest of COUNT lines, default 1), SEEN_N,
+# LINE (the last one).  A line is read some seconds after the guest printed it, which
+# only lowers the value: compare with check_near.
+guest_offset() {
+	SEEN_N=$2 SEEN_OFFSET=
+	_k=0
+	_deadline=$(($(date +%s) + 90))
+	while [ $_k -lt "${3:-1}" ] && [ "$(date +%s)" -lt $_deadline ]; do
+		expect_guest "$1" "^n=([0-9]+) " 60 "a report line"
+		_n=$(field "$LINE" n)
+		if [ "$_n" -le "$SEEN_N" ]; then
+			sleep 1
+			continue
+		fi
+		_k=$((_k + 1))
+		_now=$(date +%s)
+		_t=$(field "$LINE" time)
+		[ "$_t" = invalid ] && fail "guest d$1 reports an invalid time: $LINE"
+		_o=$(($(epoch "$_t") - _now))
+		log "guest d$1 n=$_n time=$_t dom0=$(date -u -d "@$_now" +%Y-%m-%dT%H:%M:%S) -> offset $_o"
+		SEEN_N=$_n
+		[ -z "$SEEN_OFFSET" ] || [ "$_o" -gt "$SEEN_OFFSET" ] && SEEN_OFFSET=$_o
+	done
+	[ -n "$SEEN_OFFSET" ] || fail "guest d$1 printed no report line after n=$2"
+}
+
+# check_near WHAT GOT WANT [BELOW] — GOT within WANT-BELOW..WANT+2 s (BELOW defaults to 6).
+check_near() {
+	_below=${4:-6}
+	[ "$2" -ge $(($3 - _below)) ] && [ "$2" -le $(($3 + 2)) ] ||
+		fail "$1: got $2 s, want $3 s (-$_below..+2)"
+	log "ok: $1 = $2 (want $3)"
+}
+
+# guest_wallclock DOMID HOST_WC WANT WHAT [next] — the PV wallclock the guest reads in its
+# own shared_info (its latest wallclock line; with "next", the one after it) minus
+# HOST_WC must be WANT seconds.
+guest_wallclock() {
+	expect_guest "$1" '^wallclock ' 30 "a wallclock line"
+	if [ "${5:-}" = next ]; then
+		_n=$(field "$LINE" n)
+		expect_guest "$1" "^wallclock n=$((_n + 1)) " 30 "a wallclock line after dom0's read"
+	fi
+	_wc=$(field "$LINE" wc)
+	[ -n "$_wc" ] && [ "$(field "$LINE" wcv)" -gt 0 ] 2>/dev/null ||
+		fail "the guest reads no PV wallclock: $LINE"
+	check "$4" "$((_wc - $2))" "$3"
+}
+
+# ---- what Xen and rtcdm hold ---------------------------------------------------------
+
+# xen_offset DOMID — XEN_OFFSET, the rtc_offset of the live domain's RTC record in Xen.
+xen_offset() {
+	run 30 rtc-record "$1" || fail "rtc-record $1 failed: $(cat "$OUT")"
+	XEN_OFFSET=$(sed -n 's/^rtc_offset=\(-*[0-9]*\) .*/\1/p' "$OUT")
+}
+
+# xenstore_offset DOMID WANT — wait (20 s) for rtcdm's published offset to be WANT.
+xenstore_offset() {
+	_p=/local/domain/0/device-model/$1/rtc/timeoffset
+	_end=$(($(date +%s) + 20))
+	while :; do
+		_v=$(timeout -s KILL 10 xenstore-read "$_p" 2>/dev/null)
+		[ "$_v" = "$2" ] && break
+		[ "$(date +%s)" -ge "$_end" ] && fail "xenstore $_p: got '$_v', want '$2'"
+		sleep 2
+	done
+	log "ok: xenstore $_p = $2"
+}
+
+# ---- save and restore ----------------------------------------------------------------
+
+# xl_save DOMID IMG — xl save of the domain into IMG, which must succeed.
+xl_save() {
+	run 300 xl save "$1" "$2"
+	_rc=$?
+	[ $_rc -eq 137 ] && testbed "xl save did not return within 300 s"
+	[ $_rc -eq 0 ] || fail "xl save exited $_rc: $(tail -n 1 "$OUT")"
+}
+
+# xl_restore IMG NAME — xl restore of IMG; sets DOMID, the domain NAME it restored.
+xl_restore() {
+	xl_domain "$2" 240 restore "$1"
+	[ -n "$DOMID" ] || fail "xl restore (exit $XL_RC) left no domain: $(tail -n 1 "$OUT")"
+	[ $XL_RC -ne 0 ] && log "xl restore exited $XL_RC but the domain is d$DOMID"
+	return 0
+}
+
+# ---- rtcdm as the whole RTC of a PVH domain ----------------------------------------------
+
+# create_paused CFG NAME — xl create -p; sets DOMID (the guest has not run yet).
+create_paused() {
+	xl_domain "$2" 180 create -p "$1"
+	[ -n "$DOMID" ] || fail "xl create -p (exit $XL_RC) left no domain: $(tail -n 1 "$OUT")"
+	log "domain $2 is d$DOMID (paused)"
+}
+
+# dm_log_tail — the last lines of rtcdm's log ($DMLOG).
+dm_log_tail() { tail -n 20 "$DMLOG" 2>/dev/null | sed "s/^/[$E2E_NAME]   rtcdm: /"; }
+# dm_fail REASON... — fail, showing rtcdm's log first.
+dm_fail() {
+	dm_log_tail
+	fail "$@"
+}
+
+# start_rtcdm DOMID — run rtcdm for the domain in the background, logging to $DMLOG;
+# sets DM_PID once rtcdm says it is running (60 s).
+start_rtcdm() {
+	_t0=$(date +%s)
+	rtcdm --platform xen --domid "$1" -v >"$DMLOG" 2>&1 &
+	DM_PID=$!
+	_ready=0
+	for _i in $(seq 1 60); do
+		grep -q 'running: platform xen' "$DMLOG" && {
+			_ready=1
+			break
+		}
+		kill -0 "$DM_PID" 2>/dev/null || break
+		sleep 1
+	done
+	[ $_ready = 1 ] || dm_fail "rtcdm did not start (pid $DM_PID)"
+	log "rtcdm ready after $(($(date +%s) - _t0)) s"
+}
+
+# stop_rtcdm DOMID — SIGTERM to rtcdm: it must exit 0 having destroyed its ioreq server.
+stop_rtcdm() {
+	kill -TERM "$DM_PID"
+	wait "$DM_PID"
+	check "rtcdm exit status after SIGTERM" "$?" 0
+	grep -q "ioreq server [0-9]* of domain $1 destroyed" "$DMLOG" ||
+		dm_fail "rtcdm did not report destroying its ioreq server"
 }

@@ -7,17 +7,7 @@
 . /e2e/lib.sh
 
 NAME=e2e-pvh
-cat >"$E2E_RUN/pvh.cfg" <<EOF
-name = "$NAME"
-type = "pvh"
-kernel = "/e2e/guest/guest-pvh-probe.elf"
-memory = 32
-vcpus = 1
-tsc_mode = "native"
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "preserve"
-EOF
+pvh_cfg "$E2E_RUN/pvh.cfg" "$NAME" probe
 
 create "$E2E_RUN/pvh.cfg" "$NAME"
 id=$DOMID
