@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e-timeout: 420
+# e2e-timeout: 300
 #
 # rtcdm as an HVM domain's device model under libxl's dm_restrict=1: libxl
 # pre-opens the QMP socket (-chardev ...,fd=N -S), adds -xen-domid-restrict,
@@ -17,7 +17,7 @@ DMLOG=/var/log/xen/qemu-dm-$NAME.log
 QUSER=xen-qemuuser-shared
 QUID=980
 QGID=980
-[ -x /e2e/bin/rtcdm ] || fail "rtcdm is not in this build"
+require rtcdm
 
 # libxl runs the device model as this user; dom0's /etc lives in the
 # initramfs (writable), so the user is added for this boot.
@@ -27,22 +27,8 @@ grep -q "^$QUSER:" /etc/group || echo "$QUSER:x:$QGID:" >>/etc/group
 QUID=$(awk -F: -v u="$QUSER" '$1 == u { print $3 }' /etc/passwd)
 QGID=$(awk -F: -v u="$QUSER" '$1 == u { print $4 }' /etc/passwd)
 
-cat >"$E2E_RUN/hvm.cfg" <<EOF
-name = "$NAME"
-type = "hvm"
-firmware_override = "/e2e/guest/guest-hvm-probe.elf"
-device_model_version = "qemu-xen"
-device_model_override = "/e2e/bin/rtcdm"
-dm_restrict = 1
-memory = 32
-vcpus = 1
-tsc_mode = "native"
-vga = "none"
-vnc = 0
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "preserve"
-EOF
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" probe \
+	'device_model_override = "/e2e/bin/rtcdm"' 'dm_restrict = 1'
 
 create "$E2E_RUN/hvm.cfg" "$NAME"
 id=$DOMID
@@ -83,9 +69,7 @@ log "ok: rtcdm's log: $(grep -E 'restricted|running in chroot' "$DMLOG" | tr '\n
 # The guest runs only after the restriction: every CMOS access below went
 # through the restricted device-model handles.
 expect_guest "$id" '^ready' 150 "ready line"
-expect_guest "$id" '^regs ' 5 "regs line"
-check "reset registers from Xen's vRTC (A B D, CMOS present)" \
-	"$(field "$LINE" a) $(field "$LINE" b) $(field "$LINE" d) $(field "$LINE" cmos)" "26 02 80 1"
+reset_regs "$id" "reset registers from Xen's vRTC (A B D, CMOS present)"
 expect_guest "$id" '^nvram ' 5 "nvram line"
 check "NVRAM 0x41 write/read (rtcdm's CMOS, after the restriction)" "$LINE" \
 	"nvram index=41 wrote=a5 read=a5 wrote=3c read=3c"
