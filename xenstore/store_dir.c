@@ -239,19 +239,28 @@ static int make_node_dirs(struct store_dir *d, const char *node)
 	return 0;
 }
 
-static int dir_write(struct store *s, const char *path, const char *value)
+/* Parent node path of `node` (not the root). */
+static void parent_node(const char *node, char *buf, size_t len)
 {
-	struct store_dir *d = dir_of(s);
-	char fs[PATH_MAX], tmp[PATH_MAX];
-	size_t len = strlen(value);
+	snprintf(buf, len, "%s", node);
+	char *slash = strrchr(buf, '/');
+	if (slash == buf)
+		slash[1] = '\0'; /* a child of the root */
+	else if (slash)
+		*slash = '\0';
+}
 
-	if (!path_ok(path) || strcmp(path, "/") == 0 || len > STORE_MAX_VALUE) {
-		errno = EINVAL;
+/* Write `value` as dir/.value: a temporary file beside it, renamed over it.
+ * Fails with ENOENT when `dir` does not exist (any more). */
+static int write_value_in(const char *dir, const char *value, size_t len)
+{
+	char fs[PATH_MAX], tmp[PATH_MAX];
+
+	if ((size_t)snprintf(fs, sizeof(fs), "%s/" VALUE_NAME, dir) >= sizeof(fs) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/" VALUE_NAME ".XXXXXX", dir) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (make_node_dirs(d, path) < 0 || fs_path(d, path, VALUE_NAME, fs, sizeof(fs)) < 0 ||
-	    fs_path(d, path, VALUE_NAME ".XXXXXX", tmp, sizeof(tmp)) < 0)
-		return -1;
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -278,6 +287,56 @@ static int dir_write(struct store *s, const char *path, const char *value)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A node appears together with its value, as with xenstored: a reader (or a
+ * watch firing at that moment) must never find a new node still empty, or a
+ * half-written settimeoffset would be read as "" and refused.  An existing
+ * node gets its value replaced in place; a new one is built in a hidden
+ * directory beside it (names starting with '.' are not nodes) and renamed
+ * into place.  If the node appears or vanishes in between, try again.
+ */
+static int dir_write(struct store *s, const char *path, const char *value)
+{
+	struct store_dir *d = dir_of(s);
+	char node_fs[PATH_MAX], parent[STORE_MAX_PATH + 2], fresh[PATH_MAX];
+	size_t len = strlen(value);
+
+	if (!path_ok(path) || strcmp(path, "/") == 0 || len > STORE_MAX_VALUE) {
+		errno = EINVAL;
+		return -1;
+	}
+	parent_node(path, parent, sizeof(parent));
+	if ((strcmp(parent, "/") && make_node_dirs(d, parent) < 0) ||
+	    fs_path(d, path, NULL, node_fs, sizeof(node_fs)) < 0 ||
+	    fs_path(d, parent, ".new.XXXXXX", fresh, sizeof(fresh)) < 0)
+		return -1;
+	for (int tries = 0; tries < 8; tries++) {
+		if (write_value_in(node_fs, value, len) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+		char tmpdir[PATH_MAX];
+		memcpy(tmpdir, fresh, sizeof(tmpdir));
+		if (!mkdtemp(tmpdir))
+			return -1;
+		if (write_value_in(tmpdir, value, len) == 0 && rename(tmpdir, node_fs) == 0)
+			return 0;
+		int e = errno;
+		char leftover[PATH_MAX];
+		if ((size_t)snprintf(leftover, sizeof(leftover), "%s/" VALUE_NAME, tmpdir) <
+		    sizeof(leftover))
+			unlink(leftover);
+		rmdir(tmpdir);
+		if (e != EEXIST && e != ENOTEMPTY) {
+			errno = e;
+			return -1;
+		}
+		/* The node was created meanwhile: replace its value instead. */
+	}
+	errno = EAGAIN;
+	return -1;
 }
 
 /* Remove dirfd/name and everything below it (no symlink is followed). */
@@ -327,7 +386,27 @@ static int dir_rm(struct store *s, const char *path)
 	}
 	if (fs_path(d, path, NULL, fs, sizeof(fs)) < 0)
 		return -1;
-	return remove_tree_at(AT_FDCWD, fs, 0);
+	/* Atomic for readers and writers, as with xenstored: the node leaves
+	 * the tree at once under a hidden name in its parent (replacing an
+	 * empty directory made for it), and is deleted from there. */
+	char parent[STORE_MAX_PATH + 2], gone[PATH_MAX];
+	parent_node(path, parent, sizeof(parent));
+	if (fs_path(d, parent, ".gone.XXXXXX", gone, sizeof(gone)) < 0)
+		return -1;
+	if (!mkdtemp(gone))
+		return errno == ENOENT ? 0 : -1; /* no parent: no node */
+	if (rename(fs, gone) < 0) {
+		int e = errno;
+		rmdir(gone);
+		if (e == ENOENT)
+			return 0;
+		if (e != ENOTDIR) {
+			errno = e;
+			return -1;
+		}
+		return remove_tree_at(AT_FDCWD, fs, 0); /* not a node directory */
+	}
+	return remove_tree_at(AT_FDCWD, gone, 0);
 }
 
 static int dir_watch(struct store *s, const char *path, const char *token)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/unit/support.h"
@@ -195,6 +196,55 @@ static void test_two_openers(void)
 	support_rmtree(dir);
 }
 
+/*
+ * A node appears with its value: while a toolstack writes a fresh
+ * settimeoffset again and again, the device model reading and removing it
+ * (its acknowledgement) never sees the node empty, and no write fails.
+ */
+static void test_new_node_never_empty(void)
+{
+	char dir[64];
+	char err[256] = "";
+	const char *set = "/local/domain/0/device-model/9/rtc/settimeoffset";
+	enum { WRITES = 2000 };
+
+	if (support_tmpdir(dir, sizeof(dir)) < 0) {
+		CU_FAIL("tmpdir");
+		return;
+	}
+	struct store *dm = store_dir_open(dir, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dm);
+	pid_t pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct store *tool = store_dir_open(dir, err, sizeof(err));
+		int failed = 0;
+		for (int i = 0; tool && i < WRITES; i++)
+			if (store_write(tool, set, "3600") < 0)
+				failed++;
+		_exit(!tool ? 100 : failed > 99 ? 99 : failed);
+	}
+	int status = 0, empties = 0, values = 0;
+	for (;;) {
+		char *v = store_read(dm, set);
+		if (v) {
+			if (v[0] == '\0')
+				empties++;
+			else if (strcmp(v, "3600") == 0 && store_rm(dm, set) == 0)
+				values++;
+			free(v);
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	CU_ASSERT_TRUE(WIFEXITED(status));
+	CU_ASSERT_EQUAL(WEXITSTATUS(status), 0); /* writes that failed */
+	CU_ASSERT_EQUAL(empties, 0);
+	CU_ASSERT_TRUE(values > 0);
+	store_close(dm);
+	support_rmtree(dir);
+}
+
 /* A callback that writes: its events come with the next dispatch. */
 static void test_events_from_callbacks(void)
 {
@@ -224,6 +274,7 @@ void suite_xs_store_dir(void)
 	CU_add_test(s, "nodes as directories with a .value file", test_nodes_on_disk);
 	CU_add_test(s, "watches: initial event, write, rm, ancestor rm, unwatch", test_watches);
 	CU_add_test(s, "two openers of one tree see each other's changes", test_two_openers);
+	CU_add_test(s, "a new node appears with its value, never empty", test_new_node_never_empty);
 	CU_add_test(s, "events caused by callbacks come with the next dispatch",
 	            test_events_from_callbacks);
 }
