@@ -212,4 +212,19 @@ struct support_write_once {
 };
 void support_store_write_once(void *arg, const char *path, const char *token);
 
+/* ---- byte buffers (support_bytes.c): synthetic images for the save-format tests ---- */
+
+/* A growing buffer; start from {0}, release with support_bytes_free(). */
+struct support_bytes {
+	uint8_t *b;
+	size_t n, cap;
+};
+void support_bytes_put(struct support_bytes *o, const void *p, size_t n);
+void support_bytes_le32(struct support_bytes *o, uint32_t v);
+void support_bytes_be32(struct support_bytes *o, uint32_t v);
+void support_bytes_zeros(struct support_bytes *o, size_t n);
+/* A libxl/libxc stream record: u32 type, u32 length, body, zero padding to 8. */
+void support_bytes_rec(struct support_bytes *o, uint32_t type, const void *body, size_t len);
+void support_bytes_free(struct support_bytes *o);
+
 #endif

@@ -12,58 +12,9 @@
 #include <unistd.h>
 
 #include "saverestore/sr.h"
+#include "tests/unit/support.h"
 
 void suite_sr_image(void);
-
-struct out {
-	uint8_t *b;
-	size_t n, cap;
-};
-
-static void put(struct out *o, const void *p, size_t n)
-{
-	if (!n)
-		return;
-	if (o->n + n > o->cap) {
-		o->cap = (o->n + n) * 2;
-		o->b = realloc(o->b, o->cap);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(o->b);
-	}
-	memcpy(o->b + o->n, p, n);
-	o->n += n;
-}
-
-static void u32le(struct out *o, uint32_t v)
-{
-	uint8_t b[4];
-	sr_put32(b, v);
-	put(o, b, 4);
-}
-
-static void u32be(struct out *o, uint32_t v)
-{
-	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-	put(o, b, 4);
-}
-
-static void zeros(struct out *o, size_t n)
-{
-	static const uint8_t z[64];
-	while (n) {
-		size_t k = n < sizeof(z) ? n : sizeof(z);
-		put(o, z, k);
-		n -= k;
-	}
-}
-
-/* A record {type, length} + body + zero padding to 8. */
-static void rec(struct out *o, uint32_t type, const void *body, size_t len)
-{
-	u32le(o, type);
-	u32le(o, (uint32_t)len);
-	put(o, body, len);
-	zeros(o, (8 - len % 8) % 8);
-}
 
 /* One of our images (the fixture of the codec tests, offset +02:00). */
 static size_t our_image(uint8_t *buf, size_t cap, unsigned present, uint32_t rtc_len)
@@ -94,87 +45,87 @@ static size_t our_image(uint8_t *buf, size_t cap, unsigned present, uint32_t rtc
 enum emu { EMU_RTCDM, EMU_QEMU, EMU_BROKEN, EMU_NONE };
 
 /* A whole xl save image.  rtc_len: 24, 16 or 0 (no RTC record). */
-static void xl_image(struct out *o, enum emu emu, uint32_t rtc_len)
+static void xl_image(struct support_bytes *o, enum emu emu, uint32_t rtc_len)
 {
 	static const char magic[32] = "Xen saved domain, xl format\n \0 \r";
 	static const char config[] = "{\"c_info\":{\"type\":\"hvm\",\"name\":\"guest1\"}}";
-	put(o, magic, 32);
-	u32le(o, 0x01020304);
-	u32le(o, 3); /* JSON config, stream v2 */
-	u32le(o, 0);
-	u32le(o, 4 + sizeof(config));
-	u32le(o, sizeof(config));
-	put(o, config, sizeof(config));
+	support_bytes_put(o, magic, 32);
+	support_bytes_le32(o, 0x01020304);
+	support_bytes_le32(o, 3); /* JSON config, stream v2 */
+	support_bytes_le32(o, 0);
+	support_bytes_le32(o, 4 + sizeof(config));
+	support_bytes_le32(o, sizeof(config));
+	support_bytes_put(o, config, sizeof(config));
 
 	/* libxl header, big-endian. */
-	put(o, "LibxlFmt", 8);
-	u32be(o, 2);
-	u32be(o, 0);
-	rec(o, 1, NULL, 0); /* LIBXC_CONTEXT: the libxc stream follows inline */
+	support_bytes_put(o, "LibxlFmt", 8);
+	support_bytes_be32(o, 2);
+	support_bytes_be32(o, 0);
+	support_bytes_rec(o, 1, NULL, 0); /* LIBXC_CONTEXT: the libxc stream follows inline */
 
 	/* libxc image header (big-endian) + domain header (x86 HVM, Xen 4.17). */
 	static const uint8_t ff[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	put(o, ff, 8);
-	put(o, "XENF", 4);
-	u32be(o, 3);
-	zeros(o, 8);
-	u32le(o, 2);
+	support_bytes_put(o, ff, 8);
+	support_bytes_put(o, "XENF", 4);
+	support_bytes_be32(o, 3);
+	support_bytes_zeros(o, 8);
+	support_bytes_le32(o, 2);
 	uint8_t ps[4] = {12, 0, 0, 0};
-	put(o, ps, 4);
-	u32le(o, 4);
-	u32le(o, 17);
+	support_bytes_put(o, ps, 4);
+	support_bytes_le32(o, 4);
+	support_bytes_le32(o, 17);
 
 	/* PAGE_DATA: 2 pages. */
-	struct out pd = {0};
-	u32le(&pd, 2);
-	u32le(&pd, 0);
+	struct support_bytes pd = {0};
+	support_bytes_le32(&pd, 2);
+	support_bytes_le32(&pd, 0);
 	uint8_t pfn[8] = {0x10};
-	put(&pd, pfn, 8);
+	support_bytes_put(&pd, pfn, 8);
 	pfn[0] = 0x11;
-	put(&pd, pfn, 8);
+	support_bytes_put(&pd, pfn, 8);
 	for (unsigned i = 0; i < 2 * 4096; i++) {
 		uint8_t v = (uint8_t)(i * 7);
-		put(&pd, &v, 1);
+		support_bytes_put(&pd, &v, 1);
 	}
-	rec(o, 1, pd.b, pd.n);
-	free(pd.b);
+	support_bytes_rec(o, 1, pd.b, pd.n);
+	support_bytes_free(&pd);
 
 	/* HVM_CONTEXT: HEADER, CPU (opaque here), PIT, RTC, HPET, END. */
-	struct out h = {0};
+	struct support_bytes h = {0};
 	uint8_t d[8];
 	sr_put16(d, 1), sr_put16(d + 2, 0), sr_put32(d + 4, 24);
-	put(&h, d, 8);
-	u32le(&h, SR_HVM_MAGIC);
-	u32le(&h, 1);
-	zeros(&h, 16);
+	support_bytes_put(&h, d, 8);
+	support_bytes_le32(&h, SR_HVM_MAGIC);
+	support_bytes_le32(&h, 1);
+	support_bytes_zeros(&h, 16);
 	sr_put16(d, 2), sr_put32(d + 4, 1024);
-	put(&h, d, 8);
-	zeros(&h, 1024);
+	support_bytes_put(&h, d, 8);
+	support_bytes_zeros(&h, 1024);
 	sr_put16(d, 10), sr_put32(d + 4, 32);
-	put(&h, d, 8);
-	zeros(&h, 32);
+	support_bytes_put(&h, d, 8);
+	support_bytes_zeros(&h, 32);
 	if (rtc_len) {
 		uint8_t r[24] = {0x30, 0, 0x59, 0, 0x23, 0, 0x07, 0x31, 0x12, 0x99, 0x26, 0x02,
 		                 0, 0x80, 0x0c, 0};
 		sr_put64(r + 16, (uint64_t)INT64_C(-19800));
 		sr_put16(d, 11), sr_put32(d + 4, rtc_len);
-		put(&h, d, 8);
-		put(&h, r, rtc_len);
+		support_bytes_put(&h, d, 8);
+		support_bytes_put(&h, r, rtc_len);
 	}
 	sr_put16(d, 12), sr_put32(d + 4, 8);
-	put(&h, d, 8);
-	zeros(&h, 8);
+	support_bytes_put(&h, d, 8);
+	support_bytes_zeros(&h, 8);
 	sr_put16(d, 0), sr_put32(d + 4, 0);
-	put(&h, d, 8);
-	rec(o, 9, h.b, h.n);
-	free(h.b);
+	support_bytes_put(&h, d, 8);
+	support_bytes_rec(o, 9, h.b, h.n);
+	support_bytes_free(&h);
 	uint8_t params[24] = {1, 0, 0, 0, 0, 0, 0, 0, 2};
-	rec(o, 0xa, params, sizeof(params)); /* HVM_PARAMS */
-	rec(o, 0, NULL, 0);                  /* libxc END */
+	support_bytes_rec(o, 0xa, params, sizeof(params)); /* HVM_PARAMS */
+	support_bytes_rec(o, 0, NULL, 0);                  /* libxc END */
 
 	/* EMULATOR_XENSTORE_DATA, then EMULATOR_CONTEXT. */
 	uint8_t xs[24] = {2, 0, 0, 0, 0, 0, 0, 0, 'p', 'h', 'y', 's', 'm', 'a', 'p', 0, '1', 0};
-	rec(o, 2, xs, 18);
+	support_bytes_rec(o, 2, xs, 18);
 	if (emu != EMU_NONE) {
 		uint8_t blob[8 + 512];
 		sr_put32(blob, 2);
@@ -189,9 +140,9 @@ static void xl_image(struct out *o, enum emu emu, uint32_t rtc_len)
 			if (emu == EMU_BROKEN)
 				blob[8 + 186 + 8 + 8] = 2; /* OFFSET.set = 2 */
 		}
-		rec(o, 3, blob, 8 + n);
+		support_bytes_rec(o, 3, blob, 8 + n);
 	}
-	rec(o, 0, NULL, 0); /* libxl END */
+	support_bytes_rec(o, 0, NULL, 0); /* libxl END */
 }
 
 static int walk_mem(const uint8_t *b, size_t n, struct sr_xl_info *info, char *err)
@@ -206,7 +157,7 @@ static struct sr_xl_info info; /* large: keep it off the stack */
 
 static void test_walk(void)
 {
-	struct out o = {0};
+	struct support_bytes o = {0};
 	xl_image(&o, EMU_RTCDM, 24);
 	char err[SR_ERR_MAX] = "";
 	CU_ASSERT_TRUE(sr_looks_like_xl(o.b, o.n));
@@ -257,36 +208,36 @@ static void test_walk(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"rtc_offset_hhmm\":\"-05:30\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"kind\":\"rtcdm\""));
 	free(json);
-	free(o.b);
+	support_bytes_free(&o);
 }
 
 static void test_walk_variants(void)
 {
 	char err[SR_ERR_MAX];
-	struct out o = {0};
+	struct support_bytes o = {0};
 	xl_image(&o, EMU_QEMU, 16);
 	CU_ASSERT_EQUAL_FATAL(walk_mem(o.b, o.n, &info, err), 0);
 	CU_ASSERT_EQUAL(info.emulator_kind, SR_EMU_QEMU); /* not ours, Xen part intact */
 	CU_ASSERT_EQUAL(info.xen_rtc_len, 16);
 	CU_ASSERT_EQUAL(info.xen_rtc.rtc_offset, 0); /* zero-extended */
-	free(o.b);
+	support_bytes_free(&o);
 
-	o = (struct out){0};
+	o = (struct support_bytes){0};
 	xl_image(&o, EMU_BROKEN, 24);
 	CU_ASSERT_EQUAL_FATAL(walk_mem(o.b, o.n, &info, err), 0);
 	CU_ASSERT_EQUAL(info.emulator_kind, SR_EMU_INVALID);
 	CU_ASSERT_STRING_EQUAL(info.emu_error, "record 4 (OFFSET, instance 0) at byte 186: set 2, "
 	                                       "expected 0 or 1");
 	CU_ASSERT_EQUAL(info.xen_rtc.rtc_offset, -19800);
-	free(o.b);
+	support_bytes_free(&o);
 
-	o = (struct out){0};
+	o = (struct support_bytes){0};
 	xl_image(&o, EMU_NONE, 0);
 	CU_ASSERT_EQUAL_FATAL(walk_mem(o.b, o.n, &info, err), 0);
 	CU_ASSERT_FALSE(info.have_emulator);
 	CU_ASSERT_TRUE(info.have_hvm_context);
 	CU_ASSERT_FALSE(info.have_xen_rtc);
-	free(o.b);
+	support_bytes_free(&o);
 }
 
 static void expect_walk_error(const uint8_t *b, size_t n, const char *msg)
@@ -300,7 +251,7 @@ static void expect_walk_error(const uint8_t *b, size_t n, const char *msg)
 
 static void test_walk_errors(void)
 {
-	struct out o = {0};
+	struct support_bytes o = {0};
 	xl_image(&o, EMU_RTCDM, 24);
 	uint8_t *m = malloc(o.n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -356,13 +307,13 @@ static void test_walk_errors(void)
 	}
 	CU_ASSERT_EQUAL(failures, o.n);
 	free(m);
-	free(o.b);
+	support_bytes_free(&o);
 }
 
 /* The same walk from a file descriptor: a seekable file and a pipe. */
 static void test_walk_fd(void)
 {
-	struct out o = {0};
+	struct support_bytes o = {0};
 	xl_image(&o, EMU_RTCDM, 24);
 	char path[] = "/tmp/rtcdm-sr-image-XXXXXX";
 	int fd = mkstemp(path);
@@ -398,14 +349,14 @@ static void test_walk_fd(void)
 	CU_ASSERT_EQUAL(info.page_data_records, 1);
 	CU_ASSERT_EQUAL(info.emu_image.offset.seconds, 7200);
 	close(p[0]);
-	free(o.b);
+	support_bytes_free(&o);
 }
 
 /* ---- fuzz seed corpora ------------------------------------------------------ */
 
 struct seed {
 	const char *dir, *name;
-	struct out data;
+	struct support_bytes data;
 };
 
 static size_t make_seeds(struct seed *s)
@@ -426,15 +377,15 @@ static size_t make_seeds(struct seed *s)
 	};
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++, n++) {
 		s[n] = (struct seed){"tests/fuzz/corpus/fuzz_sr_load", loads[i].name, {0}};
-		put(&s[n].data, b, our_image(b, sizeof(b), loads[i].present, loads[i].rtc_len));
+		support_bytes_put(&s[n].data, b, our_image(b, sizeof(b), loads[i].present, loads[i].rtc_len));
 	}
 	/* An image with an unknown optional record. */
 	size_t k = our_image(b, sizeof(b), ALL, 24);
 	s[n] = (struct seed){"tests/fuzz/corpus/fuzz_sr_load", "v1-optional-extra.bin", {0}};
-	put(&s[n].data, b, k - 8);
+	support_bytes_put(&s[n].data, b, k - 8);
 	uint8_t ext[12] = {0x10, 0xd2, 0, 0, 4, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef};
-	put(&s[n].data, ext, sizeof(ext));
-	put(&s[n].data, b + k - 8, 8);
+	support_bytes_put(&s[n].data, ext, sizeof(ext));
+	support_bytes_put(&s[n].data, b + k - 8, 8);
 	n++;
 	static const struct {
 		const char *name;

@@ -7,59 +7,17 @@
 
 #include "saverestore/sr.h"
 #include "saverestore/xl_older.h"
+#include "tests/unit/support.h"
 
 void suite_xen_xl_older(void);
 
-struct buf {
-	uint8_t b[16384];
-	size_t n;
-};
-
-static void put(struct buf *o, const void *p, size_t n)
-{
-	CU_ASSERT_FATAL(o->n + n <= sizeof(o->b));
-	if (!n)
-		return;
-	memcpy(o->b + o->n, p, n);
-	o->n += n;
-}
-
-static void le32(struct buf *o, uint32_t v)
-{
-	uint8_t b[4];
-	sr_put32(b, v);
-	put(o, b, 4);
-}
-
-static void be32(struct buf *o, uint32_t v)
-{
-	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-	put(o, b, 4);
-}
-
-static void zeros(struct buf *o, size_t n)
-{
-	static const uint8_t z[1024];
-	CU_ASSERT_FATAL(n <= sizeof(z));
-	put(o, z, n);
-}
-
-static void desc(struct buf *o, uint16_t tc, uint32_t len)
+static void desc(struct support_bytes *o, uint16_t tc, uint32_t len)
 {
 	uint8_t d[8];
 	sr_put16(d, tc);
 	sr_put16(d + 2, 0);
 	sr_put32(d + 4, len);
-	put(o, d, 8);
-}
-
-/* libxl/libxc record: type, length, body, zero padding to 8. */
-static void rec(struct buf *o, uint32_t type, const void *body, size_t len)
-{
-	le32(o, type);
-	le32(o, (uint32_t)len);
-	put(o, body, len);
-	zeros(o, (8 - len % 8) % 8);
+	support_bytes_put(o, d, 8);
 }
 
 static const uint8_t rtc_regs[16] = {0x30, 0, 0x59, 0, 0x23, 0, 0x07, 0x31,
@@ -71,67 +29,69 @@ static const uint8_t rtc_regs[16] = {0x30, 0, 0x59, 0, 0x23, 0, 0x07, 0x31,
  * record between CPU and HPET, HVM_PARAMS), EMULATOR_CONTEXT with a blob of
  * EMU_BLOB_LEN bytes (an rtcdm image with every record), libxl END.  The
  * positions of the RTC descriptor and of the blob go to rtc_at, emu_at. */
-static void xl_image(struct buf *o, size_t *rtc_at, size_t *emu_at)
+static void xl_image(struct support_bytes *o, size_t *rtc_at, size_t *emu_at)
 {
 	static const char magic[32] = "Xen saved domain, xl format\n \0 \r";
 	static const char config[] = "{\"c_info\":{\"type\":\"hvm\",\"name\":\"g\"}}";
 	static const uint8_t ff[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 	o->n = 0;
-	put(o, magic, 32);
-	le32(o, 0x01020304);
-	le32(o, 3);
-	le32(o, 0);
-	le32(o, 4 + sizeof(config));
-	le32(o, sizeof(config));
-	put(o, config, sizeof(config));
-	put(o, "LibxlFmt", 8);
-	be32(o, 2);
-	be32(o, 0);
-	rec(o, 1, NULL, 0); /* LIBXC_CONTEXT */
-	put(o, ff, 8);
-	put(o, "XENF", 4);
-	be32(o, 3);
-	zeros(o, 8);
-	le32(o, 2);           /* x86 HVM */
-	le32(o, 12);          /* page shift */
-	le32(o, 4);
-	le32(o, 17);
+	support_bytes_put(o, magic, 32);
+	support_bytes_le32(o, 0x01020304);
+	support_bytes_le32(o, 3);
+	support_bytes_le32(o, 0);
+	support_bytes_le32(o, 4 + sizeof(config));
+	support_bytes_le32(o, sizeof(config));
+	support_bytes_put(o, config, sizeof(config));
+	support_bytes_put(o, "LibxlFmt", 8);
+	support_bytes_be32(o, 2);
+	support_bytes_be32(o, 0);
+	support_bytes_rec(o, 1, NULL, 0); /* LIBXC_CONTEXT */
+	support_bytes_put(o, ff, 8);
+	support_bytes_put(o, "XENF", 4);
+	support_bytes_be32(o, 3);
+	support_bytes_zeros(o, 8);
+	support_bytes_le32(o, 2);           /* x86 HVM */
+	support_bytes_le32(o, 12);          /* page shift */
+	support_bytes_le32(o, 4);
+	support_bytes_le32(o, 17);
 	{
-		struct buf pd = {.n = 0};
-		le32(&pd, 1);
-		le32(&pd, 0);
+		struct support_bytes pd = {0};
+		support_bytes_le32(&pd, 1);
+		support_bytes_le32(&pd, 0);
 		uint8_t pfn[8] = {0x10};
-		put(&pd, pfn, 8);
+		support_bytes_put(&pd, pfn, 8);
 		uint8_t page[4096];
 		for (unsigned i = 0; i < sizeof(page); i++)
 			page[i] = (uint8_t)(i * 13);
-		put(&pd, page, sizeof(page));
-		rec(o, 1, pd.b, pd.n); /* PAGE_DATA */
+		support_bytes_put(&pd, page, sizeof(page));
+		support_bytes_rec(o, 1, pd.b, pd.n); /* PAGE_DATA */
+		support_bytes_free(&pd);
 	}
 	{
-		struct buf h = {.n = 0};
+		struct support_bytes h = {0};
 		desc(&h, SR_TC_HEADER, SR_HEADER_LEN);
-		le32(&h, SR_HVM_MAGIC);
-		le32(&h, 1);
-		zeros(&h, 16);
+		support_bytes_le32(&h, SR_HVM_MAGIC);
+		support_bytes_le32(&h, 1);
+		support_bytes_zeros(&h, 16);
 		desc(&h, 2, 1024); /* CPU, opaque */
-		zeros(&h, 1024);
+		support_bytes_zeros(&h, 1024);
 		size_t at = h.n;
 		desc(&h, SR_TC_RTC, SR_RTC_LEN);
-		put(&h, rtc_regs, 16);
+		support_bytes_put(&h, rtc_regs, 16);
 		uint8_t off[8];
 		sr_put64(off, (uint64_t)RTC_OFFSET_S);
-		put(&h, off, 8);
+		support_bytes_put(&h, off, 8);
 		desc(&h, 12, 8); /* HPET, opaque */
-		zeros(&h, 8);
+		support_bytes_zeros(&h, 8);
 		desc(&h, SR_TC_END, 0);
 		*rtc_at = o->n + 8 + at;
-		rec(o, 9, h.b, h.n); /* HVM_CONTEXT */
+		support_bytes_rec(o, 9, h.b, h.n); /* HVM_CONTEXT */
+		support_bytes_free(&h);
 	}
 	uint8_t params[24] = {1, 0, 0, 0, 0, 0, 0, 0, 2};
-	rec(o, 0xa, params, sizeof(params));
-	rec(o, 0, NULL, 0); /* libxc END */
+	support_bytes_rec(o, 0xa, params, sizeof(params));
+	support_bytes_rec(o, 0, NULL, 0); /* libxc END */
 	{
 		uint8_t blob[8 + EMU_BLOB_LEN];
 		struct sr_image img;
@@ -146,12 +106,10 @@ static void xl_image(struct buf *o, size_t *rtc_at, size_t *emu_at)
 		size_t n = sr_encode(&img, blob + 8, EMU_BLOB_LEN);
 		CU_ASSERT_FATAL(n == EMU_BLOB_LEN);
 		*emu_at = o->n + 16;
-		rec(o, 3, blob, 8 + n); /* EMULATOR_CONTEXT */
+		support_bytes_rec(o, 3, blob, 8 + n); /* EMULATOR_CONTEXT */
 	}
-	rec(o, 0, NULL, 0); /* libxl END */
+	support_bytes_rec(o, 0, NULL, 0); /* libxl END */
 }
-
-static struct buf in; /* large: off the stack */
 
 static void test_rewrite(void)
 {
@@ -161,6 +119,8 @@ static void test_rewrite(void)
 	struct sr_xl_info *info = calloc(1, sizeof(*info));
 	struct sr_mem_source src;
 	struct sr_reader r;
+
+	struct support_bytes in = {0};
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(info);
 	xl_image(&in, &rtc_at, &emu_at);
@@ -221,6 +181,7 @@ static void test_rewrite(void)
 	CU_ASSERT_PTR_NULL(again);
 	free(out);
 	free(info);
+	support_bytes_free(&in);
 }
 
 static void test_refusals(void)
@@ -228,6 +189,7 @@ static void test_refusals(void)
 	size_t rtc_at, emu_at, outlen;
 	uint8_t *out = (uint8_t *)1;
 	char err[SR_ERR_MAX + 64];
+	struct support_bytes in = {0};
 
 	xl_image(&in, &rtc_at, &emu_at);
 	/* Truncated: the walker's reason, nothing produced. */
@@ -239,15 +201,14 @@ static void test_refusals(void)
 	CU_ASSERT_PTR_NULL(out);
 	/* No EMULATOR_CONTEXT: cut it out, keep the libxl END. */
 	size_t e = emu_at - 16;
-	struct buf *cut = malloc(sizeof(*cut));
+	uint8_t *cut = calloc(1, e + 8);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
-	memcpy(cut->b, in.b, e);
-	memset(cut->b + e, 0, 8);
-	cut->n = e + 8;
-	CU_ASSERT_EQUAL(sr_xl_make_older(cut->b, cut->n, &out, &outlen, err, sizeof(err)), -1);
+	memcpy(cut, in.b, e);
+	CU_ASSERT_EQUAL(sr_xl_make_older(cut, e + 8, &out, &outlen, err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "no EMULATOR_CONTEXT record");
 	CU_ASSERT_PTR_NULL(out);
 	free(cut);
+	support_bytes_free(&in);
 }
 
 void suite_xen_xl_older(void)
