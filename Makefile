@@ -35,7 +35,8 @@ LIB_SRCS :=
 PROGRAMS :=
 MAN8 :=
 MAN1 :=
-include rtc/module.mk saverestore/module.mk xenstore/module.mk dm/module.mk tests/module.mk docs/module.mk
+include rtc/module.mk base/module.mk saverestore/module.mk toolstack/module.mk platform/module.mk \
+        dm/module.mk tools/rtcdm-ctx/module.mk tests/module.mk docs/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(S)/%.o)

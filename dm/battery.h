@@ -32,8 +32,8 @@
 #include <stdint.h>
 
 #include "dm/device.h"
-#include "dm/log.h"
-#include "dm/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "saverestore/sr.h"
 
 #define DM_BATTERY_DELAY_MS 100u

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dm/log.h"
+#include "base/log.h"
 #include "rtc/rtc.h"
 
 #define DM_MAX_CHARDEVS 8

@@ -13,7 +13,7 @@
 
 #include "config.h"
 #include "dm/authority.h"
-#include "xenstore/store_dir.h"
+#include "toolstack/xenstore/store_dir.h"
 
 #define SAVE_MAX 512 /* our images are < 256 bytes */
 

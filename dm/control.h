@@ -26,13 +26,13 @@
 #include "dm/battery.h"
 #include "dm/cli.h"
 #include "dm/device.h"
-#include "dm/log.h"
-#include "dm/loop.h"
-#include "dm/platform.h"
-#include "xenstore/dm_ops.h"
-#include "xenstore/qmp_server.h"
-#include "xenstore/toolstack.h"
-#include "xenstore/xs.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "platform/platform.h"
+#include "toolstack/dm_ops.h"
+#include "toolstack/qmp/server.h"
+#include "toolstack/xenstore/protocol.h"
+#include "toolstack/xenstore/store.h"
 
 #define DM_UUID_STR_LEN 36
 

@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 #include "dm/authority.h"
-#include "dm/log.h"
-#include "dm/platform.h"
+#include "base/log.h"
+#include "platform/platform.h"
 #include "rtc/rtc.h"
 #include "saverestore/sr.h"
 

@@ -22,9 +22,9 @@
 #include "dm/cli.h"
 #include "dm/control.h"
 #include "dm/device.h"
-#include "dm/log.h"
-#include "dm/loop.h"
-#include "dm/platform.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "platform/platform.h"
 #include "dm/privs.h"
 
 /* Guest offset from -rtc base=localtime|DATE (not toolstack-set). */

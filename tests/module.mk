@@ -6,7 +6,9 @@
 
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c tests/integration/test_*.c))
 TEST_NAMES := $(basename $(notdir $(TEST_SRCS)))
-TEST_COMMON := tests/unit/main.c $(sort $(wildcard tests/unit/support_*.c))
+# tests/support/: helpers shared by the runners, the demo and the benchmarks.
+# The tests also reach rtcdm-ctx's own code (tools/rtcdm-ctx/xl_older.c).
+TEST_COMMON := tests/unit/main.c $(sort $(wildcard tests/support/*.c)) tools/rtcdm-ctx/xl_older.c
 
 $(B)/tests/suites.h: $(TEST_SRCS) tests/module.mk
 	@mkdir -p $(@D)

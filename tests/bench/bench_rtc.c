@@ -34,8 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dm/log.h"
-#include "dm/qtest.h"
+#include "base/log.h"
+#include "platform/sim/qtest.h"
 #include "rtc/rtc.h"
 #include "saverestore/sr.h"
 #include "tests/bench/bench_util.h"

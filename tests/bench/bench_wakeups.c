@@ -32,10 +32,10 @@
 
 #include "dm/cli.h"
 #include "dm/device.h"
-#include "dm/log.h"
-#include "dm/loop.h"
-#include "dm/platform.h"
-#include "dm/platform_sim.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "platform/platform.h"
+#include "platform/sim/platform.h"
 #include "tests/bench/bench_util.h"
 
 #define PROG "bench_wakeups"

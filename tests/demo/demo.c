@@ -32,9 +32,9 @@
 #include <unistd.h>
 
 #include "rtc/rtc.h"
-#include "tests/unit/support.h"
-#include "xenstore/store_dir.h"
-#include "xenstore/xs.h"
+#include "tests/support/support.h"
+#include "toolstack/xenstore/store_dir.h"
+#include "toolstack/xenstore/store.h"
 
 /* The host wallclock of every run: 2023-11-14 22:13:20 UTC. */
 #define HOST_T 1700000000ll

@@ -3,8 +3,8 @@
 # The program reuses the test helpers that do not need CUnit (processes, the
 # qtest client, the QMP client, the shared_info reader).  tests/integration/test_demo.c runs
 # it too, so the unit-test binaries want it built.
-DEMO_OBJS := tests/demo/demo.o tests/unit/support_proc.o tests/unit/support_qtest.o \
-	tests/unit/support_qmp.o tests/unit/support_shinfo.o
+DEMO_OBJS := tests/demo/demo.o tests/support/proc.o tests/support/qtest.o \
+	tests/support/qmp.o tests/support/shinfo.o
 
 $(B)/demo/rtcdm-demo: $(DEMO_OBJS:%=$(B)/%) $(B)/librtcdm.a
 	@mkdir -p $(@D)

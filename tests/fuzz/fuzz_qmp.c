@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 
-#include "tests/unit/test_qmp_fake.h"
+#include "tests/support/qmp_fake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tests/unit/support.h"
+#include "tests/support/support.h"
 
 void suite_demo(void);
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "tests/unit/support.h"
+#include "tests/support/support.h"
 
 void suite_dm_process(void);
 

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tests/unit/support.h"
-#include "xenstore/store_dir.h"
-#include "xenstore/xs.h"
+#include "tests/support/support.h"
+#include "toolstack/xenstore/store_dir.h"
+#include "toolstack/xenstore/store.h"
 
 void suite_dm_restrict(void);
 

@@ -8,7 +8,7 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
-#include "tests/unit/support.h"
+#include "tests/support/support.h"
 
 void suite_dm_rtc(void);
 

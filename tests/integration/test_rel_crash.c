@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "tests/integration/test_rel_util.h"
+#include "tests/support/rel_util.h"
 
 void suite_rel_crash(void);
 

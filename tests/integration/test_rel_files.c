@@ -17,8 +17,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include "tests/integration/test_rel_util.h"
-#include "xenstore/store_dir.h"
+#include "tests/support/rel_util.h"
+#include "toolstack/xenstore/store_dir.h"
 
 void suite_rel_files(void);
 

@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "tests/integration/test_rel_util.h"
-#include "xenstore/qmp_server.h"
+#include "tests/support/rel_util.h"
+#include "toolstack/qmp/server.h"
 
 void suite_rel_input(void);
 

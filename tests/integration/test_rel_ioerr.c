@@ -12,8 +12,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 
-#include "tests/integration/test_rel_util.h"
-#include "xenstore/store_dir.h"
+#include "tests/support/rel_util.h"
+#include "toolstack/xenstore/store_dir.h"
 
 void suite_rel_ioerr(void);
 

@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "saverestore/sr.h"
-#include "tests/unit/support.h"
-#include "xenstore/store_dir.h"
+#include "tests/support/support.h"
+#include "toolstack/xenstore/store_dir.h"
 
 void suite_tool_libxl(void);
 

@@ -1,13 +1,13 @@
-/* dm/clock.c (virtual clock warp) and dm/sim_hv.c (PV wallclock). */
+/* base/clock.c (virtual clock warp) and platform/sim/hv.c (PV wallclock). */
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "dm/clock.h"
-#include "dm/sim_hv.h"
-#include "tests/unit/support.h"
+#include "base/clock.h"
+#include "platform/sim/hv.h"
+#include "tests/support/support.h"
 
 void suite_dm_clock(void);
 

@@ -1,4 +1,4 @@
-/* dm/loop.c (fds, signals) and dm/log.c (line format). */
+/* base/loop.c (fds, signals) and base/log.c (line format). */
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dm/log.h"
-#include "dm/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 
 void suite_dm_loop(void);
 

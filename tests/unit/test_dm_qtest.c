@@ -1,8 +1,8 @@
-/* dm/qtest.c: the qtest line protocol against a recording fake target. */
+/* platform/sim/qtest.c: the qtest line protocol against a recording fake target. */
 #include <CUnit/CUnit.h>
 #include <string.h>
 
-#include "dm/qtest.h"
+#include "platform/sim/qtest.h"
 
 void suite_dm_qtest(void);
 

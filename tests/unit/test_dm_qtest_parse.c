@@ -1,5 +1,5 @@
 /*
- * dm/qtest.c: port-access lines at the edges of the in-place parser.  Each
+ * platform/sim/qtest.c: port-access lines at the edges of the in-place parser.  Each
  * line either is a valid access in the usual number forms or gets exactly
  * the reply the general parser gives (C numbers as strtoull base 0 reads
  * them: octal, hex, decimal; one FAIL line for anything else).
@@ -7,7 +7,7 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
-#include "dm/qtest.h"
+#include "platform/sim/qtest.h"
 
 void suite_dm_qtest_parse(void);
 

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "test_qmp_fake.h"
-#include "xenstore/fdset.h"
+#include "tests/support/qmp_fake.h"
+#include "toolstack/qmp/fdset.h"
 
 void suite_qmp_save(void);
 

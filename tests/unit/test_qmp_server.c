@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "test_qmp_fake.h"
+#include "tests/support/qmp_fake.h"
 
 void suite_qmp_server(void);
 

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/unit/support.h"
-#include "tests/unit/support_rtc.h"
+#include "tests/support/support.h"
+#include "tests/support/rtc.h"
 
 void suite_rel_core(void);
 

@@ -1,7 +1,7 @@
 /* RTC interrupts: periodic, update-ended, alarm, IRQF/line, timers, lost ticks. */
 #include <CUnit/CUnit.h>
 
-#include "tests/unit/support_rtc.h"
+#include "tests/support/rtc.h"
 
 void suite_rtc_irq(void);
 

@@ -2,7 +2,7 @@
  * the model's invariants checked after every step (deterministic seed). */
 #include <CUnit/CUnit.h>
 
-#include "tests/unit/support_rtc.h"
+#include "tests/support/rtc.h"
 
 void suite_rtc_random(void);
 

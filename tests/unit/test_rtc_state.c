@@ -2,7 +2,7 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
-#include "tests/unit/support_rtc.h"
+#include "tests/support/rtc.h"
 
 void suite_rtc_state(void);
 

@@ -1,7 +1,7 @@
 /* RTC time registers: encodings, rollovers, SET, divider reset, UIP, guest writes. */
 #include <CUnit/CUnit.h>
 
-#include "tests/unit/support_rtc.h"
+#include "tests/support/rtc.h"
 
 void suite_rtc_time(void);
 

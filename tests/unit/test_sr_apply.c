@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "saverestore/sr.h"
-#include "tests/unit/support_rtc.h"
+#include "tests/support/rtc.h"
 
 void suite_sr_apply(void);
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "saverestore/sr.h"
-#include "tests/unit/support.h"
+#include "tests/support/support.h"
 
 void suite_sr_image(void);
 

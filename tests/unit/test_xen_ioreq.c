@@ -1,5 +1,5 @@
 /*
- * dm/ioreq_xen.c: serving Xen's synchronous ioreq slots and buffered ring,
+ * platform/xen/ioreq.c: serving Xen's synchronous ioreq slots and buffered ring,
  * on pages laid out byte by byte as xen/include/public/hvm/ioreq.h lays
  * them out (x86, little-endian), so the layout is checked too.
  */
@@ -12,7 +12,7 @@
 void suite_xen_ioreq(void);
 
 #if RTCDM_HAVE_XEN
-#include "dm/ioreq_xen.h"
+#include "platform/xen/ioreq.h"
 
 /* ---- a device that records what reaches it ------------------------------------------- */
 

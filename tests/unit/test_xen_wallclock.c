@@ -1,4 +1,4 @@
-/* dm/xenhv_xen.c: reading the PV wallclock from a shared_info page laid out
+/* platform/xen/domain.c: reading the PV wallclock from a shared_info page laid out
  * byte by byte as Xen's native x86_64 struct shared_info (wc_version 0xc00,
  * wc_sec 0xc04, wc_nsec 0xc08, wc_sec_hi 0xc0c), with the seqlock rule. */
 #include <CUnit/CUnit.h>
@@ -10,7 +10,7 @@
 void suite_xen_wallclock(void);
 
 #if RTCDM_HAVE_XEN
-#include "dm/shinfo_xen.h"
+#include "platform/shinfo.h"
 
 static void put32(uint8_t *page, unsigned off, uint32_t v)
 {

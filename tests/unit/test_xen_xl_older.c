@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "saverestore/sr.h"
-#include "saverestore/xl_older.h"
-#include "tests/unit/support.h"
+#include "tools/rtcdm-ctx/xl_older.h"
+#include "tests/support/support.h"
 
 void suite_xen_xl_older(void);
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/unit/support.h"
-#include "xenstore/xs.h"
+#include "tests/support/support.h"
+#include "toolstack/xenstore/store.h"
 
 void suite_xs_mem(void);
 

@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/unit/support.h"
-#include "xenstore/store_dir.h"
+#include "tests/support/support.h"
+#include "toolstack/xenstore/store_dir.h"
 
 void suite_xs_store_dir(void);
 

@@ -2,9 +2,9 @@
 #include <CUnit/CUnit.h>
 #include <limits.h>
 
-#include "test_qmp_fake.h"
-#include "xenstore/toolstack.h"
-#include "xenstore/xs.h"
+#include "tests/support/qmp_fake.h"
+#include "toolstack/xenstore/protocol.h"
+#include "toolstack/xenstore/store.h"
 
 void suite_xs_toolstack(void);
 

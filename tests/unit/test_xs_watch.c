@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xenstore/xs_watch.h"
+#include "toolstack/xenstore/watch.h"
 
 void suite_xs_watch(void);
 

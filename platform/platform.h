@@ -1,0 +1,106 @@
+/*
+ * platform.h — what connects the RTC device to the world.
+ *
+ * A platform delivers the guest's port I/O and timer expiries to the device
+ * (struct dm_device_ops, given to start()), and gives the device the clock,
+ * the host wallclock at clock 0, a one-shot timer, IRQ 8, and a way to push
+ * a time-offset change to the hypervisor (PV wallclock).
+ *
+ * Platforms: "sim" (platform/sim/platform.c: simulated hypervisor, guest I/O and
+ * virtual time from a qtest client) and "xen" (platform/xen/platform.c, built only
+ * with the Xen libraries).
+ */
+#ifndef RTCDM_DM_PLATFORM_H
+#define RTCDM_DM_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "dm/cli.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "rtc/rtc.h"
+
+/* What the platform calls into (the device).  All get `dev`. */
+struct dm_device_ops {
+	/* Guest port read of `size` bytes (1, 2 or 4) at `port`. */
+	uint32_t (*pio_read)(void *dev, uint16_t port, unsigned size);
+	/* Guest port write; only the low `size` bytes of val matter. */
+	void (*pio_write)(void *dev, uint16_t port, unsigned size, uint32_t val);
+	/* The deadline given to arm_timer() has passed. */
+	void (*timer_expired)(void *dev);
+	/* The hypervisor reports that the guest changed its clock there by
+	 * delta_s seconds (Xen's TIMEOFFSET ioreq).  May be NULL. */
+	void (*time_offset_delta)(void *dev, int64_t delta_s);
+	/* The device's offset now.  May be NULL. */
+	void (*get_offset)(void *dev, struct rtc_offset *out);
+	/* The hypervisor holds the guest's offset `seconds` (Xen's RTC record,
+	 * or an offset the toolstack gave Xen before the device model started):
+	 * adopt it (phase kept); `toolstack` marks it toolstack-set.  May be NULL. */
+	void (*time_offset_sync)(void *dev, int64_t seconds, bool toolstack);
+};
+
+struct sr_xen_rtc;
+
+struct dm_platform;
+
+struct dm_platform_ops {
+	const char *name;
+	/* Begin delivering guest I/O and timer expiries to `dev`. 0 or -1 (logged). */
+	int (*start)(struct dm_platform *p, const struct dm_device_ops *dev_ops, void *dev);
+	/* Monotonic clock of the guest, ns. */
+	uint64_t (*clock_ns)(struct dm_platform *p);
+	/* Host wallclock (UTC ns since the epoch) at clock_ns() == 0. */
+	int64_t (*host_wallclock_ns)(struct dm_platform *p);
+	/* One-shot timer at an absolute clock_ns() deadline; RTC_NO_DEADLINE disarms. */
+	void (*arm_timer)(struct dm_platform *p, uint64_t deadline_ns);
+	/* Drive IRQ 8: 1 raised, 0 lowered. */
+	void (*set_irq)(struct dm_platform *p, int level);
+	/* The guest's offset changed (delta_s seconds, new offset `now`): tell
+	 * the hypervisor so the PV wallclock follows.  0 or -1 (logged). */
+	int (*offset_changed)(struct dm_platform *p, int64_t delta_s, const struct rtc_offset *now);
+	/* The toolstack set the offset (settimeoffset semantics). 0 or -1 (logged). */
+	int (*set_time_offset)(struct dm_platform *p, int64_t seconds);
+	/* Optional (NULL: the hypervisor keeps no RTC state of its own).  Before
+	 * a save: bring the device's offset in line with the hypervisor's and
+	 * fill *rec with the hypervisor's RTC record, which the image stores
+	 * verbatim (Xen HVM).  0 filled, 1 no record here, -1 error (logged). */
+	int (*hypervisor_rtc)(struct dm_platform *p, struct sr_xen_rtc *rec);
+	/* Undo everything create and start did; frees p. */
+	void (*destroy)(struct dm_platform *p);
+};
+
+struct dm_platform {
+	const struct dm_platform_ops *ops;
+	struct dm_loop *loop;
+	const struct dm_log *log;
+};
+
+/*
+ * Create the platform cfg->platform names.  Returns 0, or 1 with a one-line
+ * reason in err (unavailable platform, set-up failure).
+ */
+int dm_platform_create(const struct dm_config *cfg, struct dm_loop *loop, const struct dm_log *log,
+                       struct dm_platform **out, char *err, size_t errlen);
+
+/* The simulated platform (platform/sim/platform.c). */
+int dm_platform_sim_create(const struct dm_config *cfg, struct dm_loop *loop,
+                           const struct dm_log *log, struct dm_platform **out, char *err,
+                           size_t errlen);
+
+#if RTCDM_HAVE_XEN
+/* The Xen platform (platform/xen/platform.c, only built with Xen). */
+int dm_platform_xen_create(const struct dm_config *cfg, struct dm_loop *loop,
+                           const struct dm_log *log, struct dm_platform **out, char *err,
+                           size_t errlen);
+#endif
+
+/* Convenience wrappers. */
+static inline uint64_t dm_platform_clock_ns(struct dm_platform *p)
+{
+	return p->ops->clock_ns(p);
+}
+
+#endif

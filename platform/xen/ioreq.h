@@ -1,0 +1,84 @@
+/*
+ * ioreq_xen.h — serving Xen's ioreq pages: the synchronous per-vCPU slots
+ * and the buffered ring, on memory the caller has mapped.
+ *
+ * Nothing here makes a hypercall: the platform maps the pages and signals
+ * event channels; these functions only read and complete requests, so they
+ * run unchanged on plain memory laid out as Xen lays the pages out
+ * (xen/include/public/hvm/ioreq.h).
+ *
+ * Synchronous slot (ioreq_t, 32 bytes, one per vCPU, 128 per page):
+ *   u64 addr @0, u64 data @8, u32 count @16, u32 size @20, u32 vp_eport @24,
+ *   byte @30: state bits 0-3, data_is_ptr bit 4, dir bit 5 (1 = read),
+ *   df bit 6; u8 type @31.
+ * Buffered page: u32 read_pointer @0, u32 write_pointer @4, then 511 slots
+ *   of 8 bytes: little-endian u32 word @0 = type (bits 0-7), dir (bit 9),
+ *   size code (bits 10-11: 1 << code bytes), addr (bits 12-31); u32 data @4.
+ *   An 8-byte request takes two slots, the high half in the second.
+ */
+#ifndef RTCDM_DM_IOREQ_XEN_H
+#define RTCDM_DM_IOREQ_XEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "platform/platform.h"
+
+#define DM_IOREQ_SLOT_SIZE 32u
+#define DM_IOREQ_PER_PAGE 128u
+#define DM_BUFIOREQ_SLOTS 511u
+
+/* Counters of what was served, and what was refused (for one log line
+ * each instead of a line per request). */
+struct dm_ioreq_stats {
+	uint64_t pio_reads, pio_writes;
+	uint64_t buffered;        /* buffered-ring entries consumed */
+	uint64_t timeoffset;      /* TIMEOFFSET notifications */
+	uint64_t refused_ptr;     /* rep ins/outs through guest memory */
+	uint64_t refused_size;    /* PIO of a size other than 1, 2, 4 */
+	uint64_t ignored_type;    /* request types a port device does not serve */
+};
+
+/* What a served request asks the caller to report (first occurrence). */
+enum dm_ioreq_note {
+	DM_IOREQ_OK = 0,
+	DM_IOREQ_NOT_READY,   /* the slot holds no request */
+	DM_IOREQ_REFUSED_PTR, /* data_is_ptr: completed, reads give ~0 in data */
+	DM_IOREQ_REFUSED_SIZE,
+	DM_IOREQ_IGNORED_TYPE,
+};
+
+/*
+ * Serve the synchronous request of vCPU `vcpu` in the shared page(s)
+ * `shared` (contiguous, DM_IOREQ_PER_PAGE slots per 4 KiB): READY ->
+ * INPROCESS (after a read barrier) -> device -> write barrier ->
+ * IORESP_READY.  The caller then notifies the vCPU's event channel unless
+ * DM_IOREQ_NOT_READY is returned.
+ *
+ * Port reads and writes go to dev_ops (size 1, 2 or 4; the device splits
+ * byte lanes).  count > 1 without data_is_ptr repeats the access (the last
+ * read stays in data).  data_is_ptr requests (rep ins/outs through guest
+ * memory) are completed without touching memory; a read puts ~0 in data.
+ * Other sizes read ~0 (masked to the size, up to 8 bytes) and drop writes.
+ */
+enum dm_ioreq_note dm_ioreq_serve(void *shared, unsigned vcpu, const struct dm_device_ops *ops,
+                                  void *dev, struct dm_ioreq_stats *stats);
+
+/* The state nibble of vCPU `vcpu`'s slot (0 none, 1 ready, 2 in process,
+ * 3 response ready). */
+unsigned dm_ioreq_state(const void *shared, unsigned vcpu);
+/* The event channel Xen notifies for vCPU `vcpu` (valid once the server
+ * is enabled). */
+uint32_t dm_ioreq_vp_eport(const void *shared, unsigned vcpu);
+
+/*
+ * Consume every entry of the buffered ring `page` (read_pointer up to
+ * write_pointer, slot = pointer % 511, read_pointer advanced atomically
+ * as HVM_IOREQSRV_BUFIOREQ_ATOMIC requires).  PIO writes go to
+ * ops->pio_write; TIMEOFFSET (type 7, 8 bytes: signed delta seconds) to
+ * ops->time_offset_delta.  Returns the number of requests consumed.
+ */
+unsigned dm_bufioreq_drain(void *page, const struct dm_device_ops *ops, void *dev,
+                           struct dm_ioreq_stats *stats);
+
+#endif

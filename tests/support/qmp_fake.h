@@ -1,0 +1,305 @@
+/*
+ * test_qmp_fake.h — a fake device-model process for the QMP and xenstore
+ * protocol tests: dm_ops that record every call, and helpers that drive a
+ * QMP server from the test without threads.
+ */
+#ifndef RTCDM_TEST_QMP_FAKE_H
+#define RTCDM_TEST_QMP_FAKE_H
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "toolstack/dm_ops.h"
+#include "toolstack/qmp/server.h"
+
+struct fake_dm {
+	enum dm_run_state state;
+	struct rtc_offset offset;
+	char calls[2048];      /* "stop;cont;save_fd live=0;..." */
+	char logs[4096];       /* log lines, each ending in '\n' */
+	const char *fail_save; /* save fails with this reason */
+	const char *fail_load;
+	const char *fail_stop;
+	const char *payload;   /* what save_fd writes */
+	char loaded[256];      /* what load_fd read */
+	char path[256];        /* last save_path / load_path */
+	int set_offset_calls;
+	bool quit;
+};
+
+__attribute__((format(printf, 2, 3))) static inline void fake_call(struct fake_dm *f,
+                                                                   const char *fmt, ...)
+{
+	size_t n = strlen(f->calls);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->calls + n, sizeof(f->calls) - n, fmt, ap);
+	va_end(ap);
+}
+
+static inline enum dm_run_state fake_run_state(void *o)
+{
+	return ((struct fake_dm *)o)->state;
+}
+
+static inline int fake_stop(void *o, char *err, size_t errlen)
+{
+	struct fake_dm *f = o;
+	fake_call(f, "stop;");
+	if (f->fail_stop) {
+		snprintf(err, errlen, "%s", f->fail_stop);
+		return -1;
+	}
+	f->state = DM_RUN_PAUSED;
+	return 0;
+}
+
+static inline int fake_cont(void *o, char *err, size_t errlen)
+{
+	struct fake_dm *f = o;
+	(void)err;
+	(void)errlen;
+	fake_call(f, "cont;");
+	f->state = DM_RUN_RUNNING;
+	return 0;
+}
+
+static inline int fake_save_fd(void *o, int fd, bool live, char *err, size_t errlen)
+{
+	struct fake_dm *f = o;
+	fake_call(f, "save_fd live=%d;", live);
+	if (f->fail_save) {
+		snprintf(err, errlen, "%s", f->fail_save);
+		return -1;
+	}
+	const char *p = f->payload ? f->payload : "";
+	if (write(fd, p, strlen(p)) != (ssize_t)strlen(p)) {
+		snprintf(err, errlen, "write: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static inline int fake_save_path(void *o, const char *path, bool live, char *err, size_t errlen)
+{
+	struct fake_dm *f = o;
+	fake_call(f, "save_path %s live=%d;", path, live);
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	if (f->fail_save) {
+		snprintf(err, errlen, "%s", f->fail_save);
+		return -1;
+	}
+	return 0;
+}
+
+static inline int fake_load_fd(void *o, int fd, char *err, size_t errlen)
+{
+	struct fake_dm *f = o;
+	fake_call(f, "load_fd;");
+	if (f->fail_load) {
+		snprintf(err, errlen, "%s", f->fail_load);
+		return -1;
+	}
+	ssize_t n = read(fd, f->loaded, sizeof(f->loaded) - 1);
+	f->loaded[n > 0 ? n : 0] = '\0';
+	return 0;
+}
+
+static inline int fake_load_path(void *o, const char *path, char *err, size_t errlen)
+{
+	struct fake_dm *f = o;
+	fake_call(f, "load_path %s;", path);
+	if (f->fail_load) {
+		snprintf(err, errlen, "%s", f->fail_load);
+		return -1;
+	}
+	return 0;
+}
+
+static inline int fake_set_offset(void *o, int64_t seconds, char *err, size_t errlen)
+{
+	struct fake_dm *f = o;
+	(void)err;
+	(void)errlen;
+	fake_call(f, "set_offset %lld;", (long long)seconds);
+	f->set_offset_calls++;
+	f->offset.seconds = seconds;
+	f->offset.set = true;
+	return 0;
+}
+
+static inline void fake_get_offset(void *o, struct rtc_offset *out)
+{
+	*out = ((struct fake_dm *)o)->offset;
+}
+
+static inline void fake_quit(void *o)
+{
+	struct fake_dm *f = o;
+	fake_call(f, "quit;");
+	f->quit = true;
+}
+
+static inline void fake_log(void *o, const char *msg)
+{
+	struct fake_dm *f = o;
+	size_t n = strlen(f->logs);
+	snprintf(f->logs + n, sizeof(f->logs) - n, "%s\n", msg);
+}
+
+static const struct dm_ops fake_ops = {
+	.run_state = fake_run_state,
+	.stop = fake_stop,
+	.cont = fake_cont,
+	.save_fd = fake_save_fd,
+	.save_path = fake_save_path,
+	.load_fd = fake_load_fd,
+	.load_path = fake_load_path,
+	.set_offset = fake_set_offset,
+	.get_offset = fake_get_offset,
+	.quit = fake_quit,
+	.log = fake_log,
+};
+
+static inline struct qmp_server *fake_server(struct fake_dm *f, unsigned vcpus)
+{
+	char err[256];
+	struct qmp_server_config cfg = {.ops = &fake_ops, .opaque = f, .vcpus = vcpus};
+	return qmp_server_new(&cfg, err, sizeof(err));
+}
+
+/* Let the server handle everything that is ready, until nothing is. */
+static inline void pump(struct qmp_server *s)
+{
+	for (int round = 0; round < 1000; round++) {
+		struct pollfd fds[QMP_MAX_POLLFDS];
+		size_t n = qmp_server_pollfds(s, fds, QMP_MAX_POLLFDS);
+		if (poll(fds, n, 0) <= 0)
+			return;
+		for (size_t i = 0; i < n; i++)
+			if (fds[i].revents)
+				qmp_server_handle(s, fds[i].fd, fds[i].revents);
+	}
+}
+
+/* What the server sent so far (without blocking); "" when nothing.  Returns
+ * a pointer into buf.  *eof is set when the server closed the connection. */
+static inline char *recv_text(int fd, char *buf, size_t size, bool *eof)
+{
+	size_t len = 0;
+	if (eof)
+		*eof = false;
+	while (len + 1 < size) {
+		ssize_t n = recv(fd, buf + len, size - 1 - len, MSG_DONTWAIT);
+		if (n == 0 && eof)
+			*eof = true;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+static inline void send_text(int fd, const char *txt)
+{
+	size_t len = strlen(txt);
+	if (send(fd, txt, len, MSG_NOSIGNAL) != (ssize_t)len)
+		perror("send");
+}
+
+/* Send txt, let the server run, return its answer. */
+static inline char *xchg(struct qmp_server *s, int fd, const char *txt, char *buf, size_t size)
+{
+	send_text(fd, txt);
+	pump(s);
+	return recv_text(fd, buf, size, NULL);
+}
+
+/* A client on a socketpair, served by s; the greeting is consumed. */
+static inline int pair_client(struct qmp_server *s)
+{
+	int sv[2];
+	char err[256], buf[512];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if (qmp_server_add_client(s, sv[1], err, sizeof(err)) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	recv_text(sv[0], buf, sizeof(buf), NULL);
+	return sv[0];
+}
+
+/* As pair_client, and past qmp_capabilities. */
+static inline int ready_client(struct qmp_server *s)
+{
+	char buf[512];
+	int fd = pair_client(s);
+	if (fd >= 0)
+		xchg(s, fd, "{\"execute\":\"qmp_capabilities\"}\r\n", buf, sizeof(buf));
+	return fd;
+}
+
+static inline void sun_set(struct sockaddr_un *sa, const char *p)
+{
+	size_t n = strlen(p);
+	if (n >= sizeof(sa->sun_path))
+		n = sizeof(sa->sun_path) - 1;
+	memcpy(sa->sun_path, p, n);
+	sa->sun_path[n] = '\0';
+}
+
+static inline int unix_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sun_set(&sa, path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send txt with descriptors attached (SCM_RIGHTS), as libxl does. */
+static inline int send_with_fds(int sock, const char *txt, const int *fds, size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)txt, .iov_len = strlen(txt)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (nfds) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)strlen(txt) ? 0 : -1;
+}
+
+/* A scratch directory under TMPDIR (or /tmp), created fresh. */
+static inline void scratch_dir(char *out, size_t size)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(out, size, "%s/rtcdm-qmp-XXXXXX", t && t[0] ? t : "/tmp");
+	if (!mkdtemp(out))
+		out[0] = '\0';
+}
+
+#endif

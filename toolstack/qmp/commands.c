@@ -1,0 +1,595 @@
+/*
+ * qmp_commands.c — the QMP command table: request validation with QEMU's
+ * error classes and wording, and one handler per command.
+ */
+#include "toolstack/qmp/internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* The QEMU version we report: >= 2.11, so libxl sends "live" with
+ * xen-save-devices-state. */
+#define QMP_QEMU_MAJOR 7
+#define QMP_QEMU_MINOR 2
+#define QMP_QEMU_MICRO 0
+
+#define ERRLEN 256
+
+enum arg_type { ARG_INT, ARG_BOOL, ARG_STRING, ARG_ARRAY };
+
+struct arg_spec {
+	const char *name;
+	enum arg_type type;
+	bool required;
+};
+
+#define MAX_ARGS 3
+
+struct cmd_ctx {
+	struct qmp_server *s;
+	struct qmp_conn *c;
+	struct json_object *args; /* never NULL: {} when absent */
+	char err[ERRLEN];
+};
+
+/* Returns the "return" value, or NULL with ctx->err set (GenericError). */
+typedef struct json_object *cmd_fn(struct cmd_ctx *x);
+
+struct cmd {
+	const char *name;
+	cmd_fn *fn;
+	struct arg_spec args[MAX_ARGS];
+};
+
+static const struct dm_ops *ops_of(const struct cmd_ctx *x)
+{
+	return x->s->cfg.ops;
+}
+
+static void *opq(const struct cmd_ctx *x)
+{
+	return x->s->cfg.opaque;
+}
+
+/* ---- argument access (types already checked) ----------------------------- */
+
+static bool has_arg(const struct cmd_ctx *x, const char *name)
+{
+	return json_object_object_get_ex(x->args, name, NULL);
+}
+
+static int64_t arg_int(const struct cmd_ctx *x, const char *name, int64_t dflt)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(x->args, name, &v) ? json_object_get_int64(v) : dflt;
+}
+
+static bool arg_bool(const struct cmd_ctx *x, const char *name, bool dflt)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(x->args, name, &v) ? json_object_get_boolean(v) : dflt;
+}
+
+static const char *arg_str(const struct cmd_ctx *x, const char *name)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(x->args, name, &v) ? json_object_get_string(v) : NULL;
+}
+
+static struct json_object *empty_return(void)
+{
+	return json_object_new_object();
+}
+
+/* An operation that needs a callback the process did not provide. */
+static struct json_object *unsupported(struct cmd_ctx *x, const char *what)
+{
+	snprintf(x->err, sizeof(x->err), "%s is not supported by this device model", what);
+	return NULL;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static struct json_object *cmd_capabilities(struct cmd_ctx *x)
+{
+	struct json_object *en;
+
+	/* We offer no capability: any one asked for is refused. */
+	if (json_object_object_get_ex(x->args, "enable", &en) && json_object_array_length(en) > 0) {
+		struct json_object *first = json_object_array_get_idx(en, 0);
+		if (json_object_is_type(first, json_type_string))
+			snprintf(x->err, sizeof(x->err), "Capability '%.64s' not available",
+			         json_object_get_string(first));
+		else
+			snprintf(x->err, sizeof(x->err),
+			         "Invalid parameter type for 'enable[0]', expected: string");
+		return NULL;
+	}
+	x->c->negotiated = true;
+	return empty_return();
+}
+
+static struct json_object *cmd_query_status(struct cmd_ctx *x)
+{
+	enum dm_run_state st = ops_of(x)->run_state(opq(x));
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "status", json_object_new_string(dm_run_state_name(st)));
+	json_object_object_add(r, "singlestep", json_object_new_boolean(0));
+	json_object_object_add(r, "running", json_object_new_boolean(st == DM_RUN_RUNNING));
+	return r;
+}
+
+static struct json_object *cmd_stop(struct cmd_ctx *x)
+{
+	const struct dm_ops *o = ops_of(x);
+
+	if (!o->stop)
+		return unsupported(x, "stop");
+	enum dm_run_state before = o->run_state(opq(x));
+	if (o->stop(opq(x), x->err, sizeof(x->err)) < 0)
+		return NULL;
+	if (before != DM_RUN_PAUSED && o->run_state(opq(x)) == DM_RUN_PAUSED)
+		qmp_server_event(x->s, "STOP", NULL);
+	return empty_return();
+}
+
+static struct json_object *cmd_cont(struct cmd_ctx *x)
+{
+	const struct dm_ops *o = ops_of(x);
+
+	if (!o->cont)
+		return unsupported(x, "cont");
+	enum dm_run_state before = o->run_state(opq(x));
+	if (o->cont(opq(x), x->err, sizeof(x->err)) < 0)
+		return NULL;
+	if (before != DM_RUN_RUNNING && o->run_state(opq(x)) == DM_RUN_RUNNING)
+		qmp_server_event(x->s, "RESUME", NULL);
+	return empty_return();
+}
+
+static struct json_object *cmd_query_chardev(struct cmd_ctx *x)
+{
+	struct json_object *r = json_object_new_array();
+
+	for (size_t i = 0; i < x->s->cfg.n_chardevs; i++) {
+		const struct qmp_chardev_info *cd = &x->s->cfg.chardevs[i];
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "frontend-open", json_object_new_boolean(1));
+		json_object_object_add(e, "filename", json_object_new_string(cd->filename));
+		json_object_object_add(e, "label", json_object_new_string(cd->label));
+		json_object_array_add(r, e);
+	}
+	return r;
+}
+
+static struct json_object *cmd_query_cpus_fast(struct cmd_ctx *x)
+{
+	struct json_object *r = json_object_new_array();
+	char qom[64];
+
+	for (unsigned i = 0; i < x->s->cfg.vcpus; i++) {
+		struct json_object *e = json_object_new_object();
+		struct json_object *props = json_object_new_object();
+		snprintf(qom, sizeof(qom), "/machine/unattached/device[%u]", i);
+		json_object_object_add(e, "cpu-index", json_object_new_int64(i));
+		json_object_object_add(e, "qom-path", json_object_new_string(qom));
+		json_object_object_add(e, "thread-id", json_object_new_int64(getpid()));
+		json_object_object_add(props, "core-id", json_object_new_int64(0));
+		json_object_object_add(props, "thread-id", json_object_new_int64(0));
+		json_object_object_add(props, "node-id", json_object_new_int64(0));
+		json_object_object_add(props, "socket-id", json_object_new_int64(i));
+		json_object_object_add(e, "props", props);
+		json_object_object_add(e, "target", json_object_new_string("x86_64"));
+		json_object_array_add(r, e);
+	}
+	return r;
+}
+
+static struct json_object *cmd_query_vnc(struct cmd_ctx *x)
+{
+	(void)x;
+	struct json_object *r = json_object_new_object();
+	json_object_object_add(r, "enabled", json_object_new_boolean(0));
+	return r;
+}
+
+static struct json_object *version_object(void)
+{
+	struct json_object *r = json_object_new_object();
+	struct json_object *q = json_object_new_object();
+
+	json_object_object_add(q, "micro", json_object_new_int(QMP_QEMU_MICRO));
+	json_object_object_add(q, "minor", json_object_new_int(QMP_QEMU_MINOR));
+	json_object_object_add(q, "major", json_object_new_int(QMP_QEMU_MAJOR));
+	json_object_object_add(r, "qemu", q);
+	json_object_object_add(r, "package", json_object_new_string("rtcdm-" RTCDM_VERSION));
+	return r;
+}
+
+static struct json_object *cmd_query_version(struct cmd_ctx *x)
+{
+	(void)x;
+	return version_object();
+}
+
+static struct json_object *cmd_query_commands(struct cmd_ctx *x);
+
+static struct json_object *cmd_add_fd(struct cmd_ctx *x)
+{
+	int fd = qmp_conn_take_fd(x->c);
+	int64_t id = -1;
+
+	if (fd < 0) {
+		snprintf(x->err, sizeof(x->err), "No file descriptor supplied via SCM_RIGHTS");
+		return NULL;
+	}
+	if (fdsets_add(&x->s->fdsets, fd, has_arg(x, "fdset-id"), arg_int(x, "fdset-id", 0),
+	               arg_str(x, "opaque"), &id, x->err, sizeof(x->err)) < 0) {
+		close(fd);
+		return NULL;
+	}
+	struct json_object *r = json_object_new_object();
+	json_object_object_add(r, "fdset-id", json_object_new_int64(id));
+	json_object_object_add(r, "fd", json_object_new_int64(fd));
+	return r;
+}
+
+static struct json_object *cmd_remove_fd(struct cmd_ctx *x)
+{
+	if (fdsets_remove(&x->s->fdsets, arg_int(x, "fdset-id", 0), has_arg(x, "fd"),
+	                  arg_int(x, "fd", -1), x->err, sizeof(x->err)) < 0)
+		return NULL;
+	return empty_return();
+}
+
+static struct json_object *cmd_query_fdsets(struct cmd_ctx *x)
+{
+	struct json_object *r = json_object_new_array();
+	const struct fdsets *fs = &x->s->fdsets;
+
+	for (size_t i = 0; i < fs->n_sets; i++) {
+		struct json_object *set = json_object_new_object();
+		struct json_object *fds = json_object_new_array();
+		for (size_t j = 0; j < fs->sets[i].n_fds; j++) {
+			struct json_object *e = json_object_new_object();
+			json_object_object_add(e, "fd", json_object_new_int64(fs->sets[i].fds[j].fd));
+			if (fs->sets[i].fds[j].opaque)
+				json_object_object_add(e, "opaque",
+				                       json_object_new_string(fs->sets[i].fds[j].opaque));
+			json_object_array_add(fds, e);
+		}
+		json_object_object_add(set, "fdset-id", json_object_new_int64(fs->sets[i].id));
+		json_object_object_add(set, "fds", fds);
+		json_object_array_add(r, set);
+	}
+	return r;
+}
+
+static struct json_object *cmd_save(struct cmd_ctx *x)
+{
+	const struct dm_ops *o = ops_of(x);
+	const char *name = arg_str(x, "filename");
+	/* QEMU's default when "live" is absent. */
+	bool live = arg_bool(x, "live", true);
+	int64_t id;
+	int rc;
+
+	int kind = fdsets_parse_name(name, &id, x->err, sizeof(x->err));
+	if (kind < 0)
+		return NULL;
+	if (kind == 1) {
+		if (!o->save_fd)
+			return unsupported(x, "saving to a descriptor");
+		int fd = fdsets_dup(&x->s->fdsets, id, true, x->err, sizeof(x->err));
+		if (fd < 0)
+			return NULL;
+		rc = o->save_fd(opq(x), fd, live, x->err, sizeof(x->err));
+		close(fd);
+	} else {
+		if (!name[0]) {
+			snprintf(x->err, sizeof(x->err), "Parameter 'filename' is empty");
+			return NULL;
+		}
+		if (!o->save_path)
+			return unsupported(x, "saving to a file");
+		rc = o->save_path(opq(x), name, live, x->err, sizeof(x->err));
+	}
+	return rc < 0 ? NULL : empty_return();
+}
+
+static struct json_object *cmd_load(struct cmd_ctx *x)
+{
+	const struct dm_ops *o = ops_of(x);
+	const char *name = arg_str(x, "filename");
+	int64_t id;
+	int rc;
+
+	if (o->run_state(opq(x)) == DM_RUN_RUNNING) {
+		snprintf(x->err, sizeof(x->err),
+		         "Cannot load device state while the guest is running: stop it first");
+		return NULL;
+	}
+	int kind = fdsets_parse_name(name, &id, x->err, sizeof(x->err));
+	if (kind < 0)
+		return NULL;
+	if (kind == 1) {
+		if (!o->load_fd)
+			return unsupported(x, "loading from a descriptor");
+		int fd = fdsets_dup(&x->s->fdsets, id, false, x->err, sizeof(x->err));
+		if (fd < 0)
+			return NULL;
+		rc = o->load_fd(opq(x), fd, x->err, sizeof(x->err));
+		close(fd);
+	} else {
+		if (!name[0]) {
+			snprintf(x->err, sizeof(x->err), "Parameter 'filename' is empty");
+			return NULL;
+		}
+		if (!o->load_path)
+			return unsupported(x, "loading from a file");
+		rc = o->load_path(opq(x), name, x->err, sizeof(x->err));
+	}
+	return rc < 0 ? NULL : empty_return();
+}
+
+/* Log-dirty tracking is for guest RAM, which this device model does not
+ * map: there is nothing to track, so enabling or disabling it succeeds. */
+static struct json_object *cmd_dirty_log(struct cmd_ctx *x)
+{
+	(void)x;
+	return empty_return();
+}
+
+static struct json_object *cmd_quit(struct cmd_ctx *x)
+{
+	if (!ops_of(x)->quit)
+		return unsupported(x, "quit");
+	ops_of(x)->quit(opq(x));
+	return empty_return();
+}
+
+static struct json_object *cmd_set_offset(struct cmd_ctx *x)
+{
+	const struct dm_ops *o = ops_of(x);
+	int64_t secs = arg_int(x, "seconds", 0);
+
+	if (secs < DM_OFFSET_MIN || secs > DM_OFFSET_MAX) {
+		snprintf(x->err, sizeof(x->err),
+		         "Parameter 'seconds' out of range [%d, %d]: %" PRId64, (int)DM_OFFSET_MIN,
+		         (int)DM_OFFSET_MAX, secs);
+		return NULL;
+	}
+	if (!o->set_offset)
+		return unsupported(x, "setting the time offset");
+	if (o->set_offset(opq(x), secs, x->err, sizeof(x->err)) < 0)
+		return NULL;
+	return empty_return();
+}
+
+static struct json_object *cmd_query_offset(struct cmd_ctx *x)
+{
+	const struct dm_ops *o = ops_of(x);
+	struct rtc_offset off = {0};
+
+	if (!o->get_offset)
+		return unsupported(x, "querying the time offset");
+	o->get_offset(opq(x), &off);
+	struct json_object *r = json_object_new_object();
+	json_object_object_add(r, "seconds", json_object_new_int64(off.seconds));
+	json_object_object_add(r, "phase-ns", json_object_new_int64(off.phase_ns));
+	json_object_object_add(r, "set", json_object_new_boolean(off.set));
+	return r;
+}
+
+static const struct cmd commands[] = {
+    {"qmp_capabilities", cmd_capabilities, {{"enable", ARG_ARRAY, false}}},
+    {"query-status", cmd_query_status, {{0}}},
+    {"stop", cmd_stop, {{0}}},
+    {"cont", cmd_cont, {{0}}},
+    {"query-chardev", cmd_query_chardev, {{0}}},
+    {"query-cpus-fast", cmd_query_cpus_fast, {{0}}},
+    {"query-vnc", cmd_query_vnc, {{0}}},
+    {"query-version", cmd_query_version, {{0}}},
+    {"query-commands", cmd_query_commands, {{0}}},
+    {"add-fd", cmd_add_fd, {{"fdset-id", ARG_INT, false}, {"opaque", ARG_STRING, false}}},
+    {"remove-fd", cmd_remove_fd, {{"fdset-id", ARG_INT, true}, {"fd", ARG_INT, false}}},
+    {"query-fdsets", cmd_query_fdsets, {{0}}},
+    {"xen-save-devices-state", cmd_save,
+     {{"filename", ARG_STRING, true}, {"live", ARG_BOOL, false}}},
+    {"xen-load-devices-state", cmd_load, {{"filename", ARG_STRING, true}}},
+    {"xen-set-global-dirty-log", cmd_dirty_log, {{"enable", ARG_BOOL, true}}},
+    {"quit", cmd_quit, {{0}}},
+    {"rtcdm-set-time-offset", cmd_set_offset, {{"seconds", ARG_INT, true}}},
+    {"rtcdm-query-time-offset", cmd_query_offset, {{0}}},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static struct json_object *cmd_query_commands(struct cmd_ctx *x)
+{
+	(void)x;
+	struct json_object *r = json_object_new_array();
+
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "name", json_object_new_string(commands[i].name));
+		json_object_array_add(r, e);
+	}
+	return r;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+struct json_object *qmp_error_reply(const char *cls, const char *desc)
+{
+	struct json_object *r = json_object_new_object();
+	struct json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "class", json_object_new_string(cls));
+	json_object_object_add(e, "desc", json_object_new_string(desc));
+	json_object_object_add(r, "error", e);
+	return r;
+}
+
+struct json_object *qmp_greeting(void)
+{
+	struct json_object *r = json_object_new_object();
+	struct json_object *q = json_object_new_object();
+
+	json_object_object_add(q, "version", version_object());
+	json_object_object_add(q, "capabilities", json_object_new_array());
+	json_object_object_add(r, "QMP", q);
+	return r;
+}
+
+static const char *type_name(enum arg_type t)
+{
+	switch (t) {
+	case ARG_INT:
+		return "integer";
+	case ARG_BOOL:
+		return "boolean";
+	case ARG_STRING:
+		return "string";
+	case ARG_ARRAY:
+		return "array";
+	}
+	return "?";
+}
+
+/* An integer json-c holds as int64 (not a double, not above INT64_MAX). */
+static bool is_int64(struct json_object *v)
+{
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	return json_object_get_int64(v) != INT64_MAX || json_object_get_uint64(v) == INT64_MAX;
+}
+
+static bool type_ok(struct json_object *v, enum arg_type t)
+{
+	switch (t) {
+	case ARG_INT:
+		return is_int64(v);
+	case ARG_BOOL:
+		return json_object_is_type(v, json_type_boolean);
+	case ARG_STRING:
+		return json_object_is_type(v, json_type_string);
+	case ARG_ARRAY:
+		return json_object_is_type(v, json_type_array);
+	}
+	return false;
+}
+
+/* QEMU's argument errors: missing, wrong type, unexpected. */
+static bool check_args(const struct cmd *cmd, struct json_object *args, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < MAX_ARGS && cmd->args[i].name; i++) {
+		const struct arg_spec *a = &cmd->args[i];
+		struct json_object *v;
+		if (!json_object_object_get_ex(args, a->name, &v)) {
+			if (a->required) {
+				snprintf(err, errlen, "Parameter '%s' is missing", a->name);
+				return false;
+			}
+			continue;
+		}
+		if (!type_ok(v, a->type)) {
+			snprintf(err, errlen, "Invalid parameter type for '%s', expected: %s", a->name,
+			         type_name(a->type));
+			return false;
+		}
+		if (a->type == ARG_STRING && strlen(json_object_get_string(v)) !=
+		                                 (size_t)json_object_get_string_len(v)) {
+			snprintf(err, errlen, "Parameter '%s' contains a NUL character", a->name);
+			return false;
+		}
+	}
+	json_object_object_foreach(args, key, val) {
+		(void)val;
+		bool known = false;
+		for (size_t i = 0; i < MAX_ARGS && cmd->args[i].name; i++)
+			if (strcmp(cmd->args[i].name, key) == 0)
+				known = true;
+		if (!known) {
+			snprintf(err, errlen, "Parameter '%.64s' is unexpected", key);
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct json_object *finish(struct json_object *reply, struct json_object *id)
+{
+	if (id)
+		json_object_object_add(reply, "id", json_object_get(id));
+	return reply;
+}
+
+struct json_object *qmp_execute(struct qmp_server *s, struct qmp_conn *c, struct json_object *req)
+{
+	struct json_object *id = NULL, *exe = NULL, *args = NULL;
+	char err[ERRLEN];
+
+	if (!json_object_is_type(req, json_type_object))
+		return qmp_error_reply("GenericError", "QMP input must be a JSON object");
+	json_object_object_get_ex(req, "id", &id);
+	json_object_object_foreach(req, key, val) {
+		(void)val;
+		if (strcmp(key, "execute") && strcmp(key, "arguments") && strcmp(key, "id")) {
+			snprintf(err, sizeof(err), "QMP input member '%.64s' is unexpected", key);
+			return finish(qmp_error_reply("GenericError", err), id);
+		}
+	}
+	if (!json_object_object_get_ex(req, "execute", &exe))
+		return finish(qmp_error_reply("GenericError", "QMP input lacks member 'execute'"), id);
+	if (!json_object_is_type(exe, json_type_string))
+		return finish(
+		    qmp_error_reply("GenericError", "QMP input member 'execute' must be a string"), id);
+	if (json_object_object_get_ex(req, "arguments", &args) &&
+	    !json_object_is_type(args, json_type_object))
+		return finish(
+		    qmp_error_reply("GenericError", "QMP input member 'arguments' must be an object"),
+		    id);
+
+	const char *name = json_object_get_string(exe);
+	const struct cmd *cmd = NULL;
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			cmd = &commands[i];
+
+	bool is_caps = cmd && cmd->fn == cmd_capabilities;
+	if (!c->negotiated && !is_caps)
+		return finish(qmp_error_reply("CommandNotFound", "Expecting capabilities negotiation "
+		                                                 "with 'qmp_capabilities'"),
+		              id);
+	if (!cmd) {
+		snprintf(err, sizeof(err), "The command %.100s has not been found", name);
+		return finish(qmp_error_reply("CommandNotFound", err), id);
+	}
+	if (c->negotiated && is_caps)
+		return finish(qmp_error_reply("CommandNotFound", "Capabilities negotiation is already "
+		                                                 "complete, command ignored"),
+		              id);
+
+	struct cmd_ctx x = {.s = s, .c = c};
+	struct json_object *empty = NULL;
+	if (!args)
+		args = empty = json_object_new_object();
+	x.args = args;
+	if (!check_args(cmd, args, err, sizeof(err))) {
+		json_object_put(empty);
+		return finish(qmp_error_reply("GenericError", err), id);
+	}
+	struct json_object *ret = cmd->fn(&x);
+	json_object_put(empty);
+	if (!ret)
+		return finish(qmp_error_reply("GenericError", x.err[0] ? x.err : "command failed"), id);
+	struct json_object *reply = json_object_new_object();
+	json_object_object_add(reply, "return", ret);
+	return finish(reply, id);
+}
