@@ -1,5 +1,7 @@
 /* cli.c — rtcdm's own options and libxl's qemu-xen argument list. */
 #include "dm/cli.h"
+#include "base/parse.h"
+#include "toolstack/offset.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,36 +17,6 @@
 #include "config.h"
 
 /* ---- number parsing ------------------------------------------------------------ */
-
-int dm_parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int dm_parse_i64(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (!s || !*s || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 int dm_parse_wallclock(const char *s, int64_t *ns)
 {
@@ -774,9 +746,9 @@ static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, co
 		cfg->platform_given = true;
 		return 0;
 	case OPT_TIME_OFFSET:
-		if (dm_parse_i64(v, &i64) < 0 || i64 < DM_TIME_OFFSET_MIN || i64 > DM_TIME_OFFSET_MAX)
+		if (dm_parse_i64(v, &i64) < 0 || !dm_offset_in_range(i64))
 			FAIL(ctx, "%s '%s': expected whole seconds in %lld..%lld", opt, v,
-			     (long long)DM_TIME_OFFSET_MIN, (long long)DM_TIME_OFFSET_MAX);
+			     (long long)DM_OFFSET_MIN, (long long)DM_OFFSET_MAX);
 		cfg->time_offset = i64;
 		cfg->time_offset_given = true;
 		return 0;

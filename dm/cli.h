@@ -23,15 +23,12 @@
 #include <stdint.h>
 
 #include "base/log.h"
+#include "base/parse.h"
 #include "rtc/rtc.h"
 
 #define DM_MAX_CHARDEVS 8
 #define DM_MAX_MONITORS 8
 #define DM_DOMID_MAX 0x7fefu /* DOMID_FIRST_RESERVED - 1 */
-/* --time-offset range: that of libxc's xc_domain_set_time_offset() and xl's
- * rtc_timeoffset (int32), about +/- 68 years. */
-#define DM_TIME_OFFSET_MIN INT32_MIN
-#define DM_TIME_OFFSET_MAX INT32_MAX
 
 enum dm_platform_kind {
 	DM_PLATFORM_SIM = 0,
@@ -133,10 +130,6 @@ const char *dm_cli_usage(void);
 /* Find a chardev by id; NULL if none. */
 const struct dm_chardev *dm_config_chardev(const struct dm_config *cfg, const char *id);
 
-/* Number parsers shared with other front ends: whole string, base 0 for
- * unsigned (0x.. accepted), base 10 for signed.  0 or -1. */
-int dm_parse_u64(const char *s, uint64_t *out);
-int dm_parse_i64(const char *s, int64_t *out);
 /* UNIX_SECONDS[.FRACTION] (up to 9 fraction digits) to ns.  0 or -1. */
 int dm_parse_wallclock(const char *s, int64_t *ns);
 /* 8-4-4-4-12 hex digits.  0 or -1. */

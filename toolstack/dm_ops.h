@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "rtc/rtc.h"
+#include "toolstack/offset.h"
 
 /* The run states QMP reports (query-status "status"). */
 enum dm_run_state {
@@ -28,22 +29,6 @@ enum dm_run_state {
 /* QMP spelling of a run state ("prelaunch", "running", ...); "unknown" for
  * a value outside the enum. */
 const char *dm_run_state_name(enum dm_run_state st);
-
-/*
- * Range of a toolstack time offset in seconds: that of libxc's
- * xc_domain_set_time_offset() and of xl's rtc_timeoffset (int32), about
- * +/- 68 years.  Values outside it are refused by every input path.
- */
-#define DM_OFFSET_MIN INT32_MIN
-#define DM_OFFSET_MAX INT32_MAX
-
-/*
- * Strict decimal parse of a toolstack offset: optional '-' or '+', then
- * digits only (no spaces, no trailing characters, no empty string), value in
- * [DM_OFFSET_MIN, DM_OFFSET_MAX].  Returns 0 and stores it in *out, or -1
- * with a one-line reason in err (and *out untouched).
- */
-int dm_parse_offset(const char *s, int64_t *out, char *err, size_t errlen);
 
 struct dm_ops {
 	/* Current run state. */

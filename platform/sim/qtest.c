@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "dm/cli.h"
+#include "base/parse.h"
 
 #define MAX_WORDS 8
 

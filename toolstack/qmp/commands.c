@@ -358,7 +358,7 @@ static struct json_object *cmd_set_offset(struct cmd_ctx *x)
 	const struct dm_ops *o = ops_of(x);
 	int64_t secs = arg_int(x, "seconds", 0);
 
-	if (secs < DM_OFFSET_MIN || secs > DM_OFFSET_MAX) {
+	if (!dm_offset_in_range(secs)) {
 		snprintf(x->err, sizeof(x->err),
 		         "Parameter 'seconds' out of range [%d, %d]: %" PRId64, (int)DM_OFFSET_MIN,
 		         (int)DM_OFFSET_MAX, secs);
