@@ -169,9 +169,49 @@ static int op_save_path(void *opaque, const char *path, bool live, char *err, si
 	return 0;
 }
 
+/*
+ * The restore flow, one for start-up and for QMP loads: load (the bytes
+ * validated whole, or the battery already in *in), resolve (one decision),
+ * apply.  A refused image changes nothing: -1 with one line in err.
+ */
+static int restore(struct dm_ctl *c, const uint8_t *buf, size_t len, const char *what,
+                   struct dm_offset_inputs *in, char *err, size_t errlen)
+{
+	struct dm_offset_decision d;
+	char why[SR_ERR_MAX];
+	struct sr_image img;
+
+	if (buf) {
+		if (sr_load(buf, len, &img, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", what, why);
+			return -1;
+		}
+		in->image = &img;
+	}
+	dm_device_restore(c->dev, in, &d);
+	if (in->image)
+		dm_info(c->log, "restored device state from %s", what);
+	else if (in->battery)
+		dm_info(c->log, "restored the battery-backed CMOS from %s", c->battery.path);
+	dm_info(c->log, "time offset: %s [%s]", d.why, dm_offset_origin_name(d.origin));
+	in->image = NULL; /* img lives in this frame only */
+	return 0;
+}
+
 static int load_fd_named(struct dm_ctl *c, int fd, const char *what, char *err, size_t errlen)
 {
-	if (dm_device_load_state(c->dev, fd, what, err, errlen) < 0) {
+	struct dm_offset_inputs in = {.moment = DM_DECIDE_AT_LOAD};
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (dm_read_image_fd(fd, what, &buf, &len, err, errlen) < 0) {
+		dm_err(c->log, "%s", err);
+		return -1;
+	}
+	rc = restore(c, buf, len, what, &in, err, errlen);
+	free(buf);
+	if (rc < 0) {
 		dm_err(c->log, "%s", err);
 		return -1;
 	}
@@ -367,74 +407,69 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
 	return 0;
 }
 
-int dm_ctl_restore(struct dm_ctl *c, int64_t base_seconds, char *err, size_t errlen)
+/* The image named on the command line (--restore, -loadvm, -incoming):
+ * 0 with *buf NULL when there is none, 0 with the bytes, or -1 with err. */
+static int read_startup_image(struct dm_ctl *c, uint8_t **buf, size_t *len, char *what,
+                              size_t whatlen, char *err, size_t errlen)
 {
 	const struct dm_config *cfg = c->cfg;
 	const char *file = cfg->restore_file ? cfg->restore_file : cfg->loadvm;
-	struct dm_offset_sources src = {0};
-	struct dm_offset_decision d;
-	struct sr_image img, bat;
-	char what[PATH_MAX + 16], why[SR_ERR_MAX];
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc = 0;
+	int rc;
 
+	*buf = NULL;
 	if (file) {
 		int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-		snprintf(what, sizeof(what), "%s", file);
+		snprintf(what, whatlen, "%s", file);
 		if (fd < 0) {
 			snprintf(err, errlen, "cannot open saved state '%s': %s", file, strerror(errno));
-			return 1;
+			return -1;
 		}
-		rc = dm_read_image_fd(fd, what, &buf, &len, err, errlen);
+		rc = dm_read_image_fd(fd, what, buf, len, err, errlen);
 		close(fd);
-	} else if (cfg->incoming_fd >= 0) {
-		c->state = DM_RUN_INMIGRATE;
-		snprintf(what, sizeof(what), "-incoming fd:%d", cfg->incoming_fd);
-		rc = dm_read_image_fd(cfg->incoming_fd, what, &buf, &len, err, errlen);
-		close(cfg->incoming_fd);
+		return rc;
 	}
-	if (rc < 0)
+	if (cfg->incoming_fd >= 0) {
+		c->state = DM_RUN_INMIGRATE;
+		snprintf(what, whatlen, "-incoming fd:%d", cfg->incoming_fd);
+		rc = dm_read_image_fd(cfg->incoming_fd, what, buf, len, err, errlen);
+		close(cfg->incoming_fd);
+		return rc;
+	}
+	return 0;
+}
+
+int dm_ctl_restore(struct dm_ctl *c, int64_t base_seconds, char *err, size_t errlen)
+{
+	const struct dm_config *cfg = c->cfg;
+	struct dm_offset_inputs in = {.moment = DM_DECIDE_AT_START};
+	char what[PATH_MAX + 16];
+	struct sr_image bat;
+	uint8_t *buf;
+	size_t len = 0;
+	int rc;
+
+	if (read_startup_image(c, &buf, &len, what, sizeof(what), err, errlen) < 0)
 		return 1;
-	if (buf) {
-		rc = sr_load(buf, len, &img, why, sizeof(why));
-		free(buf);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s: %s", what, why);
-			return 1;
-		}
-		src.image = &img;
-	} else {
+	if (!buf) {
 		rc = dm_battery_load(&c->battery, &bat, err, errlen);
 		if (rc < 0)
 			dm_warn(c->log, "%s; starting without it", err);
 		else if (rc > 0)
-			src.battery = &bat;
+			in.battery = &bat;
 	}
-	src.toolstack = cfg->time_offset_given;
-	src.toolstack_seconds = cfg->time_offset;
-	src.base_seconds = base_seconds;
-	dm_offset_resolve(&src, &d);
-
-	if (src.image) {
-		dm_device_apply_image(c->dev, &img, &d);
-		dm_info(c->log, "restored device state from %s", what);
-	} else if (src.battery) {
-		dm_device_apply_image(c->dev, &bat, &d);
-		dm_info(c->log, "restored the battery-backed CMOS from %s", c->battery.path);
-	} else if (d.origin == DM_ORIGIN_TOOLSTACK) {
-		if (dm_device_set_time_offset(c->dev, d.offset.seconds) < 0) {
-			snprintf(err, errlen, "cannot apply the toolstack offset");
-			return 1;
-		}
-	} else if (base_seconds) {
-		dm_device_initial_offset(c->dev, base_seconds);
-	}
-	dm_info(c->log, "time offset: %s [%s]", d.why, dm_offset_origin_name(d.origin));
+	in.toolstack = cfg->time_offset_given;
+	in.toolstack_seconds = cfg->time_offset;
+	in.base_seconds = base_seconds;
+	dm_device_hypervisor_offset(c->dev, &in.hv);
+	rc = restore(c, buf, len, what, &in, err, errlen);
+	bool from_image = buf != NULL;
+	free(buf);
+	if (rc < 0)
+		return 1;
 
 	if (cfg->start_paused)
-		c->state = src.image ? DM_RUN_PAUSED : DM_RUN_PRELAUNCH;
+		c->state = from_image ? DM_RUN_PAUSED : DM_RUN_PRELAUNCH;
 	else
 		c->state = DM_RUN_RUNNING;
 	return 0;

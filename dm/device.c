@@ -87,40 +87,11 @@ static void plat_time_offset_delta(void *opaque, int64_t delta_s)
 	notify(dev, DM_OFFSET_HYPERVISOR, &now);
 }
 
-static void plat_get_offset(void *opaque, struct rtc_offset *out)
-{
-	struct dm_device *dev = opaque;
-
-	rtc_get_offset(dev->rtc, out);
-}
-
-static void plat_time_offset_sync(void *opaque, int64_t seconds, bool toolstack)
-{
-	struct dm_device *dev = opaque;
-	struct rtc_offset now;
-
-	rtc_get_offset(dev->rtc, &now);
-	if (now.seconds == seconds && (now.set || !toolstack))
-		return;
-	if (!rtc_offset_valid(seconds)) {
-		dm_err(dev->log, "hypervisor offset %" PRId64 " s is out of range: ignored", seconds);
-		return;
-	}
-	now.seconds = seconds;
-	now.set = now.set || toolstack;
-	rtc_load_offset(dev->rtc, &now);
-	dm_info(dev->log, "offset %" PRId64 " s taken from the hypervisor%s", seconds,
-	        toolstack ? " (set by the toolstack)" : "");
-	notify(dev, toolstack ? DM_OFFSET_TOOLSTACK : DM_OFFSET_HYPERVISOR, &now);
-}
-
 static const struct dm_device_ops device_ops = {
 	.pio_read = plat_pio_read,
 	.pio_write = plat_pio_write,
 	.timer_expired = plat_timer_expired,
 	.time_offset_delta = plat_time_offset_delta,
-	.get_offset = plat_get_offset,
-	.time_offset_sync = plat_time_offset_sync,
 };
 
 /* ---- API ------------------------------------------------------------------------- */
@@ -210,19 +181,6 @@ int dm_device_set_time_offset(struct dm_device *dev, int64_t seconds)
 	return 0;
 }
 
-void dm_device_initial_offset(struct dm_device *dev, int64_t seconds)
-{
-	struct rtc_offset before, now;
-
-	rtc_get_offset(dev->rtc, &before);
-	now = before;
-	now.seconds = seconds;
-	rtc_load_offset(dev->rtc, &now);
-	dm_info(dev->log, "initial time offset %" PRId64 " s", seconds);
-	dev->plat->ops->offset_changed(dev->plat, seconds - before.seconds, &now);
-	notify(dev, DM_OFFSET_GUEST, &now);
-}
-
 int dm_device_add_offset_listener(struct dm_device *dev, dm_offset_listener cb, void *opaque)
 {
 	if (dev->n_listeners == DM_MAX_OFFSET_LISTENERS)
@@ -237,30 +195,6 @@ void dm_device_set_cmos_listener(struct dm_device *dev, dm_cmos_listener cb, voi
 {
 	dev->cmos_cb = cb;
 	dev->cmos_opaque = opaque;
-}
-
-void dm_device_apply_offset(struct dm_device *dev, const struct rtc_offset *off,
-                            enum dm_offset_source src)
-{
-	struct rtc_offset before, now;
-
-	rtc_get_offset(dev->rtc, &before);
-	rtc_load_offset(dev->rtc, off);
-	rtc_get_offset(dev->rtc, &now);
-	if (now.set)
-		dev->plat->ops->set_time_offset(dev->plat, now.seconds);
-	else
-		dev->plat->ops->offset_changed(dev->plat, now.seconds - before.seconds, &now);
-	notify(dev, src, &now);
-}
-
-void dm_device_apply_image(struct dm_device *dev, const struct sr_image *img,
-                           const struct dm_offset_decision *d)
-{
-	sr_apply(dev->rtc, img);
-	dev->index = (sr_has(img, SR_REC_PORT) ? img->port.index : img->rtc.index) & 0x7f;
-	dm_device_apply_offset(dev, &d->offset,
-	                       d->origin == DM_ORIGIN_TOOLSTACK ? DM_OFFSET_TOOLSTACK : DM_OFFSET_GUEST);
 }
 
 int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char *err,
@@ -298,34 +232,42 @@ int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char 
 	return 0;
 }
 
-int dm_device_load_state(struct dm_device *dev, int fd, const char *what, char *err,
-                         size_t errlen)
+/* Run with the decided offset: RTC, listeners, and the hypervisor when the
+ * decision says it must be told. */
+static void apply_decision(struct dm_device *dev, const struct dm_offset_decision *d,
+                           const struct rtc_offset *before)
 {
-	struct dm_offset_sources src = {0};
-	struct dm_offset_decision d;
-	struct rtc_offset running;
-	struct sr_image img;
-	char why[SR_ERR_MAX];
-	uint8_t *buf;
-	size_t len;
+	enum dm_offset_source src = d->origin == DM_ORIGIN_TOOLSTACK    ? DM_OFFSET_TOOLSTACK
+	                            : d->origin == DM_ORIGIN_HYPERVISOR ? DM_OFFSET_HYPERVISOR
+	                                                                : DM_OFFSET_GUEST;
 
-	if (dm_read_image_fd(fd, what, &buf, &len, err, errlen) < 0)
-		return -1;
-	if (sr_load(buf, len, &img, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", what, why);
-		free(buf);
-		return -1;
+	if (d->tell_hypervisor) {
+		if (d->offset.set)
+			dev->plat->ops->set_time_offset(dev->plat, d->offset.seconds);
+		else
+			dev->plat->ops->offset_changed(dev->plat, d->offset.seconds - before->seconds,
+			                               &d->offset);
 	}
-	free(buf);
-	rtc_get_offset(dev->rtc, &running);
-	src.toolstack = running.set;
-	src.toolstack_seconds = running.seconds;
-	src.toolstack_phase_ns = running.phase_ns;
-	src.image = &img;
-	dm_offset_resolve(&src, &d);
-	dm_device_apply_image(dev, &img, &d);
-	dm_info(dev->log, "loaded device state from %s: %s", what, d.why);
-	return 0;
+	if (d->changed)
+		notify(dev, src, &d->offset);
+}
+
+void dm_device_restore(struct dm_device *dev, struct dm_offset_inputs *in,
+                       struct dm_offset_decision *d)
+{
+	const struct sr_image *img = in->image ? in->image : in->battery;
+	struct rtc_offset before;
+
+	rtc_get_offset(dev->rtc, &before);
+	in->running = before;
+	dm_offset_decide(in, d);
+	if (img) {
+		sr_apply(dev->rtc, img, &d->offset);
+		dev->index = (sr_has(img, SR_REC_PORT) ? img->port.index : img->rtc.index) & 0x7f;
+	} else if (d->changed) {
+		rtc_load_offset(dev->rtc, &d->offset);
+	}
+	apply_decision(dev, d, &before);
 }
 
 size_t dm_device_save_state(struct dm_device *dev, uint8_t *buf, size_t cap)
@@ -333,9 +275,31 @@ size_t dm_device_save_state(struct dm_device *dev, uint8_t *buf, size_t cap)
 	struct sr_xen_rtc xen_rtc;
 	const struct sr_xen_rtc *rec = NULL;
 
-	/* Xen HVM: the hypervisor's own RTC record goes into the image verbatim
-	 * (and the offset is aligned with it first). */
-	if (dev->plat->ops->hypervisor_rtc && dev->plat->ops->hypervisor_rtc(dev->plat, &xen_rtc) == 0)
+	/* Xen HVM: the hypervisor's own RTC record goes into the image verbatim,
+	 * and the offset follows it where the rule says so. */
+	if (dev->plat->ops->read_hypervisor_rtc &&
+	    dev->plat->ops->read_hypervisor_rtc(dev->plat, &xen_rtc) == 0) {
+		struct dm_offset_inputs in = {.moment = DM_DECIDE_BEFORE_SAVE};
+		struct dm_offset_decision d;
+
 		rec = &xen_rtc;
+		rtc_get_offset(dev->rtc, &in.running);
+		dm_device_hypervisor_offset(dev, &in.hv);
+		in.hv.known = true;
+		in.hv.seconds = xen_rtc.rtc_offset;
+		dm_offset_decide(&in, &d);
+		if (d.changed) {
+			dm_warn(dev->log, "time offset: %s [%s]", d.why, dm_offset_origin_name(d.origin));
+			rtc_load_offset(dev->rtc, &d.offset);
+			apply_decision(dev, &d, &in.running);
+		}
+	}
 	return sr_save_rtc(dev->rtc, rec, buf, cap);
+}
+
+void dm_device_hypervisor_offset(struct dm_device *dev, struct plat_hv_offset *out)
+{
+	*out = (struct plat_hv_offset){.kind = PLAT_HV_NONE};
+	if (dev->plat->ops->hypervisor_offset)
+		dev->plat->ops->hypervisor_offset(dev->plat, out);
 }

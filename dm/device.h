@@ -67,43 +67,36 @@ void dm_device_pio_write(struct dm_device *dev, uint16_t port, unsigned size, ui
  * hypervisor (settimeoffset), listeners.  0 or -1 (logged). */
 int dm_device_set_time_offset(struct dm_device *dev, int64_t seconds);
 
-/* Initial guest offset not set by the toolstack (-rtc base=localtime/DATE):
- * RTC and hypervisor follow, set stays false. */
-void dm_device_initial_offset(struct dm_device *dev, int64_t seconds);
-
 /* Be told of every offset change.  0 or -1 when full. */
 int dm_device_add_offset_listener(struct dm_device *dev, dm_offset_listener cb, void *opaque);
 
 /* Be told of guest writes to battery-backed CMOS bytes (one listener). */
 void dm_device_set_cmos_listener(struct dm_device *dev, dm_cmos_listener cb, void *opaque);
 
-/* Replace the whole offset with one decided by dm_offset_resolve(): RTC,
- * hypervisor (settimeoffset when off->set, otherwise as a guest change) and
- * listeners (told `src`). */
-void dm_device_apply_offset(struct dm_device *dev, const struct rtc_offset *off,
-                            enum dm_offset_source src);
+/*
+ * The one restore flow, for every path (start-up image or battery,
+ * -incoming, a QMP load): in->running is filled in with the device's offset,
+ * the offset is decided once (dm_offset_decide, into *d), then applied:
+ * registers, NVRAM and timer state from in->image (else in->battery), the
+ * decided offset, the hypervisor told when the decision says so, listeners
+ * told of a change.  Images are validated before (sr_load): nothing here
+ * can fail.
+ */
+void dm_device_restore(struct dm_device *dev, struct dm_offset_inputs *in,
+                       struct dm_offset_decision *d);
 
-/* Restore a validated image: registers, NVRAM and timer state from img,
- * then the offset of the decision. */
-void dm_device_apply_image(struct dm_device *dev, const struct sr_image *img,
-                           const struct dm_offset_decision *d);
+/* What the platform's hypervisor holds of the offset (kind NONE: nothing). */
+void dm_device_hypervisor_offset(struct dm_device *dev, struct plat_hv_offset *out);
 
 /* Read a whole image from fd (at most SR_IMAGE_MAX bytes) into a malloc'd
  * buffer.  0, or -1 with "WHAT: reason" in err. */
 int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char *err,
                      size_t errlen);
 
-/*
- * Load a saved device state from fd while the process runs (QMP
- * xen-load-devices-state): the image is validated whole, the offset ranked
- * against the one in force (dm_offset_resolve) and applied; the decision is
- * logged.  A refused image changes nothing: -1 with one line in err.
- */
-int dm_device_load_state(struct dm_device *dev, int fd, const char *what, char *err,
-                         size_t errlen);
-
 /* Encode the current state (our save format) into buf; returns the size
- * (nothing written when cap is too small, see sr_encode). */
+ * (nothing written when cap is too small, see sr_encode).  On Xen HVM the
+ * hypervisor's RTC record is stored verbatim and the offset follows it
+ * where the rule says so (DM_DECIDE_BEFORE_SAVE). */
 size_t dm_device_save_state(struct dm_device *dev, uint8_t *buf, size_t cap);
 
 #endif

@@ -44,6 +44,22 @@ static int64_t rtc_base_offset(const struct dm_config *cfg, struct dm_platform *
 	return 0;
 }
 
+/* The part of the command line the platform reads. */
+static void platform_config(const struct dm_config *cfg, struct plat_config *out)
+{
+	*out = (struct plat_config){
+		.kind = cfg->platform == DM_PLATFORM_XEN ? PLAT_XEN : PLAT_SIM,
+		.domid = cfg->domid,
+		.domid_restrict = cfg->domid_restrict,
+		.restoring = cfg->incoming_fd >= 0 || cfg->loadvm || cfg->restore_file,
+		.qtest_path = cfg->qtest_path,
+		.qtest_log = cfg->qtest_log,
+		.shared_info = cfg->sim_shared_info,
+		.wallclock_given = cfg->sim_wallclock_given,
+		.wallclock_ns = cfg->sim_wallclock_ns,
+	};
+}
+
 /* -chroot / -runas after set-up. 0 or 1 (logged). */
 static int drop_privileges(const struct dm_config *cfg, struct dm_ctl *ctl,
                            const struct dm_log *log)
@@ -92,6 +108,7 @@ int main(int argc, char **argv)
 	struct dm_config cfg;
 	struct dm_loop loop;
 	struct dm_platform *plat = NULL;
+	struct plat_config pcfg;
 	struct dm_device dev;
 	struct dm_ctl ctl;
 	char err[PATH_MAX + 512];
@@ -121,7 +138,8 @@ int main(int argc, char **argv)
 		dm_config_free(&cfg);
 		return 1;
 	}
-	rc = dm_platform_create(&cfg, &loop, &log, &plat, err, sizeof(err));
+	platform_config(&cfg, &pcfg);
+	rc = dm_platform_create(&pcfg, &loop, &log, &plat, err, sizeof(err));
 	if (rc) {
 		dm_err(&log, "%s", err);
 		goto out_loop;

@@ -5,14 +5,14 @@
 
 #include "config.h"
 
-int dm_platform_create(const struct dm_config *cfg, struct dm_loop *loop, const struct dm_log *log,
+int dm_platform_create(const struct plat_config *cfg, struct dm_loop *loop, const struct dm_log *log,
                        struct dm_platform **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	switch (cfg->platform) {
-	case DM_PLATFORM_SIM:
+	switch (cfg->kind) {
+	case PLAT_SIM:
 		return dm_platform_sim_create(cfg, loop, log, out, err, errlen);
-	case DM_PLATFORM_XEN:
+	case PLAT_XEN:
 #if RTCDM_HAVE_XEN
 		return dm_platform_xen_create(cfg, loop, log, out, err, errlen);
 #else

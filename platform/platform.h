@@ -18,10 +18,46 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "dm/cli.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "rtc/rtc.h"
+
+/* Which platform, and the part of the command line platforms read. */
+enum plat_kind {
+	PLAT_SIM = 0,
+	PLAT_XEN = 1,
+};
+
+struct plat_config {
+	enum plat_kind kind;
+	/* xen */
+	int domid;
+	bool domid_restrict; /* -xen-domid-restrict */
+	bool restoring;      /* a saved state is loaded at start-up */
+	/* sim */
+	const char *qtest_path; /* unix socket of the qtest client, or NULL */
+	const char *qtest_log;
+	const char *shared_info; /* file standing in for the shared_info page */
+	bool wallclock_given;
+	int64_t wallclock_ns;
+};
+
+/* What the hypervisor holds of the guest's time offset at start-up (or, for
+ * HVM, in its RTC record before a save): an input of the offset rule
+ * (dm/authority.h), never a decision. */
+enum plat_hv_kind {
+	PLAT_HV_NONE = 0,    /* keeps no offset of its own (simulated platform) */
+	PLAT_HV_XEN_HVM = 1, /* Xen's vRTC owns registers 0-13 and the offset */
+	PLAT_HV_XEN_PVH = 2, /* no vRTC: the offset lives in the PV wallclock */
+};
+
+struct plat_hv_offset {
+	enum plat_hv_kind kind;
+	bool known;      /* the hypervisor's offset could be read */
+	int64_t seconds; /* its offset, whole seconds */
+	bool toolstack;  /* the toolstack gave it to Xen before the guest ran */
+	bool restored;   /* HVM: Xen restored the domain's RTC record */
+};
 
 /* What the platform calls into (the device).  All get `dev`. */
 struct dm_device_ops {
@@ -34,12 +70,6 @@ struct dm_device_ops {
 	/* The hypervisor reports that the guest changed its clock there by
 	 * delta_s seconds (Xen's TIMEOFFSET ioreq).  May be NULL. */
 	void (*time_offset_delta)(void *dev, int64_t delta_s);
-	/* The device's offset now.  May be NULL. */
-	void (*get_offset)(void *dev, struct rtc_offset *out);
-	/* The hypervisor holds the guest's offset `seconds` (Xen's RTC record,
-	 * or an offset the toolstack gave Xen before the device model started):
-	 * adopt it (phase kept); `toolstack` marks it toolstack-set.  May be NULL. */
-	void (*time_offset_sync)(void *dev, int64_t seconds, bool toolstack);
 };
 
 struct sr_xen_rtc;
@@ -63,11 +93,14 @@ struct dm_platform_ops {
 	int (*offset_changed)(struct dm_platform *p, int64_t delta_s, const struct rtc_offset *now);
 	/* The toolstack set the offset (settimeoffset semantics). 0 or -1 (logged). */
 	int (*set_time_offset)(struct dm_platform *p, int64_t seconds);
-	/* Optional (NULL: the hypervisor keeps no RTC state of its own).  Before
-	 * a save: bring the device's offset in line with the hypervisor's and
-	 * fill *rec with the hypervisor's RTC record, which the image stores
-	 * verbatim (Xen HVM).  0 filled, 1 no record here, -1 error (logged). */
-	int (*hypervisor_rtc)(struct dm_platform *p, struct sr_xen_rtc *rec);
+	/* Optional (NULL: kind PLAT_HV_NONE).  What the hypervisor held of the
+	 * guest's offset when the platform was created. */
+	void (*hypervisor_offset)(struct dm_platform *p, struct plat_hv_offset *out);
+	/* Optional (NULL: the hypervisor keeps no RTC state of its own).  Read
+	 * the hypervisor's RTC record, which the image stores verbatim (Xen
+	 * HVM), after delivering the guest's pending requests.  Changes nothing
+	 * of the device.  0 filled, 1 no record here, -1 error (logged). */
+	int (*read_hypervisor_rtc)(struct dm_platform *p, struct sr_xen_rtc *rec);
 	/* Undo everything create and start did; frees p. */
 	void (*destroy)(struct dm_platform *p);
 };
@@ -79,20 +112,20 @@ struct dm_platform {
 };
 
 /*
- * Create the platform cfg->platform names.  Returns 0, or 1 with a one-line
+ * Create the platform cfg->kind names.  Returns 0, or 1 with a one-line
  * reason in err (unavailable platform, set-up failure).
  */
-int dm_platform_create(const struct dm_config *cfg, struct dm_loop *loop, const struct dm_log *log,
+int dm_platform_create(const struct plat_config *cfg, struct dm_loop *loop, const struct dm_log *log,
                        struct dm_platform **out, char *err, size_t errlen);
 
 /* The simulated platform (platform/sim/platform.c). */
-int dm_platform_sim_create(const struct dm_config *cfg, struct dm_loop *loop,
+int dm_platform_sim_create(const struct plat_config *cfg, struct dm_loop *loop,
                            const struct dm_log *log, struct dm_platform **out, char *err,
                            size_t errlen);
 
 #if RTCDM_HAVE_XEN
 /* The Xen platform (platform/xen/platform.c, only built with Xen). */
-int dm_platform_xen_create(const struct dm_config *cfg, struct dm_loop *loop,
+int dm_platform_xen_create(const struct plat_config *cfg, struct dm_loop *loop,
                            const struct dm_log *log, struct dm_platform **out, char *err,
                            size_t errlen);
 #endif

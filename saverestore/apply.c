@@ -4,16 +4,12 @@
  */
 #include "saverestore/sr.h"
 
-enum sr_offset_outcome sr_apply(struct rtc *rtc, const struct sr_image *img)
+void sr_apply(struct rtc *rtc, const struct sr_image *img, const struct rtc_offset *offset)
 {
-	struct rtc_offset running;
 	struct rtc_snapshot snap;
-	enum sr_offset_outcome o;
 
-	rtc_get_offset(rtc, &running);
-	sr_image_to_snapshot(img, &running, &snap, &o);
+	sr_image_to_snapshot(img, offset, &snap);
 	rtc_restore(rtc, &snap);
-	return o;
 }
 
 int sr_load_into(struct rtc *rtc, const uint8_t *buf, size_t len,
@@ -22,7 +18,9 @@ int sr_load_into(struct rtc *rtc, const uint8_t *buf, size_t len,
 	struct sr_image img;
 	if (sr_load(buf, len, &img, err, errlen))
 		return -1;
-	enum sr_offset_outcome o = sr_apply(rtc, &img);
+	struct rtc_offset own;
+	enum sr_offset_outcome o = sr_image_offset(&img, &own);
+	sr_apply(rtc, &img, &own);
 	if (outcome)
 		*outcome = o;
 	return 0;

@@ -193,32 +193,32 @@ void sr_put64(uint8_t *p, uint64_t v);
 void sr_image_from_snapshot(struct sr_image *img, const struct rtc_snapshot *snap,
                             const struct sr_xen_rtc *xen_rtc);
 
-/* What happened to the time offset on load. */
+/* Where an image's offset comes from. */
 enum sr_offset_outcome {
-	SR_OFFSET_APPLIED,         /* OFFSET record applied (with its set flag) */
-	SR_OFFSET_FROM_XEN_RECORD, /* no OFFSET: RTC.rtc_offset applied, set 0 */
+	SR_OFFSET_APPLIED,         /* OFFSET record (with its set flag) */
+	SR_OFFSET_FROM_XEN_RECORD, /* no OFFSET: RTC.rtc_offset, set 0 */
 	SR_OFFSET_OLD_RECORD_ZERO, /* only a 16-byte RTC record: offset 0 */
-	SR_OFFSET_KEPT_TOOLSTACK,  /* running offset was set by the toolstack: kept */
 };
 const char *sr_offset_outcome_str(enum sr_offset_outcome o);
 
-/* The offset to run with after loading img into an RTC whose current
- * offset is `running` (the authority rule). */
-enum sr_offset_outcome sr_resolve_offset(const struct sr_image *img,
-                                         const struct rtc_offset *running,
-                                         struct rtc_offset *out);
+/* The offset a validated image holds, as Xen's format defines it (an older
+ * record zero-filled).  No authority here: which offset the domain runs with
+ * is decided by the process (dm/authority.h). */
+enum sr_offset_outcome sr_image_offset(const struct sr_image *img, struct rtc_offset *out);
 
-/* The snapshot a validated image restores.  The RTC record is required
- * (sr_load() guarantees it). */
-void sr_image_to_snapshot(const struct sr_image *img, const struct rtc_offset *running,
-                          struct rtc_snapshot *snap, enum sr_offset_outcome *outcome);
+/* The snapshot a validated image restores, with `offset` (NULL: the image's
+ * own).  The RTC record is required (sr_load() guarantees it). */
+void sr_image_to_snapshot(const struct sr_image *img, const struct rtc_offset *offset,
+                          struct rtc_snapshot *snap);
 
 /* ---- live RTC (apply.c) ----------------------------------------------------- */
 
-/* Restore a validated image into rtc; returns what happened to the offset. */
-enum sr_offset_outcome sr_apply(struct rtc *rtc, const struct sr_image *img);
-/* Load + apply: nothing is changed in rtc unless the whole image is valid.
- * Returns 0 (outcome in *outcome when not NULL) or -1 with a message. */
+/* Restore a validated image into rtc, running with `offset` (NULL: the
+ * image's own). */
+void sr_apply(struct rtc *rtc, const struct sr_image *img, const struct rtc_offset *offset);
+/* Load + apply with the image's own offset: nothing is changed in rtc unless
+ * the whole image is valid.  Returns 0 (where the offset came from in
+ * *outcome when not NULL) or -1 with a message. */
 int sr_load_into(struct rtc *rtc, const uint8_t *buf, size_t len,
                  enum sr_offset_outcome *outcome, char *err, size_t errlen);
 /* Save rtc into buf (see sr_encode for the return value). */

@@ -1,6 +1,6 @@
 /*
  * stage.c — between a validated image (the staging copy) and an RTC
- * snapshot, and the time-offset authority rule.  Pure: no live RTC here.
+ * snapshot, and the offset an image holds.  Pure: no live RTC here.
  */
 #include <string.h>
 
@@ -41,44 +41,27 @@ const char *sr_offset_outcome_str(enum sr_offset_outcome o)
 		return "offset taken from the RTC record (no OFFSET record)";
 	case SR_OFFSET_OLD_RECORD_ZERO:
 		return "old 16-byte RTC record without offset: offset 0";
-	case SR_OFFSET_KEPT_TOOLSTACK:
-		return "offset set by the toolstack kept, saved seconds ignored";
 	}
 	return "?";
 }
 
-enum sr_offset_outcome sr_resolve_offset(const struct sr_image *img,
-                                         const struct rtc_offset *running,
-                                         struct rtc_offset *out)
+enum sr_offset_outcome sr_image_offset(const struct sr_image *img, struct rtc_offset *out)
 {
-	/* What the image says, before the authority rule. */
-	struct rtc_offset saved = {0, 0, false};
-	enum sr_offset_outcome o;
+	*out = (struct rtc_offset){0, 0, false};
 	if (sr_has(img, SR_REC_OFFSET)) {
-		saved.seconds = img->offset.seconds;
-		saved.phase_ns = img->offset.phase_ns;
-		saved.set = img->offset.set != 0;
-		o = SR_OFFSET_APPLIED;
-	} else if (img->where[SR_REC_RTC].length == SR_RTC_LEN_OLD) {
-		o = SR_OFFSET_OLD_RECORD_ZERO; /* zero-filled, as Xen loads it */
-	} else {
-		saved.seconds = img->rtc.rtc_offset;
-		o = SR_OFFSET_FROM_XEN_RECORD;
+		out->seconds = img->offset.seconds;
+		out->phase_ns = img->offset.phase_ns;
+		out->set = img->offset.set != 0;
+		return SR_OFFSET_APPLIED;
 	}
-	if (running && running->set) {
-		/* The toolstack's whole seconds win; the sub-second phase is the
-		 * guest's, as rtc_set_offset() keeps it. */
-		out->seconds = running->seconds;
-		out->phase_ns = saved.phase_ns;
-		out->set = true;
-		return SR_OFFSET_KEPT_TOOLSTACK;
-	}
-	*out = saved;
-	return o;
+	if (img->where[SR_REC_RTC].length == SR_RTC_LEN_OLD)
+		return SR_OFFSET_OLD_RECORD_ZERO; /* zero-filled, as Xen loads it */
+	out->seconds = img->rtc.rtc_offset;
+	return SR_OFFSET_FROM_XEN_RECORD;
 }
 
-void sr_image_to_snapshot(const struct sr_image *img, const struct rtc_offset *running,
-                          struct rtc_snapshot *snap, enum sr_offset_outcome *outcome)
+void sr_image_to_snapshot(const struct sr_image *img, const struct rtc_offset *offset,
+                          struct rtc_snapshot *snap)
 {
 	memset(snap, 0, sizeof(*snap));
 	memcpy(snap->cmos, img->rtc.cmos, RTC_XEN_CMOS_SIZE);
@@ -95,7 +78,8 @@ void sr_image_to_snapshot(const struct sr_image *img, const struct rtc_offset *r
 		snap->lost_ticks = img->timer.lost_ticks;
 		snap->period_elapsed_ns = img->timer.period_elapsed_ns;
 	}
-	enum sr_offset_outcome o = sr_resolve_offset(img, running, &snap->offset);
-	if (outcome)
-		*outcome = o;
+	if (offset)
+		snap->offset = *offset;
+	else
+		sr_image_offset(img, &snap->offset);
 }

@@ -196,7 +196,7 @@ static const struct dm_platform_ops sim_ops = {
 	.destroy = sim_destroy,
 };
 
-int dm_platform_sim_create(const struct dm_config *cfg, struct dm_loop *loop,
+int dm_platform_sim_create(const struct plat_config *cfg, struct dm_loop *loop,
                            const struct dm_log *log, struct dm_platform **out, char *err,
                            size_t errlen)
 {
@@ -227,15 +227,15 @@ int dm_platform_sim_create(const struct dm_config *cfg, struct dm_loop *loop,
 	s->clock_ready = true;
 	dm_clock_set_expired_cb(&s->clock, clock_expired, s);
 
-	if (cfg->sim_wallclock_given) {
-		wallclock = cfg->sim_wallclock_ns;
+	if (cfg->wallclock_given) {
+		wallclock = cfg->wallclock_ns;
 	} else {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		wallclock = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	}
-	if (dm_sim_hv_init(&s->hv, wallclock, cfg->sim_shared_info, err, errlen) < 0)
+	if (dm_sim_hv_init(&s->hv, wallclock, cfg->shared_info, err, errlen) < 0)
 		goto fail;
 
 	if (cfg->qtest_path) {
@@ -248,8 +248,8 @@ int dm_platform_sim_create(const struct dm_config *cfg, struct dm_loop *loop,
 	}
 	dm_info(log, "platform sim: host wallclock %" PRId64 ".%09" PRId64 " at clock 0, %s clock%s%s",
 	        wallclock / 1000000000, wallclock % 1000000000, cfg->qtest_path ? "virtual" : "real",
-	        cfg->sim_shared_info ? ", shared_info in " : "",
-	        cfg->sim_shared_info ? cfg->sim_shared_info : "");
+	        cfg->shared_info ? ", shared_info in " : "",
+	        cfg->shared_info ? cfg->shared_info : "");
 	*out = &s->base;
 	return 0;
 fail:

@@ -199,11 +199,6 @@ static void evtchn_ready(struct dm_loop *loop, int fd, uint32_t events, void *op
 
 static int push_offset(struct xen_platform *x, int64_t seconds)
 {
-	if (!x->dev_ops) {
-		/* Before start(): apply_initial_offset() decides with Xen's rules. */
-		dm_debug(x->base.log, "offset %" PRId64 " s: Xen is told at start", seconds);
-		return 0;
-	}
 	if (seconds < INT32_MIN || seconds > INT32_MAX) {
 		dm_err(x->base.log, "offset %" PRId64 " s is outside what Xen's settimeoffset "
 		                    "accepts (int32): the PV wallclock keeps its old value",
@@ -283,43 +278,17 @@ static void read_initial_offset(struct xen_platform *x)
 	        x->toolstack_offset ? " (set by the toolstack)" : "");
 }
 
-/*
- * At start(): bring the device and Xen into agreement.  Offset changes made
- * before start (a restored image, the battery-backed CMOS, --time-offset,
- * -rtc base) were not pushed to Xen yet; this decides once, with Xen's
- * rules:
- *   HVM  Xen owns the offset.  A restored domain runs with what Xen's
- *        rtc_load chose (the saved offset, or the toolstack's when libxl set
- *        one); a fresh domain with a non-zero offset got it from the
- *        toolstack.  Both win.  Only a fresh domain at offset 0 takes the
- *        device's offset (battery, option), pushed to Xen.
- *   PVH  rtcdm owns the offset.  One set by rtcdm's own toolstack options
- *        (or carried as such by an image) is pushed; else an offset the
- *        toolstack gave Xen (seen in the PV wallclock) wins; else the
- *        device's offset is pushed.
- */
-static void apply_initial_offset(struct xen_platform *x)
+/* What Xen held of the guest's offset when rtcdm started: an input of the
+ * offset rule (dm/authority.h), which decides. */
+static void xen_hypervisor_offset(struct dm_platform *p, struct plat_hv_offset *out)
 {
-	struct rtc_offset now = { 0 };
-	bool xen_wins;
+	struct xen_platform *x = xen_of(p);
 
-	if (x->dev_ops->get_offset)
-		x->dev_ops->get_offset(x->dev, &now);
-	if (x->vrtc)
-		xen_wins = x->have_xen_offset && (x->restoring || x->xen_offset != 0);
-	else
-		xen_wins = x->have_xen_offset && x->toolstack_offset && !now.set;
-	if (xen_wins) {
-		if (x->dev_ops->time_offset_sync)
-			x->dev_ops->time_offset_sync(x->dev, x->xen_offset, x->toolstack_offset);
-		return;
-	}
-	if (!x->dev_ops->get_offset)
-		return;
-	if (x->have_xen_offset ? now.seconds == x->xen_offset : now.seconds == 0)
-		return;
-	dm_info(x->base.log, "giving Xen the guest's offset %" PRId64 " s", now.seconds);
-	push_offset(x, now.seconds);
+	out->kind = x->vrtc ? PLAT_HV_XEN_HVM : PLAT_HV_XEN_PVH;
+	out->known = x->have_xen_offset;
+	out->seconds = x->xen_offset;
+	out->toolstack = x->toolstack_offset;
+	out->restored = x->restoring;
 }
 
 /* ---- platform ops -------------------------------------------------------------------- */
@@ -338,7 +307,6 @@ static int xen_start(struct dm_platform *p, const struct dm_device_ops *dev_ops,
 
 	x->dev_ops = dev_ops;
 	x->dev = dev;
-	apply_initial_offset(x);
 	/* Requests that arrived before the channels were bound. */
 	drain_buffered(x);
 	for (unsigned i = 0; i < x->nr_vcpus; i++)
@@ -396,10 +364,9 @@ static int xen_set_time_offset(struct dm_platform *p, int64_t seconds)
 	return push_offset(xen_of(p), seconds);
 }
 
-static int xen_hypervisor_rtc(struct dm_platform *p, struct sr_xen_rtc *rec)
+static int xen_read_hypervisor_rtc(struct dm_platform *p, struct sr_xen_rtc *rec)
 {
 	struct xen_platform *x = xen_of(p);
-	struct rtc_offset now;
 	char err[256];
 	int rc;
 
@@ -419,18 +386,7 @@ static int xen_hypervisor_rtc(struct dm_platform *p, struct sr_xen_rtc *rec)
 		dm_err(p->log, "%s", err);
 		return -1;
 	}
-	if (rc > 0)
-		return 1;
-	if (x->dev_ops && x->dev_ops->get_offset && x->dev_ops->time_offset_sync) {
-		x->dev_ops->get_offset(x->dev, &now);
-		if (now.seconds != rec->rtc_offset) {
-			dm_warn(p->log, "offset %" PRId64 " s differs from Xen's %" PRId64
-			                " s: following Xen",
-			        now.seconds, rec->rtc_offset);
-			x->dev_ops->time_offset_sync(x->dev, rec->rtc_offset, now.set);
-		}
-	}
-	return 0;
+	return rc > 0 ? 1 : 0;
 }
 
 static void xen_destroy(struct dm_platform *p)
@@ -501,7 +457,8 @@ static const struct dm_platform_ops xen_ops = {
 	.set_irq = xen_set_irq,
 	.offset_changed = xen_offset_changed,
 	.set_time_offset = xen_set_time_offset,
-	.hypervisor_rtc = xen_hypervisor_rtc,
+	.hypervisor_offset = xen_hypervisor_offset,
+	.read_hypervisor_rtc = xen_read_hypervisor_rtc,
 	.destroy = xen_destroy,
 };
 
@@ -521,7 +478,7 @@ static uint64_t ns_of(clockid_t id)
 		goto fail;                                \
 	} while (0)
 
-int dm_platform_xen_create(const struct dm_config *cfg, struct dm_loop *loop,
+int dm_platform_xen_create(const struct plat_config *cfg, struct dm_loop *loop,
                            const struct dm_log *log, struct dm_platform **out, char *err,
                            size_t errlen)
 {
@@ -546,7 +503,7 @@ int dm_platform_xen_create(const struct dm_config *cfg, struct dm_loop *loop,
 	x->domid = (uint32_t)cfg->domid;
 	x->buf_local = -1;
 	x->evtchn_fd = -1;
-	x->restoring = cfg->incoming_fd >= 0 || cfg->loadvm || cfg->restore_file;
+	x->restoring = cfg->restoring;
 
 	rc = dm_clock_init_real(&x->clock, loop, log);
 	if (rc < 0)

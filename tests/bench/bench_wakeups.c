@@ -178,7 +178,7 @@ static int run_realtime(unsigned long rate, unsigned long seconds,
 	const char *pname = policy == RTC_LOST_TICKS_SLEW ? "slew" : "discard";
 	struct rtc_snapshot snap;
 	struct dm_log log;
-	struct dm_config cfg;
+	struct plat_config cfg;
 	struct dm_loop loop;
 	struct rt r;
 	char err[256];
@@ -193,9 +193,8 @@ static int run_realtime(unsigned long rate, unsigned long seconds,
 	r.rate = rate;
 	dm_log_init(&log, STDERR_FILENO);
 	dm_log_set_verbosity(&log, -2); /* errors only */
-	dm_config_init(&cfg);
-	cfg.sim_wallclock_given = true;
-	cfg.sim_wallclock_ns = WALLCLOCK_S * 1000000000LL;
+	cfg = (struct plat_config){.kind = PLAT_SIM, .wallclock_given = true,
+	                           .wallclock_ns = WALLCLOCK_S * 1000000000LL};
 	if (dm_loop_init(&loop, &log) < 0) {
 		fprintf(stderr, PROG ": cannot create the event loop\n");
 		return 1;
@@ -274,7 +273,6 @@ out_plat:
 	r.plat->ops->destroy(r.plat);
 out_loop:
 	dm_loop_fini(&loop);
-	dm_config_free(&cfg);
 	return rc;
 }
 

@@ -47,7 +47,7 @@ static void test_save_restore(void)
 
 	rtc_fake_init(&b, RTC_FAKE_WALLCLOCK_NS, RTC_LOST_TICKS_DISCARD);
 	b.now = a.now;
-	enum sr_offset_outcome o = SR_OFFSET_KEPT_TOOLSTACK;
+	enum sr_offset_outcome o = SR_OFFSET_OLD_RECORD_ZERO;
 	char err[SR_ERR_MAX] = "";
 	CU_ASSERT_EQUAL_FATAL(sr_load_into(b.rtc, buf, n, &o, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(o, SR_OFFSET_APPLIED);
@@ -132,17 +132,33 @@ static void test_authority_live(void)
 	char err[SR_ERR_MAX];
 	struct rtc_offset off;
 
-	/* The toolstack set the offset before the restore: its seconds win. */
+	/* The save format carries no authority: whatever offset the RTC ran
+	 * with, even one the toolstack set, the image's own replaces it (the
+	 * process ranks them: dm/authority.c). */
 	rtc_fake_init(&b, RTC_FAKE_WALLCLOCK_NS, RTC_LOST_TICKS_DISCARD);
 	b.now = a.now;
 	rtc_set_offset(b.rtc, 3600);
 	CU_ASSERT_EQUAL_FATAL(sr_load_into(b.rtc, buf, n, &o, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(o, SR_OFFSET_KEPT_TOOLSTACK);
+	CU_ASSERT_EQUAL(o, SR_OFFSET_APPLIED);
 	rtc_get_offset(b.rtc, &off);
-	CU_ASSERT_EQUAL(off.seconds, 3600);
-	CU_ASSERT_EQUAL(off.set, true);
+	CU_ASSERT_EQUAL(off.seconds, saved.seconds);
+	CU_ASSERT_EQUAL(off.set, false);
 	CU_ASSERT_EQUAL(off.phase_ns, saved.phase_ns);
 	CU_ASSERT_EQUAL(rtc_cmos_read(b.rtc, 0x40), 0x99); /* the rest is restored */
+	rtc_fake_fini(&b);
+
+	/* An offset given explicitly is the one the RTC runs with. */
+	struct sr_image given;
+	struct rtc_offset decided = {3600, 5, true};
+	CU_ASSERT_EQUAL_FATAL(sr_load(buf, n, &given, err, sizeof(err)), 0);
+	rtc_fake_init(&b, RTC_FAKE_WALLCLOCK_NS, RTC_LOST_TICKS_DISCARD);
+	b.now = a.now;
+	sr_apply(b.rtc, &given, &decided);
+	rtc_get_offset(b.rtc, &off);
+	CU_ASSERT_EQUAL(off.seconds, 3600);
+	CU_ASSERT_EQUAL(off.phase_ns, 5);
+	CU_ASSERT_EQUAL(off.set, true);
+	CU_ASSERT_EQUAL(rtc_cmos_read(b.rtc, 0x40), 0x99);
 	rtc_fake_fini(&b);
 
 	/* A saved set flag carries the authority into the next run. */

@@ -221,8 +221,8 @@ static void test_old_rtc_record(void)
 	CU_ASSERT_EQUAL(memcmp(out.rtc.cmos, in.rtc.cmos, 14), 0);
 	CU_ASSERT_EQUAL(out.rtc.index, 0x0b);
 	CU_ASSERT_EQUAL(out.where[SR_REC_RTC].length, 16);
-	struct rtc_offset running = {0, 0, false}, got;
-	CU_ASSERT_EQUAL(sr_resolve_offset(&out, &running, &got), SR_OFFSET_OLD_RECORD_ZERO);
+	struct rtc_offset got;
+	CU_ASSERT_EQUAL(sr_image_offset(&out, &got), SR_OFFSET_OLD_RECORD_ZERO);
 	CU_ASSERT_EQUAL(got.seconds, 0);
 	/* Re-encoding writes the current 24-byte form with offset 0. */
 	uint8_t up[128];
@@ -527,51 +527,37 @@ static void test_xen_struct(void)
 }
 #endif
 
-static void test_authority(void)
+static void test_image_offset(void)
 {
 	struct sr_image img;
-	struct rtc_offset running = {0, 0, false}, got;
+	struct rtc_offset got;
 	fixture(&img);
 	/* Both records: OFFSET wins over RTC.rtc_offset. */
 	img.rtc.rtc_offset = 42;
 	img.where[SR_REC_RTC].length = 24;
-	CU_ASSERT_EQUAL(sr_resolve_offset(&img, &running, &got), SR_OFFSET_APPLIED);
+	CU_ASSERT_EQUAL(sr_image_offset(&img, &got), SR_OFFSET_APPLIED);
 	CU_ASSERT_EQUAL(got.seconds, -19800);
 	CU_ASSERT_EQUAL(got.phase_ns, 250000000);
 	CU_ASSERT_EQUAL(got.set, false);
-	/* A saved set flag carries the authority forward. */
+	/* A saved set flag is part of what the image holds. */
 	img.offset.set = 1;
-	CU_ASSERT_EQUAL(sr_resolve_offset(&img, &running, &got), SR_OFFSET_APPLIED);
+	CU_ASSERT_EQUAL(sr_image_offset(&img, &got), SR_OFFSET_APPLIED);
 	CU_ASSERT_EQUAL(got.set, true);
 	CU_ASSERT_EQUAL(got.seconds, -19800);
-	/* The toolstack has set the running offset: its seconds are kept, the
-	 * saved phase is the guest's. */
-	running = (struct rtc_offset){3600, 7, true};
-	CU_ASSERT_EQUAL(sr_resolve_offset(&img, &running, &got), SR_OFFSET_KEPT_TOOLSTACK);
-	CU_ASSERT_EQUAL(got.seconds, 3600);
-	CU_ASSERT_EQUAL(got.phase_ns, 250000000);
-	CU_ASSERT_EQUAL(got.set, true);
 	/* No OFFSET record: Xen's rtc_offset, not set, phase 0. */
-	running = (struct rtc_offset){99, 5, false};
 	img.present &= ~(1u << SR_REC_OFFSET);
-	CU_ASSERT_EQUAL(sr_resolve_offset(&img, &running, &got), SR_OFFSET_FROM_XEN_RECORD);
+	CU_ASSERT_EQUAL(sr_image_offset(&img, &got), SR_OFFSET_FROM_XEN_RECORD);
 	CU_ASSERT_EQUAL(got.seconds, 42);
 	CU_ASSERT_EQUAL(got.phase_ns, 0);
 	CU_ASSERT_EQUAL(got.set, false);
-	/* Old record: offset 0. */
+	/* Old record: offset 0, whatever lies beyond its 16 bytes. */
 	img.where[SR_REC_RTC].length = 16;
-	CU_ASSERT_EQUAL(sr_resolve_offset(&img, &running, &got), SR_OFFSET_OLD_RECORD_ZERO);
+	CU_ASSERT_EQUAL(sr_image_offset(&img, &got), SR_OFFSET_OLD_RECORD_ZERO);
 	CU_ASSERT_EQUAL(got.seconds, 0);
-	CU_ASSERT_EQUAL(got.set, false);
-	/* ...unless the toolstack set one. */
-	running.set = true;
-	CU_ASSERT_EQUAL(sr_resolve_offset(&img, &running, &got), SR_OFFSET_KEPT_TOOLSTACK);
-	CU_ASSERT_EQUAL(got.seconds, 99);
 	CU_ASSERT_EQUAL(got.phase_ns, 0);
-	/* No running RTC given: the image decides. */
-	CU_ASSERT_EQUAL(sr_resolve_offset(&img, NULL, &got), SR_OFFSET_OLD_RECORD_ZERO);
-	CU_ASSERT_STRING_EQUAL(sr_offset_outcome_str(SR_OFFSET_KEPT_TOOLSTACK),
-	                       "offset set by the toolstack kept, saved seconds ignored");
+	CU_ASSERT_EQUAL(got.set, false);
+	CU_ASSERT_STRING_EQUAL(sr_offset_outcome_str(SR_OFFSET_OLD_RECORD_ZERO),
+	                       "old 16-byte RTC record without offset: offset 0");
 }
 
 static void test_snapshot_mapping(void)
@@ -612,13 +598,10 @@ static void test_snapshot_mapping(void)
 	struct sr_image out;
 	struct rtc_snapshot back;
 	char err[SR_ERR_MAX];
-	enum sr_offset_outcome o;
 	sr_image_from_snapshot(&img, &s, NULL);
 	size_t n = sr_encode(&img, b, sizeof(b));
 	CU_ASSERT_EQUAL_FATAL(sr_load(b, n, &out, err, sizeof(err)), 0);
-	struct rtc_offset running = {0, 0, false};
-	sr_image_to_snapshot(&out, &running, &back, &o);
-	CU_ASSERT_EQUAL(o, SR_OFFSET_APPLIED);
+	sr_image_to_snapshot(&out, NULL, &back);
 	CU_ASSERT_EQUAL(memcmp(back.cmos, s.cmos, RTC_CMOS_SIZE), 0);
 	CU_ASSERT_EQUAL(back.index, s.index);
 	CU_ASSERT_EQUAL(back.nmi_masked, s.nmi_masked);
@@ -626,14 +609,22 @@ static void test_snapshot_mapping(void)
 	CU_ASSERT_EQUAL(back.offset.phase_ns, 123);
 	CU_ASSERT_EQUAL(back.offset.set, true);
 	CU_ASSERT_EQUAL(back.irq_level, true);
+	struct rtc_offset decided = {-3600, 9, false};
+	struct rtc_snapshot with;
+	sr_image_to_snapshot(&out, &decided, &with);
+	CU_ASSERT_EQUAL(with.offset.seconds, -3600);
+	CU_ASSERT_EQUAL(with.offset.phase_ns, 9);
+	CU_ASSERT_EQUAL(with.offset.set, false);
+	CU_ASSERT_EQUAL(memcmp(with.cmos, s.cmos, RTC_CMOS_SIZE), 0);
 	CU_ASSERT_EQUAL(back.lost_ticks, 17);
 	CU_ASSERT_EQUAL(back.period_elapsed_ns, 5000);
 
 	/* RTC record alone: NVRAM zero, index from the RTC record, REG_C raw. */
 	out.present = 1u << SR_REC_RTC;
 	out.rtc.cmos[RTC_REG_C] = 0x0f;
-	sr_image_to_snapshot(&out, &running, &back, &o);
-	CU_ASSERT_EQUAL(o, SR_OFFSET_FROM_XEN_RECORD);
+	sr_image_to_snapshot(&out, NULL, &back);
+	CU_ASSERT_EQUAL(back.offset.phase_ns, 0);
+	CU_ASSERT_EQUAL(back.offset.set, false);
 	CU_ASSERT_EQUAL(back.cmos[RTC_REG_C], 0x0f);
 	CU_ASSERT_EQUAL(back.cmos[0x40], 0);
 	CU_ASSERT_EQUAL(back.index, 0x40);
@@ -762,7 +753,7 @@ void suite_sr_codec(void)
 #ifdef HAVE_XEN_SAVE_H
 	CU_add_test(s, "RTC record is Xen's struct hvm_hw_rtc", test_xen_struct);
 #endif
-	CU_add_test(s, "time-offset authority", test_authority);
+	CU_add_test(s, "the offset an image holds", test_image_offset);
 	CU_add_test(s, "snapshot <-> image", test_snapshot_mapping);
 	CU_add_test(s, "offset and date formatting", test_format);
 	CU_add_test(s, "text and JSON dump", test_dump_text);

@@ -170,7 +170,7 @@ static void test_rewrite(void)
 	CU_ASSERT_FALSE(sr_has(&info->emu_image, SR_REC_NVRAM));
 	CU_ASSERT_FALSE(sr_has(&info->emu_image, SR_REC_OFFSET));
 	struct rtc_offset off = {123, 0, true};
-	CU_ASSERT_EQUAL(sr_resolve_offset(&info->emu_image, NULL, &off), SR_OFFSET_OLD_RECORD_ZERO);
+	CU_ASSERT_EQUAL(sr_image_offset(&info->emu_image, &off), SR_OFFSET_OLD_RECORD_ZERO);
 	CU_ASSERT_EQUAL(off.seconds, 0);
 
 	/* A second pass refuses: the record is already 16 bytes. */
