@@ -12,7 +12,7 @@ static void real_timer_fired(void *opaque)
 {
 	struct dm_clock *c = opaque;
 
-	c->deadline = DM_CLOCK_NO_DEADLINE;
+	c->deadline = RTC_NO_DEADLINE;
 	if (c->expired)
 		c->expired(c->opaque);
 }
@@ -21,7 +21,7 @@ int dm_clock_init_real(struct dm_clock *c, struct dm_loop *loop, const struct dm
 {
 	memset(c, 0, sizeof(*c));
 	c->log = log;
-	c->deadline = DM_CLOCK_NO_DEADLINE;
+	c->deadline = RTC_NO_DEADLINE;
 	c->mono_base = dm_monotonic_ns();
 	return dm_timer_init(&c->timer, loop, real_timer_fired, c);
 }
@@ -31,7 +31,7 @@ void dm_clock_init_virtual(struct dm_clock *c, const struct dm_log *log)
 	memset(c, 0, sizeof(*c));
 	c->log = log;
 	c->is_virtual = true;
-	c->deadline = DM_CLOCK_NO_DEADLINE;
+	c->deadline = RTC_NO_DEADLINE;
 	c->timer.fd = -1;
 }
 
@@ -39,7 +39,7 @@ void dm_clock_fini(struct dm_clock *c)
 {
 	if (!c->is_virtual)
 		dm_timer_fini(&c->timer);
-	c->deadline = DM_CLOCK_NO_DEADLINE;
+	c->deadline = RTC_NO_DEADLINE;
 }
 
 void dm_clock_set_expired_cb(struct dm_clock *c, dm_clock_expired_cb cb, void *opaque)
@@ -65,7 +65,7 @@ void dm_clock_arm(struct dm_clock *c, uint64_t deadline_ns)
 	c->deadline = deadline_ns;
 	if (c->is_virtual)
 		return; /* fired by dm_clock_warp() */
-	if (deadline_ns == DM_CLOCK_NO_DEADLINE) {
+	if (deadline_ns == RTC_NO_DEADLINE) {
 		dm_timer_disarm(&c->timer);
 		return;
 	}
@@ -85,16 +85,16 @@ int dm_clock_warp(struct dm_clock *c, uint64_t target)
 	if (!c->is_virtual || target < c->vnow)
 		return -EINVAL;
 	c->in_warp = true;
-	while (c->deadline != DM_CLOCK_NO_DEADLINE && c->deadline <= target) {
+	while (c->deadline != RTC_NO_DEADLINE && c->deadline <= target) {
 		uint64_t due = c->deadline;
 
 		/* A deadline already behind the clock fires at the current time. */
 		if (due > c->vnow)
 			c->vnow = due;
-		c->deadline = DM_CLOCK_NO_DEADLINE;
+		c->deadline = RTC_NO_DEADLINE;
 		if (c->expired)
 			c->expired(c->opaque);
-		if (c->deadline != DM_CLOCK_NO_DEADLINE && c->deadline <= c->vnow) {
+		if (c->deadline != RTC_NO_DEADLINE && c->deadline <= c->vnow) {
 			if (++repeats >= WARP_MAX_REPEATS) {
 				dm_err(c->log, "timer re-armed at %llu ns %u times without progress",
 				       (unsigned long long)c->deadline, repeats);

@@ -17,8 +17,7 @@
 #include <stdint.h>
 
 #include "base/loop.h"
-
-#define DM_CLOCK_NO_DEADLINE UINT64_MAX
+#include "rtc/rtc.h" /* RTC_NO_DEADLINE */
 
 typedef void (*dm_clock_expired_cb)(void *opaque);
 
@@ -26,7 +25,7 @@ struct dm_clock {
 	bool is_virtual;
 	uint64_t mono_base; /* real mode: CLOCK_MONOTONIC at clock 0 */
 	uint64_t vnow;      /* virtual mode: the clock */
-	uint64_t deadline;  /* DM_CLOCK_NO_DEADLINE when disarmed */
+	uint64_t deadline;  /* RTC_NO_DEADLINE when disarmed */
 	bool in_warp;
 	dm_clock_expired_cb expired;
 	void *opaque;
@@ -44,7 +43,7 @@ void dm_clock_fini(struct dm_clock *c);
 void dm_clock_set_expired_cb(struct dm_clock *c, dm_clock_expired_cb cb, void *opaque);
 
 uint64_t dm_clock_now(const struct dm_clock *c);
-/* Arm for an absolute clock deadline, or disarm with DM_CLOCK_NO_DEADLINE. */
+/* Arm for an absolute clock deadline, or disarm with RTC_NO_DEADLINE. */
 void dm_clock_arm(struct dm_clock *c, uint64_t deadline_ns);
 uint64_t dm_clock_deadline(const struct dm_clock *c);
 

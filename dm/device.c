@@ -130,7 +130,7 @@ int dm_device_start(struct dm_device *dev)
 
 static bool is_rtc_port(uint32_t port)
 {
-	return port == DM_RTC_PORT_INDEX || port == DM_RTC_PORT_DATA;
+	return port == RTC_PORT_INDEX || port == RTC_PORT_DATA;
 }
 
 uint32_t dm_device_pio_read(struct dm_device *dev, uint16_t port, unsigned size)
@@ -160,7 +160,7 @@ void dm_device_pio_write(struct dm_device *dev, uint16_t port, unsigned size, ui
 		if (!is_rtc_port(p))
 			continue;
 		rtc_ioport_write(dev->rtc, (uint16_t)p, b);
-		if (p == DM_RTC_PORT_INDEX)
+		if (p == RTC_PORT_INDEX)
 			dev->index = b & 0x7f;
 		else if (dev->cmos_cb && (dev->index == RTC_REG_A || dev->index == RTC_REG_B ||
 		                          dev->index >= RTC_NVRAM_FIRST))

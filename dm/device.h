@@ -20,8 +20,6 @@
 #include "rtc/rtc.h"
 #include "saverestore/sr.h"
 
-#define DM_RTC_PORT_INDEX 0x70
-#define DM_RTC_PORT_DATA 0x71
 #define DM_MAX_OFFSET_LISTENERS 4
 
 /* Why the offset changed. */

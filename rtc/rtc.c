@@ -599,17 +599,17 @@ void rtc_cmos_write(struct rtc *rtc, uint8_t index, uint8_t val)
 
 uint8_t rtc_ioport_read(struct rtc *rtc, uint16_t port)
 {
-	if (port == 0x71)
+	if (port == RTC_PORT_DATA)
 		return rtc_cmos_read(rtc, rtc->index);
 	return 0xff;
 }
 
 void rtc_ioport_write(struct rtc *rtc, uint16_t port, uint8_t val)
 {
-	if (port == 0x70) {
+	if (port == RTC_PORT_INDEX) {
 		rtc->index = val & 0x7f;
 		rtc->nmi_masked = (val & 0x80) != 0;
-	} else if (port == 0x71) {
+	} else if (port == RTC_PORT_DATA) {
 		rtc_cmos_write(rtc, rtc->index, val);
 	}
 }

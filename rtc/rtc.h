@@ -84,7 +84,12 @@ enum {
 #define RTC_UIP_CYCLES 8u
 
 #define RTC_NS_PER_SEC 1000000000LL
+/* The one "no timer armed" value, for the RTC, the clocks and qtest. */
 #define RTC_NO_DEADLINE UINT64_MAX
+
+/* The PC's RTC ports: index (bit 7 masks NMI) and data. */
+#define RTC_PORT_INDEX 0x70
+#define RTC_PORT_DATA 0x71
 
 /* Lost-tick policy for periodic interrupts the guest has not acknowledged. */
 enum rtc_lost_tick_policy {

@@ -65,7 +65,7 @@ static uint64_t qt_next_deadline(void *t)
 	struct sim_platform *s = t;
 	uint64_t dl = dm_clock_deadline(&s->clock);
 
-	return dl == DM_CLOCK_NO_DEADLINE ? DM_QTEST_NO_DEADLINE : dl;
+	return dl;
 }
 
 static int qt_clock_warp(void *t, uint64_t target)
@@ -140,7 +140,7 @@ static void sim_arm_timer(struct dm_platform *p, uint64_t deadline_ns)
 {
 	struct sim_platform *s = sim_of(p);
 
-	dm_clock_arm(&s->clock, deadline_ns == RTC_NO_DEADLINE ? DM_CLOCK_NO_DEADLINE : deadline_ns);
+	dm_clock_arm(&s->clock, deadline_ns);
 }
 
 static void sim_set_irq(struct dm_platform *p, int level)

@@ -339,7 +339,7 @@ static void cmd_clock_step(struct dm_qtest *q, char *w[], int n)
 	if (n == 1) {
 		uint64_t dl = q->ops->next_deadline(q->target);
 
-		if (dl == DM_QTEST_NO_DEADLINE) {
+		if (dl == RTC_NO_DEADLINE) {
 			emit(q, "FAIL cannot advance clock to the next deadline because there is no "
 			        "pending deadline");
 			return;

@@ -35,17 +35,17 @@
 
 #include "base/log.h"
 #include "base/loop.h"
+#include "rtc/rtc.h" /* RTC_NO_DEADLINE */
 
 #define DM_QTEST_MAX_LINE 4096u
 #define DM_QTEST_OUT_SIZE 8192u
-#define DM_QTEST_NO_DEADLINE UINT64_MAX
 
 /* What the commands act on. */
 struct dm_qtest_target_ops {
 	uint32_t (*pio_read)(void *target, uint16_t port, unsigned size);
 	void (*pio_write)(void *target, uint16_t port, unsigned size, uint32_t val);
 	uint64_t (*clock_now)(void *target);
-	/* DM_QTEST_NO_DEADLINE when no timer is armed. */
+	/* RTC_NO_DEADLINE when no timer is armed. */
 	uint64_t (*next_deadline)(void *target);
 	/* Advance the clock to target, firing due timers.  0 or -errno. */
 	int (*clock_warp)(void *target, uint64_t target_ns);

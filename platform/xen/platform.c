@@ -50,8 +50,6 @@
 #include <xen/hvm/ioreq.h>
 #include <xen/memory.h>
 
-#define RTC_PORT_FIRST 0x70
-#define RTC_PORT_LAST 0x71
 #define RTC_ISA_IRQ 8
 
 enum xen_stage {
@@ -332,7 +330,7 @@ static int64_t xen_host_wallclock_ns(struct dm_platform *p)
 static void xen_arm_timer(struct dm_platform *p, uint64_t deadline_ns)
 {
 	dm_clock_arm(&xen_of(p)->clock,
-	             deadline_ns == RTC_NO_DEADLINE ? DM_CLOCK_NO_DEADLINE : deadline_ns);
+	             deadline_ns);
 }
 
 static void xen_set_irq(struct dm_platform *p, int level)
@@ -410,7 +408,7 @@ static void xen_destroy(struct dm_platform *p)
 		/* fall through */
 	case ST_RANGE:
 		xendevicemodel_unmap_io_range_from_ioreq_server(x->dmod, x->domid, x->ioservid, 0,
-		                                                RTC_PORT_FIRST, RTC_PORT_LAST);
+		                                                RTC_PORT_INDEX, RTC_PORT_DATA);
 		/* fall through */
 	case ST_PAGES:
 		xenforeignmemory_unmap_resource(x->fmem, x->res);
@@ -579,8 +577,8 @@ int dm_platform_xen_create(const struct plat_config *cfg, struct dm_loop *loop,
 
 	/* 7: the RTC ports. */
 	if (xendevicemodel_map_io_range_to_ioreq_server(x->dmod, x->domid, x->ioservid, 0,
-	                                                RTC_PORT_FIRST, RTC_PORT_LAST) < 0)
-		FAIL("cannot claim ports 0x%x-0x%x: %s", RTC_PORT_FIRST, RTC_PORT_LAST,
+	                                                RTC_PORT_INDEX, RTC_PORT_DATA) < 0)
+		FAIL("cannot claim ports 0x%x-0x%x: %s", RTC_PORT_INDEX, RTC_PORT_DATA,
 		     strerror(errno));
 	x->stage = ST_RANGE;
 

@@ -151,8 +151,8 @@ static uint8_t guest_ack(struct rt *r, int64_t *tick)
 	uint64_t t0 = rt_clock(r), t1;
 	uint8_t c;
 
-	dm_device_pio_write(&r->dev, DM_RTC_PORT_INDEX, 1, RTC_REG_C);
-	c = (uint8_t)dm_device_pio_read(&r->dev, DM_RTC_PORT_DATA, 1);
+	dm_device_pio_write(&r->dev, RTC_PORT_INDEX, 1, RTC_REG_C);
+	c = (uint8_t)dm_device_pio_read(&r->dev, RTC_PORT_DATA, 1);
 	t1 = rt_clock(r);
 	*tick = ticks_until(t0, r->rate) == ticks_until(t1, r->rate)
 	                ? (int64_t)ticks_until(t1, r->rate)
@@ -208,10 +208,10 @@ static int run_realtime(unsigned long rate, unsigned long seconds,
 	if (dm_device_start(&r.dev) < 0)
 		goto out_dev;
 
-	dm_device_pio_write(&r.dev, DM_RTC_PORT_INDEX, 1, RTC_REG_A);
-	dm_device_pio_write(&r.dev, DM_RTC_PORT_DATA, 1, RTC_A_DV_32KHZ | rs);
-	dm_device_pio_write(&r.dev, DM_RTC_PORT_INDEX, 1, RTC_REG_B);
-	dm_device_pio_write(&r.dev, DM_RTC_PORT_DATA, 1, RTC_RESET_REG_B | RTC_B_PIE);
+	dm_device_pio_write(&r.dev, RTC_PORT_INDEX, 1, RTC_REG_A);
+	dm_device_pio_write(&r.dev, RTC_PORT_DATA, 1, RTC_A_DV_32KHZ | rs);
+	dm_device_pio_write(&r.dev, RTC_PORT_INDEX, 1, RTC_REG_B);
+	dm_device_pio_write(&r.dev, RTC_PORT_DATA, 1, RTC_RESET_REG_B | RTC_B_PIE);
 
 	/* Start right after a tick, acknowledged with an unambiguous read. */
 	while (k0 < 0) {

@@ -60,7 +60,7 @@ static void test_warp_fires_in_order(void)
 	CU_ASSERT_EQUAL(dm_clock_deadline(&c), 1300);
 	CU_ASSERT_EQUAL(dm_clock_warp(&c, 999), -EINVAL);
 	CU_ASSERT_EQUAL(dm_clock_now(&c), 1000);
-	dm_clock_arm(&c, DM_CLOCK_NO_DEADLINE);
+	dm_clock_arm(&c, RTC_NO_DEADLINE);
 	CU_ASSERT_EQUAL(dm_clock_warp(&c, 5000), 0);
 	CU_ASSERT_EQUAL(r.n, 4);
 	dm_clock_fini(&c);
@@ -99,10 +99,10 @@ static void test_real_clock_timer(void)
 		dm_loop_once(&loop, SUPPORT_TIMEOUT_MS);
 	CU_ASSERT_EQUAL(r.n, 1);
 	CU_ASSERT_TRUE(r.seen[0] >= 1000000);
-	CU_ASSERT_EQUAL(dm_clock_deadline(&c), DM_CLOCK_NO_DEADLINE);
+	CU_ASSERT_EQUAL(dm_clock_deadline(&c), RTC_NO_DEADLINE);
 	/* Disarmed: nothing fires. */
 	dm_clock_arm(&c, dm_clock_now(&c) + 1000000);
-	dm_clock_arm(&c, DM_CLOCK_NO_DEADLINE);
+	dm_clock_arm(&c, RTC_NO_DEADLINE);
 	CU_ASSERT_EQUAL(dm_loop_once(&loop, 20), 0);
 	CU_ASSERT_EQUAL(r.n, 1);
 	dm_clock_fini(&c);

@@ -9,7 +9,7 @@ void suite_dm_qtest(void);
 struct fake {
 	struct dm_qtest *q;
 	uint64_t now;
-	uint64_t deadline;    /* DM_QTEST_NO_DEADLINE when none */
+	uint64_t deadline;    /* RTC_NO_DEADLINE when none */
 	uint64_t period;      /* re-arm period when fired (0: one-shot) */
 	uint64_t fired_at[8];
 	unsigned fired;
@@ -59,14 +59,14 @@ static int f_warp(void *t, uint64_t target)
 {
 	struct fake *f = t;
 
-	while (f->deadline != DM_QTEST_NO_DEADLINE && f->deadline <= target) {
+	while (f->deadline != RTC_NO_DEADLINE && f->deadline <= target) {
 		f->now = f->deadline;
 		if (f->fired < 8)
 			f->fired_at[f->fired] = f->now;
 		f->fired++;
 		f->irq = !f->irq;
 		dm_qtest_irq(f->q, 8, f->irq);
-		f->deadline = f->period ? f->deadline + f->period : DM_QTEST_NO_DEADLINE;
+		f->deadline = f->period ? f->deadline + f->period : RTC_NO_DEADLINE;
 	}
 	f->now = target;
 	return 0;
@@ -84,7 +84,7 @@ static void setup(struct dm_qtest *q, struct fake *f, struct dm_log *log)
 {
 	memset(f, 0, sizeof(*f));
 	f->q = q;
-	f->deadline = DM_QTEST_NO_DEADLINE;
+	f->deadline = RTC_NO_DEADLINE;
 	dm_log_init(log, -1);
 	dm_qtest_init(q, &fake_ops, f, log);
 }

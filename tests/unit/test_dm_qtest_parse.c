@@ -44,7 +44,7 @@ static uint64_t t_now(void *o)
 static uint64_t t_deadline(void *o)
 {
 	(void)o;
-	return DM_QTEST_NO_DEADLINE;
+	return RTC_NO_DEADLINE;
 }
 
 static int t_warp(void *o, uint64_t target)
