@@ -1,31 +1,37 @@
-# Tests: CUnit runner (unit + integration), fuzz targets, benchmarks, checks.
-#
-# Every tests/unit/test_NAME.c and tests/integration/test_NAME.c defines
+# Tests: two CUnit runners, unit-tests (tests/unit/: one module at a time,
+# in-process) and integration-tests (tests/integration/: the built programs,
+# sockets, files).  Every test_NAME.c in either folder defines
 #   void suite_NAME(void);   /* adds one or more CUnit suites */
-# and is picked up here by name: no list to edit.
+# and is picked up here by name: no list to edit.  tests/runner.c is the
+# runner, compiled once per folder with that folder's list of suites.
 
-TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c tests/integration/test_*.c))
-TEST_NAMES := $(basename $(notdir $(TEST_SRCS)))
 # tests/support/: helpers shared by the runners, the demo and the benchmarks.
 # The tests also reach rtcdm-ctx's own code (tools/rtcdm-ctx/xl_older.c).
-TEST_COMMON := tests/unit/main.c $(sort $(wildcard tests/support/*.c)) tools/rtcdm-ctx/xl_older.c
+TEST_COMMON := $(sort $(wildcard tests/support/*.c)) tools/rtcdm-ctx/xl_older.c
+RUNNERS := unit integration
 
-$(B)/tests/suites.h: $(TEST_SRCS) tests/module.mk
-	@mkdir -p $(@D)
-	@printf '%s\n' $(patsubst test_%,'SUITE(%)',$(TEST_NAMES)) > $@.tmp
-	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
-
-$(B)/tests/unit/main.o $(S)/tests/unit/main.o: $(B)/tests/suites.h
-$(B)/tests/unit/main.o $(S)/tests/unit/main.o: ALL_CFLAGS += -I$(B)/tests
-$(S)/tests/unit/main.o: SAN_CFLAGS += -I$(B)/tests
-
-TEST_OBJS := $(TEST_COMMON:%.c=$(B)/%.o) $(TEST_SRCS:%.c=$(B)/%.o)
-SAN_TEST_OBJS := $(TEST_COMMON:%.c=$(S)/%.o) $(TEST_SRCS:%.c=$(S)/%.o)
-
-$(B)/unit-tests: $(TEST_OBJS) $(B)/librtcdm.a
-	$(CC) $(ALL_CFLAGS) $(OPT_LDFLAGS) -o $@ $^ $(CUNIT_LIBS) $(LINK_LIBS)
-$(S)/unit-tests: $(SAN_TEST_OBJS) $(S)/librtcdm.a
-	$(CC) $(SAN_CFLAGS) $(SAN) -o $@ $^ $(CUNIT_LIBS) $(LINK_LIBS)
+# runner_rules KIND: $(B)/KIND-tests and $(S)/KIND-tests.
+define runner_rules
+$(1)_TEST_SRCS := $$(sort $$(wildcard tests/$(1)/test_*.c))
+$(B)/tests/$(1)-suites.h: $$($(1)_TEST_SRCS) tests/module.mk
+	@mkdir -p $$(@D)
+	@printf '%s\n' $$(patsubst test_%,'SUITE(%)',$$(basename $$(notdir $$($(1)_TEST_SRCS)))) > $$@.tmp
+	@cmp -s $$@.tmp $$@ 2>/dev/null && rm -f $$@.tmp || mv $$@.tmp $$@
+$(B)/tests/$(1)-runner.o: tests/runner.c $(B)/tests/$(1)-suites.h config.h
+	$$(CC) $$(ALL_CFLAGS) -I$(B)/tests -DRUNNER_SUITES='"$(1)-suites.h"' -MMD -MP -c $$< -o $$@
+$(S)/tests/$(1)-runner.o: tests/runner.c $(B)/tests/$(1)-suites.h config.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(SAN_CFLAGS) -I$(B)/tests -DRUNNER_SUITES='"$(1)-suites.h"' -MMD -MP -c $$< -o $$@
+$(B)/$(1)-tests: $(B)/tests/$(1)-runner.o $$(TEST_COMMON:%.c=$(B)/%.o) \
+		$$($(1)_TEST_SRCS:%.c=$(B)/%.o) $(B)/librtcdm.a
+	$$(CC) $$(ALL_CFLAGS) $$(OPT_LDFLAGS) -o $$@ $$^ $$(CUNIT_LIBS) $$(LINK_LIBS)
+$(S)/$(1)-tests: $(S)/tests/$(1)-runner.o $$(TEST_COMMON:%.c=$(S)/%.o) \
+		$$($(1)_TEST_SRCS:%.c=$(S)/%.o) $(S)/librtcdm.a
+	$$(CC) $$(SAN_CFLAGS) $$(SAN) -o $$@ $$^ $$(CUNIT_LIBS) $$(LINK_LIBS)
+endef
+$(foreach r,$(RUNNERS),$(eval $(call runner_rules,$(r))))
+TEST_BINS := $(RUNNERS:%=$(B)/%-tests)
+SAN_TEST_BINS := $(RUNNERS:%=$(S)/%-tests)
 
 # ---- fuzz targets (clang + libFuzzer + ASan/UBSan) ------------------------------
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -66,21 +72,28 @@ bench: all $(addprefix $(B)/bench/,$(BENCH_NAMES))
 	@BUILD=$(BUILD) tests/bench/run
 
 # ---- static analysis ------------------------------------------------------------
+# The include direction between the layers (docs/design.md), then cppcheck.
 lint:
+	sh scripts/check-layers
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -I. -D__GNUC__ \
-		rtc saverestore xenstore dm tests/unit tests/integration tests/fuzz tests/bench tests/e2e tests/demo
+		rtc base saverestore toolstack platform dm tools tests/support tests/unit tests/integration tests/fuzz tests/bench tests/e2e tests/demo tests/runner.c
 
 # ---- check: lint, sanitizer run, fuzz, normal run (CUnit summary last) -----------
-check: all $(B)/unit-tests $(S)/unit-tests $(addprefix $(S)/,$(PROGRAMS))
+check: all $(TEST_BINS) $(SAN_TEST_BINS) $(addprefix $(S)/,$(PROGRAMS))
 	$(MAKE) --no-print-directory lint
 ifeq ($(HAVE_FUZZ),1)
 	$(MAKE) --no-print-directory fuzz-check
 endif
-	@echo "== unit and integration tests, ASan+UBSan build =="
-	RTCDM_BUILD=$(S) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(S)/unit-tests
-	@echo "== unit and integration tests =="
-	RTCDM_BUILD=$(B) $(B)/unit-tests
+	@for r in $(RUNNERS); do \
+		echo "== $$r tests, ASan+UBSan build =="; \
+		RTCDM_BUILD=$(S) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+			$(S)/$$r-tests || exit 1; \
+	done
+	@for r in $(RUNNERS); do \
+		echo "== $$r tests =="; \
+		RTCDM_BUILD=$(B) $(B)/$$r-tests || exit 1; \
+	done
 
 check-xen: all
 	BUILD=$(BUILD) E2E_BUILD=0 tests/e2e/run $(SCENARIOS)

@@ -1,10 +1,12 @@
-/* CUnit runner: every test_NAME.c registers its suites through suite_NAME(). */
+/* CUnit runner, built twice: unit-tests (tests/unit/) and integration-tests
+ * (tests/integration/).  Every test_NAME.c registers its suites through
+ * suite_NAME(); RUNNER_SUITES names the generated list of one folder. */
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <string.h>
 
 #define SUITE(name) void suite_##name(void);
-#include "suites.h"
+#include RUNNER_SUITES
 #undef SUITE
 
 static const struct {
@@ -12,7 +14,7 @@ static const struct {
 	void (*add)(void);
 } suites[] = {
 #define SUITE(name) {#name, suite_##name},
-#include "suites.h"
+#include RUNNER_SUITES
 #undef SUITE
 };
 
@@ -22,7 +24,7 @@ int main(int argc, char **argv)
 	const char *only = argc > 1 ? argv[1] : NULL;
 
 	if (CU_initialize_registry() != CUE_SUCCESS) {
-		fprintf(stderr, "unit-tests: %s\n", CU_get_error_msg());
+		fprintf(stderr, "%s: %s\n", argv[0], CU_get_error_msg());
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
