@@ -9,8 +9,10 @@
  *                       directory store with --sim-xenstore), domain UUID
  *                       (-uuid, else /local/domain/<domid>/vm), battery;
  *   dm_ctl_restore      image (-incoming fd:N, --restore, -loadvm) or
- *                       battery file, offset by dm_offset_resolve(),
- *                       toolstack offset; run state prelaunch / paused /
+ *                       battery file, with the toolstack offset, -rtc base
+ *                       and the hypervisor's offset: one restore flow
+ *                       (dm_device_restore, the offset decided once by
+ *                       dm_offset_decide); run state prelaunch / paused /
  *                       running;
  *   dm_ctl_serve        QMP listeners and xenstore watches in the loop;
  *   dm_ctl_ready        state "running" in xenstore once the guest runs
