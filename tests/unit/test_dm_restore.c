@@ -131,6 +131,21 @@ static void saved_image(struct sr_image *img)
 	img->nvram[0x40 - RTC_NVRAM_FIRST] = 0x99;
 }
 
+/* The device runs with `want` and was heard of it once, from `src`. */
+static void ran_with(struct rig *r, struct rtc_offset want, enum dm_offset_source src)
+{
+	struct rtc_offset now;
+
+	rtc_get_offset(r->dev.rtc, &now);
+	CU_ASSERT_EQUAL(now.seconds, want.seconds);
+	CU_ASSERT_EQUAL(now.phase_ns, want.phase_ns);
+	CU_ASSERT_EQUAL(now.set, want.set);
+	CU_ASSERT_EQUAL(r->heard.calls, 1);
+	CU_ASSERT_EQUAL(r->heard.src, src);
+	CU_ASSERT_EQUAL(r->heard.offset.seconds, want.seconds);
+	CU_ASSERT_EQUAL(rtc_cmos_read(r->dev.rtc, 0x40), 0x99); /* the image's NVRAM */
+}
+
 /* The toolstack set 3600 s in the running process, then an image is loaded:
  * the toolstack's seconds, the image's phase, the image's NVRAM — and the
  * world hears of it once. */
@@ -140,7 +155,6 @@ static void test_live_load_once(void)
 	struct sr_image img;
 	struct dm_offset_inputs in = {.moment = DM_DECIDE_AT_LOAD};
 	struct dm_offset_decision d;
-	struct rtc_offset now;
 
 	rig_init(&r);
 	CU_ASSERT_EQUAL(dm_device_set_time_offset(&r.dev, 3600), 0);
@@ -150,17 +164,10 @@ static void test_live_load_once(void)
 	in.image = &img;
 	dm_device_restore(&r.dev, &in, &d);
 	CU_ASSERT_EQUAL(d.origin, DM_ORIGIN_TOOLSTACK);
-	rtc_get_offset(r.dev.rtc, &now);
-	CU_ASSERT_EQUAL(now.seconds, 3600);
-	CU_ASSERT_EQUAL(now.phase_ns, 250000000);
-	CU_ASSERT_EQUAL(now.set, true);
-	CU_ASSERT_EQUAL(r.heard.calls, 1);
-	CU_ASSERT_EQUAL(r.heard.src, DM_OFFSET_TOOLSTACK);
-	CU_ASSERT_EQUAL(r.heard.offset.seconds, 3600);
+	ran_with(&r, (struct rtc_offset){3600, 250000000, true}, DM_OFFSET_TOOLSTACK);
 	CU_ASSERT_EQUAL(r.plat.set_calls, 1);
 	CU_ASSERT_EQUAL(r.plat.last_set, 3600);
 	CU_ASSERT_EQUAL(r.plat.changed_calls, 0);
-	CU_ASSERT_EQUAL(rtc_cmos_read(r.dev.rtc, 0x40), 0x99);
 	dm_device_fini(&r.dev);
 }
 
@@ -172,7 +179,6 @@ static void test_start_hvm_restored(void)
 	struct sr_image img;
 	struct dm_offset_inputs in = {.moment = DM_DECIDE_AT_START};
 	struct dm_offset_decision d;
-	struct rtc_offset now;
 
 	rig_init(&r);
 	r.plat.hv = (struct plat_hv_offset){PLAT_HV_XEN_HVM, true, 900, false, true};
@@ -181,14 +187,8 @@ static void test_start_hvm_restored(void)
 	dm_device_hypervisor_offset(&r.dev, &in.hv);
 	dm_device_restore(&r.dev, &in, &d);
 	CU_ASSERT_EQUAL(d.origin, DM_ORIGIN_HYPERVISOR);
-	rtc_get_offset(r.dev.rtc, &now);
-	CU_ASSERT_EQUAL(now.seconds, 900);
-	CU_ASSERT_EQUAL(now.phase_ns, 250000000);
-	CU_ASSERT_EQUAL(now.set, false);
-	CU_ASSERT_EQUAL(r.heard.calls, 1);
-	CU_ASSERT_EQUAL(r.heard.src, DM_OFFSET_HYPERVISOR);
+	ran_with(&r, (struct rtc_offset){900, 250000000, false}, DM_OFFSET_HYPERVISOR);
 	CU_ASSERT_EQUAL(r.plat.set_calls + r.plat.changed_calls, 0);
-	CU_ASSERT_EQUAL(rtc_cmos_read(r.dev.rtc, 0x40), 0x99);
 	dm_device_fini(&r.dev);
 }
 
