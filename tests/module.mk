@@ -22,10 +22,11 @@ $(S)/tests/unit/main.o: SAN_CFLAGS += -I$(B)/tests
 TEST_OBJS := $(TEST_COMMON:%.c=$(B)/%.o) $(TEST_SRCS:%.c=$(B)/%.o)
 SAN_TEST_OBJS := $(TEST_COMMON:%.c=$(S)/%.o) $(TEST_SRCS:%.c=$(S)/%.o)
 
+# -pthread: the buffered-ring test runs Xen's producer in a thread.
 $(B)/unit-tests: $(TEST_OBJS) $(B)/librtcdm.a
-	$(CC) $(ALL_CFLAGS) $(OPT_LDFLAGS) -o $@ $^ $(CUNIT_LIBS) $(LINK_LIBS)
+	$(CC) $(ALL_CFLAGS) $(OPT_LDFLAGS) -pthread -o $@ $^ $(CUNIT_LIBS) $(LINK_LIBS)
 $(S)/unit-tests: $(SAN_TEST_OBJS) $(S)/librtcdm.a
-	$(CC) $(SAN_CFLAGS) $(SAN) -o $@ $^ $(CUNIT_LIBS) $(LINK_LIBS)
+	$(CC) $(SAN_CFLAGS) $(SAN) -pthread -o $@ $^ $(CUNIT_LIBS) $(LINK_LIBS)
 
 # ---- fuzz targets (clang + libFuzzer + ASan/UBSan) ------------------------------
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -106,7 +106,7 @@ struct xen_platform {
 	void *dev;
 	int irq_level;
 	struct dm_ioreq_stats stats;
-	bool noted_ptr, noted_size, noted_type, noted_restricted;
+	bool noted_ptr, noted_size, noted_type, noted_restricted, noted_ring;
 };
 
 static struct xen_platform *xen_of(struct dm_platform *p)
@@ -160,7 +160,13 @@ static void serve_vcpu(struct xen_platform *x, unsigned vcpu)
 
 static void drain_buffered(struct xen_platform *x)
 {
-	dm_bufioreq_drain(x->buf_page, x->dev_ops, x->dev, &x->stats);
+	enum dm_bufioreq_end end = dm_bufioreq_drain(x->buf_page, x->dev_ops, x->dev, &x->stats);
+
+	if (end == DM_BUFIOREQ_BAD_POINTERS && !x->noted_ring)
+		dm_err(x->base.log, "buffered ring of ioreq server %u: write pointer more than "
+		                    "%u slots ahead of the read pointer: not consumed",
+		       (unsigned)x->ioservid, DM_BUFIOREQ_SLOTS);
+	x->noted_ring = x->noted_ring || end == DM_BUFIOREQ_BAD_POINTERS;
 }
 
 static void evtchn_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
