@@ -1,5 +1,5 @@
 /*
- * xenhv_xen.h — what rtcdm reads from Xen about a domain's time: its type
+ * domain.h — what rtcdm reads from Xen about a domain's time: its type
  * and emulation flags, the PV wallclock in its shared_info page, the host
  * wallclock at Xen system time 0, and Xen's RTC save record.
  *
@@ -62,7 +62,7 @@ int dm_xen_domain_get(xc_interface *xch, uint32_t domid, struct dm_xen_domain *o
  * 0 or -1 (reason in err: an HVM/PVH guest that has not placed its
  * shared_info in its memory has no frame to map). */
 int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint32_t domid,
-                          struct dm_xen_wallclock *out, char *err, size_t errlen);
+                          struct dm_shinfo_wallclock *out, char *err, size_t errlen);
 
 /* Like dm_xen_wallclock_read, and for a paused domain whose guest has not
  * placed its shared_info yet (a PVH domain before it first runs): place the
@@ -71,7 +71,7 @@ int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint
  * and remove it again (XENMEM_remove_from_physmap).  A running domain's
  * memory map is never touched.  0 or -1 (reason in err). */
 int dm_xen_wallclock_read_paused(xc_interface *xch, xenforeignmemory_handle *fmem,
-                                 uint32_t domid, struct dm_xen_wallclock *out, char *err,
+                                 uint32_t domid, struct dm_shinfo_wallclock *out, char *err,
                                  size_t errlen);
 
 /* Xen's RTC save record (typecode 11, instance 0).  0 filled; 1 when the

@@ -1,4 +1,4 @@
-/* ioreq_xen.c — serving Xen's synchronous ioreq slots and buffered ring. */
+/* ioreq.c — serving Xen's synchronous ioreq slots and buffered ring. */
 #include "platform/xen/ioreq.h"
 
 #include <stddef.h>

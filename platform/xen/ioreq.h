@@ -1,5 +1,5 @@
 /*
- * ioreq_xen.h — serving Xen's ioreq pages: the synchronous per-vCPU slots
+ * ioreq.h — serving Xen's ioreq pages: the synchronous per-vCPU slots
  * and the buffered ring, on memory the caller has mapped.
  *
  * Nothing here makes a hypercall: the platform maps the pages and signals

@@ -1,5 +1,5 @@
 /*
- * platform_xen.c — the Xen platform: an ioreq server for ports 0x70-0x71 of
+ * platform.c — the Xen platform: an ioreq server for ports 0x70-0x71 of
  * one HVM or PVH domain.
  *
  * Set-up is one linear sequence; every step that succeeded is recorded in
@@ -260,7 +260,7 @@ static void read_initial_offset(struct xen_platform *x)
 		return;
 	}
 
-	struct dm_xen_wallclock host, dom;
+	struct dm_shinfo_wallclock host, dom;
 
 	if (dm_xen_wallclock_read(x->xch, x->fmem, 0, &host, err, sizeof(err)) != 0) {
 		dm_warn(log, "host wallclock at Xen system time 0: %s; a toolstack offset cannot "
