@@ -15,6 +15,10 @@ $(B)/tests/suites.h: $(TEST_SRCS) tests/module.mk
 	@printf '%s\n' $(patsubst test_%,'SUITE(%)',$(TEST_NAMES)) > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
 
+# Tests of platform/xen include its headers, hence Xen's public ones: GNU C.
+$(B)/tests/unit/test_xen_%.o: ALL_CFLAGS += -std=gnu11
+$(S)/tests/unit/test_xen_%.o: SAN_CFLAGS += -std=gnu11
+
 $(B)/tests/unit/main.o $(S)/tests/unit/main.o: $(B)/tests/suites.h
 $(B)/tests/unit/main.o $(S)/tests/unit/main.o: ALL_CFLAGS += -I$(B)/tests
 $(S)/tests/unit/main.o: SAN_CFLAGS += -I$(B)/tests

@@ -35,7 +35,17 @@ int dm_xen_domain_get(xc_interface *xch, uint32_t domid, struct dm_xen_domain *o
 	out->vrtc = info.hvm && (info.arch_config.emulation_flags & XEN_X86_EMU_RTC);
 	out->max_vcpu_id = info.max_vcpu_id;
 	out->shared_info_frame = info.shared_info_frame;
+	out->cpu_time_ns = info.cpu_time;
 	return 0;
+}
+
+const char *dm_xen_guest_has_run(const struct dm_xen_domain *d)
+{
+	if (!d->paused)
+		return "it is not paused";
+	if (d->cpu_time_ns != 0)
+		return "its vCPUs have run";
+	return NULL;
 }
 
 /* Map one frame of `domid` (dom0: DOMID_SELF) read-only and read the

@@ -51,11 +51,19 @@ struct dm_xen_domain {
 	uint32_t emulation_flags;
 	unsigned max_vcpu_id;
 	unsigned long shared_info_frame;
+	uint64_t cpu_time_ns; /* running time of all its vCPUs so far */
 };
 
 /* XEN_DOMCTL_getdomaininfo for exactly `domid`.  0 or -1 (reason in err). */
 int dm_xen_domain_get(xc_interface *xch, uint32_t domid, struct dm_xen_domain *out, char *err,
                       size_t errlen);
+
+/* Whether the guest of `d` may have run, and so may have written its own
+ * shared_info page (a guest can write the PV wallclock there): NULL when it
+ * never ran (created paused, never unpaused: XEN_DOMINF_paused and no vCPU
+ * running time), else why it may have ("it is not paused", "its vCPUs have
+ * run").  Pure: decides on `d` alone. */
+const char *dm_xen_guest_has_run(const struct dm_xen_domain *d);
 
 /* The domain's PV wallclock through a read-only mapping of its shared_info
  * (domid 0: dom0's own page, i.e. the host wallclock at system time 0).

@@ -233,35 +233,62 @@ static int push_offset(struct xen_platform *x, int64_t seconds)
 	return 0;
 }
 
-/* What Xen's offset is before the guest runs, and whether a toolstack set
- * it.  HVM: Xen's RTC record holds it.  PVH: the domain's PV wallclock minus
- * the host wallclock at Xen system time 0 (dom0's wallclock). */
-static void read_initial_offset(struct xen_platform *x)
+/* HVM: Xen's offset is in its RTC record (a domctl: out of the guest's
+ * reach). */
+static void read_hvm_record_offset(struct xen_platform *x)
 {
 	const struct dm_log *log = x->base.log;
+	struct sr_xen_rtc rec;
 	char err[256];
 
-	if (x->vrtc) {
-		struct sr_xen_rtc rec;
-
-		if (dm_xen_rtc_record(x->xch, x->domid, &rec, err, sizeof(err)) != 0) {
-			dm_warn(log, "%s: offset left as it is", err);
-			return;
-		}
-		x->have_xen_offset = true;
-		x->xen_offset = rec.rtc_offset;
-		/* A fresh HVM domain has offset 0 unless the toolstack set one
-		 * (rtc_timeoffset, localtime); a restored one has whatever Xen's
-		 * own rules chose. */
-		x->toolstack_offset = !x->restoring && rec.rtc_offset != 0;
-		dm_info(log, "Xen's RTC record: offset %" PRId64 " s%s", rec.rtc_offset,
-		        x->restoring ? " (restored domain)"
-		                     : (x->toolstack_offset ? " (set by the toolstack)" : ""));
+	if (dm_xen_rtc_record(x->xch, x->domid, &rec, err, sizeof(err)) != 0) {
+		dm_warn(log, "%s: offset left as it is", err);
 		return;
 	}
+	x->have_xen_offset = true;
+	x->xen_offset = rec.rtc_offset;
+	/* A fresh HVM domain has offset 0 unless the toolstack set one
+	 * (rtc_timeoffset, localtime); a restored one has whatever Xen's own
+	 * rules chose. */
+	x->toolstack_offset = !x->restoring && rec.rtc_offset != 0;
+	dm_info(log, "Xen's RTC record: offset %" PRId64 " s%s", rec.rtc_offset,
+	        x->restoring ? " (restored domain)"
+	                     : (x->toolstack_offset ? " (set by the toolstack)" : ""));
+}
 
+/* PVH: whether the guest has never run, so that its shared_info page holds
+ * only what Xen wrote.  false (and a log line saying the offset was not
+ * read) otherwise. */
+static bool pvh_guest_never_ran(struct xen_platform *x)
+{
+	struct dm_xen_domain d;
+	const char *why;
+	char err[256];
+
+	if (dm_xen_domain_get(x->xch, x->domid, &d, err, sizeof(err)) != 0) {
+		dm_warn(x->base.log, "%s; a toolstack offset cannot be detected, assuming none", err);
+		return false;
+	}
+	why = dm_xen_guest_has_run(&d);
+	if (why)
+		dm_warn(x->base.log, "toolstack offset not read from the PV wallclock: domain %" PRIu32
+		                     " has run (%s), so its guest may have written it; assuming none",
+		        x->domid, why);
+	return why == NULL;
+}
+
+/* PVH: a toolstack offset is only in the domain's PV wallclock: that minus
+ * the host wallclock at Xen system time 0 (dom0's wallclock).  The page is
+ * the guest's to write once it runs: read only while it never ran, checked
+ * before the read and again after it. */
+static void read_pvh_wallclock_offset(struct xen_platform *x)
+{
+	const struct dm_log *log = x->base.log;
 	struct dm_shinfo_wallclock host, dom;
+	char err[256];
 
+	if (!pvh_guest_never_ran(x))
+		return;
 	if (dm_xen_wallclock_read(x->xch, x->fmem, 0, &host, err, sizeof(err)) != 0) {
 		dm_warn(log, "host wallclock at Xen system time 0: %s; a toolstack offset cannot "
 		             "be detected",
@@ -272,6 +299,8 @@ static void read_initial_offset(struct xen_platform *x)
 		dm_info(log, "%s; a toolstack offset cannot be detected, assuming none", err);
 		return;
 	}
+	if (!pvh_guest_never_ran(x))
+		return;
 	x->have_xen_offset = true;
 	if (dom.version == 0) {
 		/* Xen never wrote this wallclock: nobody gave the domain an
@@ -287,6 +316,16 @@ static void read_initial_offset(struct xen_platform *x)
 	             ": offset %" PRId64 " s%s",
 	        dom.sec, dom.nsec, host.sec, host.nsec, x->xen_offset,
 	        x->toolstack_offset ? " (set by the toolstack)" : "");
+}
+
+/* What Xen's offset is before the guest runs, and whether a toolstack set
+ * it. */
+static void read_initial_offset(struct xen_platform *x)
+{
+	if (x->vrtc)
+		read_hvm_record_offset(x);
+	else
+		read_pvh_wallclock_offset(x);
 }
 
 /*
