@@ -11,6 +11,9 @@ _Static_assert(sizeof(ioreq_t) == DM_IOREQ_SLOT_SIZE, "ioreq_t is 32 bytes");
 _Static_assert(sizeof(buf_ioreq_t) == 8, "buf_ioreq_t is 8 bytes");
 _Static_assert(sizeof(buffered_iopage_t) <= 4096, "buffered page fits a page");
 _Static_assert(IOREQ_BUFFER_SLOT_NUM == DM_BUFIOREQ_SLOTS, "511 buffered slots");
+_Static_assert(offsetof(buffered_iopage_t, read_pointer) == 0 &&
+                       offsetof(buffered_iopage_t, write_pointer) == 4,
+               "the pointer pair is one aligned 64-bit word, read_pointer low");
 
 static volatile ioreq_t *slot(void *shared, unsigned vcpu)
 {
