@@ -10,7 +10,12 @@
 TEST_COMMON := $(sort $(wildcard tests/support/*.c)) tools/rtcdm-ctx/xl_older.c
 RUNNERS := unit integration
 
-# runner_rules KIND: $(B)/KIND-tests and $(S)/KIND-tests.
+# Tests of platform/xen include its headers, hence Xen's public ones: GNU C.
+$(B)/tests/unit/test_xen_%.o: ALL_CFLAGS += -std=gnu11
+$(S)/tests/unit/test_xen_%.o: SAN_CFLAGS += -std=gnu11
+
+# runner_rules KIND: $(B)/KIND-tests and $(S)/KIND-tests (-pthread: the
+# buffered-ring test runs Xen's producer in a thread).
 define runner_rules
 $(1)_TEST_SRCS := $$(sort $$(wildcard tests/$(1)/test_*.c))
 $(B)/tests/$(1)-suites.h: $$($(1)_TEST_SRCS) tests/module.mk
@@ -24,10 +29,10 @@ $(S)/tests/$(1)-runner.o: tests/runner.c $(B)/tests/$(1)-suites.h config.h
 	$$(CC) $$(SAN_CFLAGS) -I$(B)/tests -DRUNNER_SUITES='"$(1)-suites.h"' -MMD -MP -c $$< -o $$@
 $(B)/$(1)-tests: $(B)/tests/$(1)-runner.o $$(TEST_COMMON:%.c=$(B)/%.o) \
 		$$($(1)_TEST_SRCS:%.c=$(B)/%.o) $(B)/librtcdm.a
-	$$(CC) $$(ALL_CFLAGS) $$(OPT_LDFLAGS) -o $$@ $$^ $$(CUNIT_LIBS) $$(LINK_LIBS)
+	$$(CC) $$(ALL_CFLAGS) $$(OPT_LDFLAGS) -pthread -o $$@ $$^ $$(CUNIT_LIBS) $$(LINK_LIBS)
 $(S)/$(1)-tests: $(S)/tests/$(1)-runner.o $$(TEST_COMMON:%.c=$(S)/%.o) \
 		$$($(1)_TEST_SRCS:%.c=$(S)/%.o) $(S)/librtcdm.a
-	$$(CC) $$(SAN_CFLAGS) $$(SAN) -o $$@ $$^ $$(CUNIT_LIBS) $$(LINK_LIBS)
+	$$(CC) $$(SAN_CFLAGS) $$(SAN) -pthread -o $$@ $$^ $$(CUNIT_LIBS) $$(LINK_LIBS)
 endef
 $(foreach r,$(RUNNERS),$(eval $(call runner_rules,$(r))))
 TEST_BINS := $(RUNNERS:%=$(B)/%-tests)

@@ -1,4 +1,4 @@
-/* sim_hv.c — simulated hypervisor: domain time offset and PV wallclock. */
+/* hv.c — simulated hypervisor: domain time offset and PV wallclock. */
 #include "platform/sim/hv.h"
 
 #include <errno.h>
@@ -103,22 +103,4 @@ void dm_sim_hv_adjust_offset(struct dm_sim_hv *hv, int64_t delta_s)
 {
 	hv->offset_seconds = (int64_t)((uint64_t)hv->offset_seconds + (uint64_t)delta_s);
 	update_wallclock(hv);
-}
-
-void dm_sim_hv_read_wallclock(const struct dm_sim_hv *hv, uint32_t *version, int64_t *sec,
-                              uint32_t *nsec)
-{
-	uint32_t v1, v2, lo, hi, ns;
-
-	do {
-		v1 = __atomic_load_n(shinfo_u32(hv->shinfo, DM_SHINFO_WC_VERSION), __ATOMIC_ACQUIRE);
-		lo = __atomic_load_n(shinfo_u32(hv->shinfo, DM_SHINFO_WC_SEC), __ATOMIC_RELAXED);
-		ns = __atomic_load_n(shinfo_u32(hv->shinfo, DM_SHINFO_WC_NSEC), __ATOMIC_RELAXED);
-		hi = __atomic_load_n(shinfo_u32(hv->shinfo, DM_SHINFO_WC_SEC_HI), __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		v2 = __atomic_load_n(shinfo_u32(hv->shinfo, DM_SHINFO_WC_VERSION), __ATOMIC_RELAXED);
-	} while ((v1 & 1) || v1 != v2);
-	*version = v1;
-	*sec = (int64_t)(((uint64_t)hi << 32) | lo);
-	*nsec = ns;
 }

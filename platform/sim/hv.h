@@ -1,13 +1,12 @@
 /*
- * sim_hv.h — a simulated hypervisor for one domain: the host wallclock at
+ * hv.h — a simulated hypervisor for one domain: the host wallclock at
  * clock 0, the domain's time offset {seconds, set} and its shared_info page
  * with the PV wallclock, kept as Xen keeps them.
  *
- * shared_info (x86_64 layout, 4096 bytes):
- *   wc_version u32 @0xC00, wc_sec u32 @0xC04, wc_nsec u32 @0xC08,
- *   wc_sec_hi u32 @0xC0C.
- * Every offset change rewrites the wallclock with Xen's protocol: version
- * becomes odd, barrier, sec/nsec written, barrier, version even again.
+ * shared_info: the layout of platform/shinfo.h, read with
+ * dm_shinfo_read_wallclock().  Every offset change rewrites the wallclock
+ * with Xen's protocol: version becomes odd, barrier, sec/nsec written,
+ * barrier, version even again.
  * wallclock sec = host wallclock seconds at clock 0 + offset seconds;
  * nsec = host wallclock ns within that second.
  */
@@ -19,12 +18,7 @@
 #include <stdint.h>
 
 #include "base/log.h"
-
-#define DM_SHINFO_SIZE 4096u
-#define DM_SHINFO_WC_VERSION 0xC00u
-#define DM_SHINFO_WC_SEC 0xC04u
-#define DM_SHINFO_WC_NSEC 0xC08u
-#define DM_SHINFO_WC_SEC_HI 0xC0Cu
+#include "platform/shinfo.h"
 
 struct dm_sim_hv {
 	int64_t host_wallclock_ns; /* UTC ns since the epoch at clock 0 */
@@ -52,9 +46,5 @@ void dm_sim_hv_settimeoffset(struct dm_sim_hv *hv, int64_t seconds);
 /* The guest changed its RTC in the hypervisor (Xen's rtc_set_time):
  * seconds += delta, set unchanged, PV wallclock rewritten. */
 void dm_sim_hv_adjust_offset(struct dm_sim_hv *hv, int64_t delta_s);
-
-/* Read the wallclock back with the reader's seqlock protocol. */
-void dm_sim_hv_read_wallclock(const struct dm_sim_hv *hv, uint32_t *version, int64_t *sec,
-                              uint32_t *nsec);
 
 #endif

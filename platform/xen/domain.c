@@ -1,4 +1,4 @@
-/* xenhv_xen.c — reading a domain's time state from Xen. */
+/* domain.c — reading a domain's time state from Xen. */
 #include "platform/xen/domain.h"
 
 #include <errno.h>
@@ -8,37 +8,6 @@
 #include <sys/mman.h>
 
 #include <xen/hvm/save.h>
-
-#include "platform/sim/hv.h"
-
-#define PAGE_BYTES 4096u
-
-static uint32_t rd32(const volatile void *page, unsigned off)
-{
-	return *(const volatile uint32_t *)(const volatile void *)((const volatile uint8_t *)page + off);
-}
-
-int dm_xen_wallclock_from_page(const volatile void *page, struct dm_xen_wallclock *out)
-{
-	for (int tries = 0; tries < 1000; tries++) {
-		uint32_t v1 = rd32(page, DM_SHINFO_WC_VERSION);
-
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		uint32_t sec = rd32(page, DM_SHINFO_WC_SEC);
-		uint32_t nsec = rd32(page, DM_SHINFO_WC_NSEC);
-		uint32_t hi = rd32(page, DM_SHINFO_WC_SEC_HI);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		uint32_t v2 = rd32(page, DM_SHINFO_WC_VERSION);
-
-		if ((v1 & 1) || v1 != v2)
-			continue;
-		out->version = v1;
-		out->sec = (int64_t)(((uint64_t)hi << 32) | sec);
-		out->nsec = nsec;
-		return 0;
-	}
-	return -1;
-}
 
 int dm_xen_domain_get(xc_interface *xch, uint32_t domid, struct dm_xen_domain *out, char *err,
                       size_t errlen)
@@ -66,13 +35,23 @@ int dm_xen_domain_get(xc_interface *xch, uint32_t domid, struct dm_xen_domain *o
 	out->vrtc = info.hvm && (info.arch_config.emulation_flags & XEN_X86_EMU_RTC);
 	out->max_vcpu_id = info.max_vcpu_id;
 	out->shared_info_frame = info.shared_info_frame;
+	out->cpu_time_ns = info.cpu_time;
 	return 0;
+}
+
+const char *dm_xen_guest_has_run(const struct dm_xen_domain *d)
+{
+	if (!d->paused)
+		return "it is not paused";
+	if (d->cpu_time_ns != 0)
+		return "its vCPUs have run";
+	return NULL;
 }
 
 /* Map one frame of `domid` (dom0: DOMID_SELF) read-only and read the
  * wallclock from it. */
 static int read_frame(xenforeignmemory_handle *fmem, uint32_t domid, xen_pfn_t frame,
-                      struct dm_xen_wallclock *out, char *err, size_t errlen)
+                      struct dm_shinfo_wallclock *out, char *err, size_t errlen)
 {
 	int map_err = 0;
 	void *page;
@@ -90,7 +69,7 @@ static int read_frame(xenforeignmemory_handle *fmem, uint32_t domid, xen_pfn_t f
 		         (unsigned long)frame, domid, strerror(e > 0 ? e : EIO));
 		return -1;
 	}
-	rc = dm_xen_wallclock_from_page(page, out);
+	rc = dm_shinfo_read_wallclock(page, out);
 	xenforeignmemory_unmap(fmem, page, 1);
 	if (rc < 0) {
 		snprintf(err, errlen, "the PV wallclock of domain %" PRIu32 " never settled", domid);
@@ -106,7 +85,7 @@ static bool has_frame(const struct dm_xen_domain *d)
 }
 
 int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint32_t domid,
-                          struct dm_xen_wallclock *out, char *err, size_t errlen)
+                          struct dm_shinfo_wallclock *out, char *err, size_t errlen)
 {
 	struct dm_xen_domain d;
 
@@ -123,7 +102,7 @@ int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint
 }
 
 int dm_xen_wallclock_read_paused(xc_interface *xch, xenforeignmemory_handle *fmem,
-                                 uint32_t domid, struct dm_xen_wallclock *out, char *err,
+                                 uint32_t domid, struct dm_shinfo_wallclock *out, char *err,
                                  size_t errlen)
 {
 	struct dm_xen_domain d;

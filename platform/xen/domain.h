@@ -1,5 +1,5 @@
 /*
- * xenhv_xen.h — what rtcdm reads from Xen about a domain's time: its type
+ * domain.h — what rtcdm reads from Xen about a domain's time: its type
  * and emulation flags, the PV wallclock in its shared_info page, the host
  * wallclock at Xen system time 0, and Xen's RTC save record.
  *
@@ -51,18 +51,26 @@ struct dm_xen_domain {
 	uint32_t emulation_flags;
 	unsigned max_vcpu_id;
 	unsigned long shared_info_frame;
+	uint64_t cpu_time_ns; /* running time of all its vCPUs so far */
 };
 
 /* XEN_DOMCTL_getdomaininfo for exactly `domid`.  0 or -1 (reason in err). */
 int dm_xen_domain_get(xc_interface *xch, uint32_t domid, struct dm_xen_domain *out, char *err,
                       size_t errlen);
 
+/* Whether the guest of `d` may have run, and so may have written its own
+ * shared_info page (a guest can write the PV wallclock there): NULL when it
+ * never ran (created paused, never unpaused: XEN_DOMINF_paused and no vCPU
+ * running time), else why it may have ("it is not paused", "its vCPUs have
+ * run").  Pure: decides on `d` alone. */
+const char *dm_xen_guest_has_run(const struct dm_xen_domain *d);
+
 /* The domain's PV wallclock through a read-only mapping of its shared_info
  * (domid 0: dom0's own page, i.e. the host wallclock at system time 0).
  * 0 or -1 (reason in err: an HVM/PVH guest that has not placed its
  * shared_info in its memory has no frame to map). */
 int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint32_t domid,
-                          struct dm_xen_wallclock *out, char *err, size_t errlen);
+                          struct dm_shinfo_wallclock *out, char *err, size_t errlen);
 
 /* Like dm_xen_wallclock_read, and for a paused domain whose guest has not
  * placed its shared_info yet (a PVH domain before it first runs): place the
@@ -71,7 +79,7 @@ int dm_xen_wallclock_read(xc_interface *xch, xenforeignmemory_handle *fmem, uint
  * and remove it again (XENMEM_remove_from_physmap).  A running domain's
  * memory map is never touched.  0 or -1 (reason in err). */
 int dm_xen_wallclock_read_paused(xc_interface *xch, xenforeignmemory_handle *fmem,
-                                 uint32_t domid, struct dm_xen_wallclock *out, char *err,
+                                 uint32_t domid, struct dm_shinfo_wallclock *out, char *err,
                                  size_t errlen);
 
 /* Xen's RTC save record (typecode 11, instance 0).  0 filled; 1 when the

@@ -1,4 +1,4 @@
-/* ioreq_xen.c — serving Xen's synchronous ioreq slots and buffered ring. */
+/* ioreq.c — serving Xen's synchronous ioreq slots and buffered ring. */
 #include "platform/xen/ioreq.h"
 
 #include <stddef.h>
@@ -11,6 +11,9 @@ _Static_assert(sizeof(ioreq_t) == DM_IOREQ_SLOT_SIZE, "ioreq_t is 32 bytes");
 _Static_assert(sizeof(buf_ioreq_t) == 8, "buf_ioreq_t is 8 bytes");
 _Static_assert(sizeof(buffered_iopage_t) <= 4096, "buffered page fits a page");
 _Static_assert(IOREQ_BUFFER_SLOT_NUM == DM_BUFIOREQ_SLOTS, "511 buffered slots");
+_Static_assert(offsetof(buffered_iopage_t, read_pointer) == 0 &&
+                       offsetof(buffered_iopage_t, write_pointer) == 4,
+               "the pointer pair is one aligned 64-bit word, read_pointer low");
 
 static volatile ioreq_t *slot(void *shared, unsigned vcpu)
 {
@@ -113,58 +116,76 @@ enum dm_ioreq_note dm_ioreq_serve(void *shared, unsigned vcpu, const struct dm_d
 	return note;
 }
 
-unsigned dm_bufioreq_drain(void *page, const struct dm_device_ops *ops, void *dev,
+/* The pointer pair as one 64-bit load: read_pointer is the low half (x86,
+ * little-endian).  Xen rebases both together with one 64-bit exchange, so
+ * two separate loads could see one before and one after a rebase. */
+static void load_pointers(buffered_iopage_t *bp, uint32_t *rp, uint32_t *wp)
+{
+	uint64_t pair = __atomic_load_n((uint64_t *)(void *)&bp->read_pointer, __ATOMIC_ACQUIRE);
+
+	*rp = (uint32_t)pair;
+	*wp = (uint32_t)(pair >> 32);
+}
+
+static void apply_buffered(const volatile buf_ioreq_t *b, unsigned size, uint64_t data,
+                           const struct dm_device_ops *ops, void *dev,
                            struct dm_ioreq_stats *stats)
 {
+	switch (b->type) {
+	case IOREQ_TYPE_TIMEOFFSET:
+		stats->timeoffset++;
+		if (ops->time_offset_delta)
+			ops->time_offset_delta(dev, (int64_t)data);
+		break;
+	case IOREQ_TYPE_PIO:
+		if (b->dir == IOREQ_WRITE && size <= 4) {
+			ops->pio_write(dev, (uint16_t)b->addr, size, (uint32_t)data);
+			stats->pio_writes++;
+		} else {
+			stats->refused_size++;
+		}
+		break;
+	case IOREQ_TYPE_INVALIDATE:
+		break;
+	default:
+		stats->ignored_type++;
+		break;
+	}
+}
+
+enum dm_bufioreq_end dm_bufioreq_drain(void *page, const struct dm_device_ops *ops, void *dev,
+                                       struct dm_ioreq_stats *stats)
+{
 	buffered_iopage_t *bp = page;
-	unsigned served = 0;
 
 	for (;;) {
-		uint32_t rp = __atomic_load_n(&bp->read_pointer, __ATOMIC_ACQUIRE);
-		uint32_t wp = __atomic_load_n(&bp->write_pointer, __ATOMIC_ACQUIRE);
+		uint32_t rp, wp;
 
+		load_pointers(bp, &rp, &wp);
 		if (rp == wp)
-			break;
-		while (rp != wp) {
-			volatile buf_ioreq_t *b = &bp->buf_ioreq[rp % IOREQ_BUFFER_SLOT_NUM];
-			unsigned size = 1u << b->size;
-			uint64_t data = b->data;
-			uint32_t used = 1;
-
-			if (size == 8) {
-				volatile buf_ioreq_t *hi =
-					&bp->buf_ioreq[(rp + 1) % IOREQ_BUFFER_SLOT_NUM];
-
-				data |= (uint64_t)hi->data << 32;
-				used = 2;
-			}
-			switch (b->type) {
-			case IOREQ_TYPE_TIMEOFFSET:
-				stats->timeoffset++;
-				if (ops->time_offset_delta)
-					ops->time_offset_delta(dev, (int64_t)data);
-				break;
-			case IOREQ_TYPE_PIO:
-				if (b->dir == IOREQ_WRITE && size <= 4) {
-					ops->pio_write(dev, (uint16_t)b->addr, size, (uint32_t)data);
-					stats->pio_writes++;
-				} else {
-					stats->refused_size++;
-				}
-				break;
-			case IOREQ_TYPE_INVALIDATE:
-				break;
-			default:
-				stats->ignored_type++;
-				break;
-			}
-			stats->buffered++;
-			served++;
-			rp += used;
-			/* Atomic add: with the ATOMIC ring Xen may rebase both
-			 * pointers concurrently. */
-			__atomic_fetch_add(&bp->read_pointer, used, __ATOMIC_RELEASE);
+			return DM_BUFIOREQ_EMPTY;
+		if (wp - rp > IOREQ_BUFFER_SLOT_NUM) {
+			stats->refused_ring++;
+			return DM_BUFIOREQ_BAD_POINTERS;
 		}
+
+		volatile buf_ioreq_t *b = &bp->buf_ioreq[rp % IOREQ_BUFFER_SLOT_NUM];
+		unsigned size = 1u << b->size;
+		uint64_t data = b->data;
+		uint32_t used = 1;
+
+		if (size == 8) {
+			/* Xen publishes both halves with one write_pointer
+			 * update; a ring that shows one is not ours to finish. */
+			if (wp - rp < 2)
+				return DM_BUFIOREQ_PARTIAL;
+			data |= (uint64_t)bp->buf_ioreq[(rp + 1) % IOREQ_BUFFER_SLOT_NUM].data << 32;
+			used = 2;
+		}
+		apply_buffered(b, size, data, ops, dev, stats);
+		stats->buffered++;
+		/* An add, not a store: Xen may rebase both pointers meanwhile.
+		 * Release: the slots are read before Xen may reuse them. */
+		__atomic_fetch_add(&bp->read_pointer, used, __ATOMIC_RELEASE);
 	}
-	return served;
 }

@@ -1,5 +1,5 @@
 /*
- * ioreq_xen.h — serving Xen's ioreq pages: the synchronous per-vCPU slots
+ * ioreq.h — serving Xen's ioreq pages: the synchronous per-vCPU slots
  * and the buffered ring, on memory the caller has mapped.
  *
  * Nothing here makes a hypercall: the platform maps the pages and signals
@@ -37,6 +37,7 @@ struct dm_ioreq_stats {
 	uint64_t refused_ptr;     /* rep ins/outs through guest memory */
 	uint64_t refused_size;    /* PIO of a size other than 1, 2, 4 */
 	uint64_t ignored_type;    /* request types a port device does not serve */
+	uint64_t refused_ring;    /* drains refused: pointers more than 511 apart */
 };
 
 /* What a served request asks the caller to report (first occurrence). */
@@ -71,14 +72,27 @@ unsigned dm_ioreq_state(const void *shared, unsigned vcpu);
  * is enabled). */
 uint32_t dm_ioreq_vp_eport(const void *shared, unsigned vcpu);
 
+/* How a drain of the buffered ring ended. */
+enum dm_bufioreq_end {
+	DM_BUFIOREQ_EMPTY = 0,    /* every published entry consumed */
+	DM_BUFIOREQ_PARTIAL,      /* only the first half of an 8-byte entry is
+	                           * published: left for the next drain */
+	DM_BUFIOREQ_BAD_POINTERS, /* write_pointer - read_pointer > 511: refused,
+	                           * nothing consumed (counted in refused_ring) */
+};
+
 /*
- * Consume every entry of the buffered ring `page` (read_pointer up to
- * write_pointer, slot = pointer % 511, read_pointer advanced atomically
- * as HVM_IOREQSRV_BUFIOREQ_ATOMIC requires).  PIO writes go to
- * ops->pio_write; TIMEOFFSET (type 7, 8 bytes: signed delta seconds) to
- * ops->time_offset_delta.  Returns the number of requests consumed.
+ * Consume the entries of the buffered ring `page`, one at a time: read the
+ * pointer pair with one 64-bit atomic load (as HVM_IOREQSRV_BUFIOREQ_ATOMIC
+ * requires: Xen rebases both pointers together by a multiple of 511), stop
+ * when they are equal, refuse a pair more than 511 slots apart, consume an
+ * entry (slot = pointer % 511; an 8-byte entry only once both of its slots
+ * are published) and advance read_pointer with an atomic add.  PIO writes go
+ * to ops->pio_write; TIMEOFFSET (type 7, 8 bytes: signed delta seconds) to
+ * ops->time_offset_delta.  Entries are counted in stats->buffered.  Runs on
+ * plain memory laid out as the page.
  */
-unsigned dm_bufioreq_drain(void *page, const struct dm_device_ops *ops, void *dev,
-                           struct dm_ioreq_stats *stats);
+enum dm_bufioreq_end dm_bufioreq_drain(void *page, const struct dm_device_ops *ops, void *dev,
+                                       struct dm_ioreq_stats *stats);
 
 #endif

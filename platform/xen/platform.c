@@ -1,17 +1,12 @@
 /*
- * platform_xen.c — the Xen platform: an ioreq server for ports 0x70-0x71 of
+ * platform.c — the Xen platform: an ioreq server for ports 0x70-0x71 of
  * one HVM or PVH domain.
  *
- * Set-up is one linear sequence; every step that succeeded is recorded in
- * `stage` and xen_destroy() undoes exactly those steps in reverse order, on
- * a failure half-way as on a normal exit (SIGTERM/SIGINT/SIGHUP stop the
- * event loop, main() then destroys the platform):
- *
- *   1 control interface (libxenctrl)     6 ioreq pages mapped (resource)
- *   2 event channels (libxenevtchn)      7 ports 0x70-0x71 mapped to it
- *   3 foreign memory (libxenforeignmem)  8 server enabled
- *   4 device model ops (libxendevicemod) 9 vCPU + buffered channels bound
- *   5 ioreq server created (buffered)   10 event channel fd watched
+ * Set-up is one table of named steps (xen_steps below), each with the
+ * function that undoes it.  The steps run in order; xen_destroy() undoes the
+ * ones that succeeded in reverse order, on a failure half-way as on a normal
+ * exit (SIGTERM/SIGINT/SIGHUP stop the event loop, main() then destroys the
+ * platform).
  *
  * Mode, from the domain (not from a flag):
  *   HVM  Xen emulates the RTC (emulation flag RTC): it handles registers
@@ -30,6 +25,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,24 +48,12 @@
 
 #define RTC_ISA_IRQ 8
 
-enum xen_stage {
-	ST_NONE = 0,
-	ST_XC,
-	ST_EVTCHN,
-	ST_FMEM,
-	ST_DMOD,
-	ST_SERVER,
-	ST_PAGES,
-	ST_RANGE,
-	ST_ENABLED,
-	ST_BOUND,
-	ST_WATCHED,
-};
-
 struct xen_platform {
 	struct dm_platform base;
-	enum xen_stage stage;
+	unsigned steps_done; /* xen_steps[0 .. steps_done - 1] are set up */
 	uint32_t domid;
+	bool want_restrict; /* -xen-domid-restrict: restrict the handles at the end */
+	struct dm_xen_domain dom; /* as found at set-up */
 	bool vrtc; /* HVM mode: Xen emulates registers 0-13 */
 	bool restoring;
 	bool restricted;
@@ -92,7 +76,6 @@ struct xen_platform {
 	int evtchn_fd;
 
 	struct dm_clock clock;
-	bool clock_ready;
 	int64_t host_wallclock_ns;
 
 	/* Read at set-up, applied at start(). */
@@ -104,7 +87,7 @@ struct xen_platform {
 	void *dev;
 	int irq_level;
 	struct dm_ioreq_stats stats;
-	bool noted_ptr, noted_size, noted_type, noted_restricted;
+	bool noted_ptr, noted_size, noted_type, noted_restricted, noted_ring;
 };
 
 static struct xen_platform *xen_of(struct dm_platform *p)
@@ -158,7 +141,13 @@ static void serve_vcpu(struct xen_platform *x, unsigned vcpu)
 
 static void drain_buffered(struct xen_platform *x)
 {
-	dm_bufioreq_drain(x->buf_page, x->dev_ops, x->dev, &x->stats);
+	enum dm_bufioreq_end end = dm_bufioreq_drain(x->buf_page, x->dev_ops, x->dev, &x->stats);
+
+	if (end == DM_BUFIOREQ_BAD_POINTERS && !x->noted_ring)
+		dm_err(x->base.log, "buffered ring of ioreq server %u: write pointer more than "
+		                    "%u slots ahead of the read pointer: not consumed",
+		       (unsigned)x->ioservid, DM_BUFIOREQ_SLOTS);
+	x->noted_ring = x->noted_ring || end == DM_BUFIOREQ_BAD_POINTERS;
 }
 
 static void evtchn_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
@@ -220,35 +209,62 @@ static int push_offset(struct xen_platform *x, int64_t seconds)
 	return 0;
 }
 
-/* What Xen's offset is before the guest runs, and whether a toolstack set
- * it.  HVM: Xen's RTC record holds it.  PVH: the domain's PV wallclock minus
- * the host wallclock at Xen system time 0 (dom0's wallclock). */
-static void read_initial_offset(struct xen_platform *x)
+/* HVM: Xen's offset is in its RTC record (a domctl: out of the guest's
+ * reach). */
+static void read_hvm_record_offset(struct xen_platform *x)
 {
 	const struct dm_log *log = x->base.log;
+	struct sr_xen_rtc rec;
 	char err[256];
 
-	if (x->vrtc) {
-		struct sr_xen_rtc rec;
-
-		if (dm_xen_rtc_record(x->xch, x->domid, &rec, err, sizeof(err)) != 0) {
-			dm_warn(log, "%s: offset left as it is", err);
-			return;
-		}
-		x->have_xen_offset = true;
-		x->xen_offset = rec.rtc_offset;
-		/* A fresh HVM domain has offset 0 unless the toolstack set one
-		 * (rtc_timeoffset, localtime); a restored one has whatever Xen's
-		 * own rules chose. */
-		x->toolstack_offset = !x->restoring && rec.rtc_offset != 0;
-		dm_info(log, "Xen's RTC record: offset %" PRId64 " s%s", rec.rtc_offset,
-		        x->restoring ? " (restored domain)"
-		                     : (x->toolstack_offset ? " (set by the toolstack)" : ""));
+	if (dm_xen_rtc_record(x->xch, x->domid, &rec, err, sizeof(err)) != 0) {
+		dm_warn(log, "%s: offset left as it is", err);
 		return;
 	}
+	x->have_xen_offset = true;
+	x->xen_offset = rec.rtc_offset;
+	/* A fresh HVM domain has offset 0 unless the toolstack set one
+	 * (rtc_timeoffset, localtime); a restored one has whatever Xen's own
+	 * rules chose. */
+	x->toolstack_offset = !x->restoring && rec.rtc_offset != 0;
+	dm_info(log, "Xen's RTC record: offset %" PRId64 " s%s", rec.rtc_offset,
+	        x->restoring ? " (restored domain)"
+	                     : (x->toolstack_offset ? " (set by the toolstack)" : ""));
+}
 
-	struct dm_xen_wallclock host, dom;
+/* PVH: whether the guest has never run, so that its shared_info page holds
+ * only what Xen wrote.  false (and a log line saying the offset was not
+ * read) otherwise. */
+static bool pvh_guest_never_ran(struct xen_platform *x)
+{
+	struct dm_xen_domain d;
+	const char *why;
+	char err[256];
 
+	if (dm_xen_domain_get(x->xch, x->domid, &d, err, sizeof(err)) != 0) {
+		dm_warn(x->base.log, "%s; a toolstack offset cannot be detected, assuming none", err);
+		return false;
+	}
+	why = dm_xen_guest_has_run(&d);
+	if (why)
+		dm_warn(x->base.log, "toolstack offset not read from the PV wallclock: domain %" PRIu32
+		                     " has run (%s), so its guest may have written it; assuming none",
+		        x->domid, why);
+	return why == NULL;
+}
+
+/* PVH: a toolstack offset is only in the domain's PV wallclock: that minus
+ * the host wallclock at Xen system time 0 (dom0's wallclock).  The page is
+ * the guest's to write once it runs: read only while it never ran, checked
+ * before the read and again after it. */
+static void read_pvh_wallclock_offset(struct xen_platform *x)
+{
+	const struct dm_log *log = x->base.log;
+	struct dm_shinfo_wallclock host, dom;
+	char err[256];
+
+	if (!pvh_guest_never_ran(x))
+		return;
 	if (dm_xen_wallclock_read(x->xch, x->fmem, 0, &host, err, sizeof(err)) != 0) {
 		dm_warn(log, "host wallclock at Xen system time 0: %s; a toolstack offset cannot "
 		             "be detected",
@@ -259,6 +275,8 @@ static void read_initial_offset(struct xen_platform *x)
 		dm_info(log, "%s; a toolstack offset cannot be detected, assuming none", err);
 		return;
 	}
+	if (!pvh_guest_never_ran(x))
+		return;
 	x->have_xen_offset = true;
 	if (dom.version == 0) {
 		/* Xen never wrote this wallclock: nobody gave the domain an
@@ -274,6 +292,16 @@ static void read_initial_offset(struct xen_platform *x)
 	             ": offset %" PRId64 " s%s",
 	        dom.sec, dom.nsec, host.sec, host.nsec, x->xen_offset,
 	        x->toolstack_offset ? " (set by the toolstack)" : "");
+}
+
+/* What Xen's offset is before the guest runs, and whether a toolstack set
+ * it. */
+static void read_initial_offset(struct xen_platform *x)
+{
+	if (x->vrtc)
+		read_hvm_record_offset(x);
+	else
+		read_pvh_wallclock_offset(x);
 }
 
 /* What Xen held of the guest's offset when rtcdm started: an input of the
@@ -387,62 +415,13 @@ static int xen_read_hypervisor_rtc(struct dm_platform *p, struct sr_xen_rtc *rec
 	return rc > 0 ? 1 : 0;
 }
 
+static void undo_steps(struct xen_platform *x);
+
 static void xen_destroy(struct dm_platform *p)
 {
 	struct xen_platform *x = xen_of(p);
-	const struct dm_log *log = p->log;
 
-	switch (x->stage) {
-	case ST_WATCHED:
-		dm_loop_del_fd(p->loop, x->evtchn_fd);
-		/* fall through */
-	case ST_BOUND:
-		if (x->buf_local >= 0)
-			xenevtchn_unbind(x->xce, (evtchn_port_t)x->buf_local);
-		for (unsigned i = 0; i < x->nr_vcpus; i++)
-			if (x->vcpu_local[i] >= 0)
-				xenevtchn_unbind(x->xce, (evtchn_port_t)x->vcpu_local[i]);
-		/* fall through */
-	case ST_ENABLED:
-		xendevicemodel_set_ioreq_server_state(x->dmod, x->domid, x->ioservid, 0);
-		/* fall through */
-	case ST_RANGE:
-		xendevicemodel_unmap_io_range_from_ioreq_server(x->dmod, x->domid, x->ioservid, 0,
-		                                                RTC_PORT_INDEX, RTC_PORT_DATA);
-		/* fall through */
-	case ST_PAGES:
-		xenforeignmemory_unmap_resource(x->fmem, x->res);
-		/* fall through */
-	case ST_SERVER:
-		if (xendevicemodel_destroy_ioreq_server(x->dmod, x->domid, x->ioservid) < 0 &&
-		    errno != ESRCH)
-			dm_warn(log, "cannot destroy ioreq server %u: %m", (unsigned)x->ioservid);
-		/* fall through */
-	case ST_DMOD:
-		xendevicemodel_close(x->dmod);
-		/* fall through */
-	case ST_FMEM:
-		xenforeignmemory_close(x->fmem);
-		/* fall through */
-	case ST_EVTCHN:
-		xenevtchn_close(x->xce);
-		/* fall through */
-	case ST_XC:
-		xc_interface_close(x->xch);
-		/* fall through */
-	case ST_NONE:
-		break;
-	}
-	if (x->stage >= ST_SERVER)
-		dm_info(log, "ioreq server %u of domain %" PRIu32 " destroyed (%" PRIu64
-		             " port reads, %" PRIu64 " writes, %" PRIu64 " clock changes from Xen)",
-		        (unsigned)x->ioservid, x->domid, x->stats.pio_reads, x->stats.pio_writes,
-		        x->stats.timeoffset);
-	if (x->clock_ready)
-		dm_clock_fini(&x->clock);
-	if (x->xtl)
-		xtl_logger_destroy(x->xtl);
-	free(x->vcpu_local);
+	undo_steps(x);
 	free(x);
 }
 
@@ -460,7 +439,20 @@ static const struct dm_platform_ops xen_ops = {
 	.destroy = xen_destroy,
 };
 
-/* ---- set-up ---------------------------------------------------------------------------- */
+/* ---- set-up: the steps ------------------------------------------------------------------ */
+
+/* Each step returns 0, or -1 with a one-line reason in err; a step that
+ * fails leaves nothing of itself behind. */
+__attribute__((format(printf, 3, 4))) static int refuse(char *err, size_t errlen,
+                                                        const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 static uint64_t ns_of(clockid_t id)
 {
@@ -470,19 +462,365 @@ static uint64_t ns_of(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-#define FAIL(...)                                         \
-	do {                                              \
-		snprintf(err, errlen, __VA_ARGS__);       \
-		goto fail;                                \
-	} while (0)
+static int start_rtc_timer(struct xen_platform *x, char *err, size_t errlen)
+{
+	int rc = dm_clock_init_real(&x->clock, x->base.loop, x->base.log);
+	uint64_t mono;
+	int64_t real;
+
+	if (rc < 0)
+		return refuse(err, errlen, "cannot create the RTC timer: %s", strerror(-rc));
+	dm_clock_set_expired_cb(&x->clock, clock_expired, x);
+	mono = ns_of(CLOCK_MONOTONIC);
+	real = (int64_t)ns_of(CLOCK_REALTIME);
+	x->host_wallclock_ns = real - (int64_t)(mono - x->clock.mono_base);
+	return 0;
+}
+
+static void stop_rtc_timer(struct xen_platform *x)
+{
+	dm_clock_fini(&x->clock);
+}
+
+/* The libraries print their own error lines otherwise; rtcdm reports each
+ * failure itself, in one line. */
+static int quieten_xen_libraries(struct xen_platform *x, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	x->xtl = (xentoollog_logger *)xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+	return 0;
+}
+
+static void drop_library_logger(struct xen_platform *x)
+{
+	if (x->xtl)
+		xtl_logger_destroy(x->xtl);
+}
+
+static int open_control_interface(struct xen_platform *x, char *err, size_t errlen)
+{
+	x->xch = xc_interface_open(x->xtl, x->xtl, 0);
+	if (!x->xch)
+		return refuse(err, errlen, "cannot open the Xen control interface: %s (not in dom0 "
+		                           "with xenfs and privcmd?)",
+		              strerror(errno));
+	return 0;
+}
+
+static void close_control_interface(struct xen_platform *x)
+{
+	xc_interface_close(x->xch);
+}
+
+/* HVM or PVH (the mode follows Xen's vRTC), alive. */
+static int check_domain_kind(struct xen_platform *x, char *err, size_t errlen)
+{
+	if (dm_xen_domain_get(x->xch, x->domid, &x->dom, err, errlen) < 0)
+		return -1;
+	if (!x->dom.hvm)
+		return refuse(err, errlen, "domain %" PRIu32 " is a PV guest: rtcdm serves HVM and "
+		                           "PVH domains",
+		              x->domid);
+	if (x->dom.dying)
+		return refuse(err, errlen, "domain %" PRIu32 " is dying", x->domid);
+	x->vrtc = x->dom.vrtc;
+	return 0;
+}
+
+/* 0 when a library handle opened, else -1 and why (errno) in err. */
+static int opened(const void *handle, const char *what, char *err, size_t errlen)
+{
+	return handle ? 0 : refuse(err, errlen, "cannot open %s: %s", what, strerror(errno));
+}
+
+static int open_event_channels(struct xen_platform *x, char *err, size_t errlen)
+{
+	x->xce = xenevtchn_open(x->xtl, 0);
+	return opened(x->xce, "the event channel device", err, errlen);
+}
+
+static void close_event_channels(struct xen_platform *x)
+{
+	xenevtchn_close(x->xce);
+}
+
+static int open_foreign_memory(struct xen_platform *x, char *err, size_t errlen)
+{
+	x->fmem = xenforeignmemory_open(x->xtl, 0);
+	return opened(x->fmem, "the foreign memory interface", err, errlen);
+}
+
+static void close_foreign_memory(struct xen_platform *x)
+{
+	xenforeignmemory_close(x->fmem);
+}
+
+static int open_device_model_ops(struct xen_platform *x, char *err, size_t errlen)
+{
+	x->dmod = xendevicemodel_open(x->xtl, 0);
+	return opened(x->dmod, "the device model interface", err, errlen);
+}
+
+static void close_device_model_ops(struct xen_platform *x)
+{
+	xendevicemodel_close(x->dmod);
+}
+
+/* One event channel per vCPU, none bound yet (-1). */
+static int count_vcpus(struct xen_platform *x, char *err, size_t errlen)
+{
+	if (xendevicemodel_nr_vcpus(x->dmod, x->domid, &x->nr_vcpus) < 0 || x->nr_vcpus == 0)
+		x->nr_vcpus = x->dom.max_vcpu_id + 1;
+	x->vcpu_local = malloc(x->nr_vcpus * sizeof(*x->vcpu_local));
+	if (!x->vcpu_local)
+		return refuse(err, errlen, "out of memory");
+	for (unsigned i = 0; i < x->nr_vcpus; i++)
+		x->vcpu_local[i] = -1;
+	return 0;
+}
+
+static void free_vcpu_table(struct xen_platform *x)
+{
+	free(x->vcpu_local);
+	x->vcpu_local = NULL;
+}
+
+/* With a buffered ring: TIMEOFFSET only comes there. */
+static int create_ioreq_server(struct xen_platform *x, char *err, size_t errlen)
+{
+	if (xendevicemodel_create_ioreq_server(x->dmod, x->domid, HVM_IOREQSRV_BUFIOREQ_ATOMIC,
+	                                       &x->ioservid) < 0)
+		return refuse(err, errlen, "cannot create an ioreq server for domain %" PRIu32 ": %s",
+		              x->domid, strerror(errno));
+	return 0;
+}
+
+static void destroy_ioreq_server(struct xen_platform *x)
+{
+	if (xendevicemodel_destroy_ioreq_server(x->dmod, x->domid, x->ioservid) < 0 &&
+	    errno != ESRCH)
+		dm_warn(x->base.log, "cannot destroy ioreq server %u: %m", (unsigned)x->ioservid);
+	dm_info(x->base.log, "ioreq server %u of domain %" PRIu32 " destroyed (%" PRIu64
+	                     " port reads, %" PRIu64 " writes, %" PRIu64 " clock changes from Xen)",
+	        (unsigned)x->ioservid, x->domid, x->stats.pio_reads, x->stats.pio_writes,
+	        x->stats.timeoffset);
+}
+
+/* Frame 0 the buffered ring, then one synchronous page per 128 vCPUs; and
+ * the ring's event channel. */
+static int map_ioreq_pages(struct xen_platform *x, char *err, size_t errlen)
+{
+	x->nr_frames = 1 + (x->nr_vcpus + DM_IOREQ_PER_PAGE - 1) / DM_IOREQ_PER_PAGE;
+	x->res = xenforeignmemory_map_resource(x->fmem, x->domid, XENMEM_resource_ioreq_server,
+	                                       x->ioservid, XENMEM_resource_ioreq_server_frame_bufioreq,
+	                                       x->nr_frames, &x->pages, PROT_READ | PROT_WRITE, 0);
+	if (!x->res)
+		return refuse(err, errlen, "cannot map the ioreq server's %u pages: %s", x->nr_frames,
+		              strerror(errno));
+	x->buf_page = x->pages;
+	x->sync_pages = (char *)x->pages + 4096;
+	if (xendevicemodel_get_ioreq_server_info(x->dmod, x->domid, x->ioservid, NULL, NULL,
+	                                         &x->buf_remote) < 0) {
+		int e = errno;
+
+		xenforeignmemory_unmap_resource(x->fmem, x->res);
+		return refuse(err, errlen, "cannot get the ioreq server's buffered event channel: %s",
+		              strerror(e));
+	}
+	return 0;
+}
+
+static void unmap_ioreq_pages(struct xen_platform *x)
+{
+	xenforeignmemory_unmap_resource(x->fmem, x->res);
+}
+
+static int claim_rtc_ports(struct xen_platform *x, char *err, size_t errlen)
+{
+	if (xendevicemodel_map_io_range_to_ioreq_server(x->dmod, x->domid, x->ioservid, 0,
+	                                                RTC_PORT_INDEX, RTC_PORT_DATA) < 0)
+		return refuse(err, errlen, "cannot claim ports 0x%x-0x%x: %s", RTC_PORT_INDEX,
+		              RTC_PORT_DATA, strerror(errno));
+	return 0;
+}
+
+static void release_rtc_ports(struct xen_platform *x)
+{
+	xendevicemodel_unmap_io_range_from_ioreq_server(x->dmod, x->domid, x->ioservid, 0,
+	                                                RTC_PORT_INDEX, RTC_PORT_DATA);
+}
+
+/* Xen fills each vCPU's vp_eport now. */
+static int enable_ioreq_server(struct xen_platform *x, char *err, size_t errlen)
+{
+	if (xendevicemodel_set_ioreq_server_state(x->dmod, x->domid, x->ioservid, 1) < 0)
+		return refuse(err, errlen, "cannot enable the ioreq server: %s", strerror(errno));
+	return 0;
+}
+
+static void disable_ioreq_server(struct xen_platform *x)
+{
+	xendevicemodel_set_ioreq_server_state(x->dmod, x->domid, x->ioservid, 0);
+}
+
+static void unbind_event_channels(struct xen_platform *x)
+{
+	if (x->buf_local >= 0)
+		xenevtchn_unbind(x->xce, (evtchn_port_t)x->buf_local);
+	x->buf_local = -1;
+	for (unsigned i = 0; i < x->nr_vcpus; i++) {
+		if (x->vcpu_local[i] >= 0)
+			xenevtchn_unbind(x->xce, (evtchn_port_t)x->vcpu_local[i]);
+		x->vcpu_local[i] = -1;
+	}
+}
+
+/* Each vCPU's channel, then the buffered ring's. */
+static int bind_event_channels(struct xen_platform *x, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < x->nr_vcpus; i++) {
+		uint32_t remote = dm_ioreq_vp_eport(x->sync_pages, i);
+
+		x->vcpu_local[i] = xenevtchn_bind_interdomain(x->xce, x->domid, remote);
+		if (x->vcpu_local[i] < 0) {
+			refuse(err, errlen, "cannot bind vCPU %u's event channel %" PRIu32 ": %s", i,
+			       remote, strerror(errno));
+			unbind_event_channels(x);
+			return -1;
+		}
+	}
+	x->buf_local = xenevtchn_bind_interdomain(x->xce, x->domid, x->buf_remote);
+	if (x->buf_local < 0) {
+		refuse(err, errlen, "cannot bind the buffered event channel %u: %s",
+		       (unsigned)x->buf_remote, strerror(errno));
+		unbind_event_channels(x);
+		return -1;
+	}
+	return 0;
+}
+
+static int watch_event_channels(struct xen_platform *x, char *err, size_t errlen)
+{
+	int rc;
+
+	x->evtchn_fd = xenevtchn_fd(x->xce);
+	rc = dm_loop_add_fd(x->base.loop, x->evtchn_fd, EPOLLIN, evtchn_ready, x);
+	if (rc < 0)
+		return refuse(err, errlen, "cannot watch the event channel device: %s",
+		              strerror(-rc));
+	return 0;
+}
+
+static void unwatch_event_channels(struct xen_platform *x)
+{
+	dm_loop_del_fd(x->base.loop, x->evtchn_fd);
+}
+
+/* Read here; an input of the offset rule (xen_hypervisor_offset). */
+static int read_xen_offset(struct xen_platform *x, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	read_initial_offset(x);
+	return 0;
+}
+
+/* -xen-domid-restrict: only device-model operations on this domain from
+ * now on (libxl's dm_restrict). */
+static int restrict_to_domain(struct xen_platform *x, char *err, size_t errlen)
+{
+	if (!x->want_restrict)
+		return 0;
+	if (xendevicemodel_restrict(x->dmod, x->domid) < 0)
+		return refuse(err, errlen, "cannot restrict device-model operations to domain %" PRIu32
+		                           ": %s",
+		              x->domid, strerror(errno));
+	if (xentoolcore_restrict_all(x->domid) < 0)
+		return refuse(err, errlen, "cannot restrict the Xen handles to domain %" PRIu32 ": %s",
+		              x->domid, strerror(errno));
+	x->restricted = true;
+	dm_info(x->base.log, "Xen handles restricted to domain %" PRIu32, x->domid);
+	return 0;
+}
+
+/* ---- set-up: the sequence, written once ---------------------------------------------------- */
+
+struct xen_step {
+	const char *name;
+	int (*set_up)(struct xen_platform *x, char *err, size_t errlen);
+	void (*undo)(struct xen_platform *x); /* NULL: nothing to undo */
+};
+
+static const struct xen_step xen_steps[] = {
+	{ "RTC timer", start_rtc_timer, stop_rtc_timer },
+	{ "Xen library logger", quieten_xen_libraries, drop_library_logger },
+	{ "control interface (libxenctrl)", open_control_interface, close_control_interface },
+	{ "domain kind (HVM or PVH)", check_domain_kind, NULL },
+	{ "event channels (libxenevtchn)", open_event_channels, close_event_channels },
+	{ "foreign memory (libxenforeignmemory)", open_foreign_memory, close_foreign_memory },
+	{ "device model ops (libxendevicemodel)", open_device_model_ops, close_device_model_ops },
+	{ "vCPU table", count_vcpus, free_vcpu_table },
+	{ "ioreq server with a buffered ring", create_ioreq_server, destroy_ioreq_server },
+	{ "ioreq pages", map_ioreq_pages, unmap_ioreq_pages },
+	{ "ports 0x70-0x71", claim_rtc_ports, release_rtc_ports },
+	{ "ioreq server enabled", enable_ioreq_server, disable_ioreq_server },
+	{ "vCPU and buffered event channels bound", bind_event_channels, unbind_event_channels },
+	{ "event channel device watched", watch_event_channels, unwatch_event_channels },
+	{ "Xen's offset before the guest runs", read_xen_offset, NULL },
+	{ "handles restricted to the domain", restrict_to_domain, NULL },
+};
+
+#define XEN_STEPS (sizeof(xen_steps) / sizeof(xen_steps[0]))
+
+/* Run the steps in order, stopping at the first that fails. */
+static int do_steps(struct xen_platform *x, char *err, size_t errlen)
+{
+	for (; x->steps_done < XEN_STEPS; x->steps_done++) {
+		const struct xen_step *s = &xen_steps[x->steps_done];
+
+		if (s->set_up(x, err, errlen) < 0)
+			return -1;
+		dm_debug(x->base.log, "set up: %s", s->name);
+	}
+	return 0;
+}
+
+/* Undo the steps that succeeded, last first. */
+static void undo_steps(struct xen_platform *x)
+{
+	while (x->steps_done > 0) {
+		const struct xen_step *s = &xen_steps[--x->steps_done];
+
+		if (s->undo)
+			s->undo(x);
+		dm_debug(x->base.log, "undone: %s", s->name);
+	}
+}
+
+/* The platform before its first step: nothing set up, no channel bound. */
+static struct xen_platform *new_xen_platform(const struct plat_config *cfg, struct dm_loop *loop,
+                                             const struct dm_log *log)
+{
+	struct xen_platform *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->base = (struct dm_platform){ .ops = &xen_ops, .loop = loop, .log = log };
+	x->domid = (uint32_t)cfg->domid;
+	x->buf_local = -1;
+	x->evtchn_fd = -1;
+	x->restoring = cfg->restoring;
+	x->want_restrict = cfg->domid_restrict;
+	return x;
+}
 
 int dm_platform_xen_create(const struct plat_config *cfg, struct dm_loop *loop,
                            const struct dm_log *log, struct dm_platform **out, char *err,
                            size_t errlen)
 {
 	struct xen_platform *x;
-	struct dm_xen_domain dom;
-	int rc;
+	char why[512];
 
 	*out = NULL;
 	if (cfg->domid < 1) {
@@ -490,140 +828,17 @@ int dm_platform_xen_create(const struct plat_config *cfg, struct dm_loop *loop,
 		                      "(--domid N or -xen-domid N, N >= 1)");
 		return 1;
 	}
-	x = calloc(1, sizeof(*x));
+	x = new_xen_platform(cfg, loop, log);
 	if (!x) {
 		snprintf(err, errlen, "out of memory");
 		return 1;
 	}
-	x->base.ops = &xen_ops;
-	x->base.loop = loop;
-	x->base.log = log;
-	x->domid = (uint32_t)cfg->domid;
-	x->buf_local = -1;
-	x->evtchn_fd = -1;
-	x->restoring = cfg->restoring;
-
-	rc = dm_clock_init_real(&x->clock, loop, log);
-	if (rc < 0)
-		FAIL("cannot create the RTC timer: %s", strerror(-rc));
-	x->clock_ready = true;
-	dm_clock_set_expired_cb(&x->clock, clock_expired, x);
-	{
-		uint64_t mono = ns_of(CLOCK_MONOTONIC);
-		int64_t real = (int64_t)ns_of(CLOCK_REALTIME);
-
-		x->host_wallclock_ns = real - (int64_t)(mono - x->clock.mono_base);
+	if (do_steps(x, err, errlen) < 0) {
+		xen_destroy(&x->base);
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "platform 'xen': %s", why);
+		return 1;
 	}
-
-	/* The libraries print their own error lines otherwise; rtcdm reports
-	 * each failure itself, in one line. */
-	x->xtl = (xentoollog_logger *)xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
-
-	/* 1-4: the interfaces. */
-	x->xch = xc_interface_open(x->xtl, x->xtl, 0);
-	if (!x->xch)
-		FAIL("cannot open the Xen control interface: %s (not in dom0 with xenfs and "
-		     "privcmd?)", strerror(errno));
-	x->stage = ST_XC;
-	if (dm_xen_domain_get(x->xch, x->domid, &dom, err, errlen) < 0)
-		goto fail;
-	if (!dom.hvm)
-		FAIL("domain %" PRIu32 " is a PV guest: rtcdm serves HVM and PVH domains", x->domid);
-	if (dom.dying)
-		FAIL("domain %" PRIu32 " is dying", x->domid);
-	x->vrtc = dom.vrtc;
-	x->xce = xenevtchn_open(x->xtl, 0);
-	if (!x->xce)
-		FAIL("cannot open the event channel device: %s", strerror(errno));
-	x->stage = ST_EVTCHN;
-	x->fmem = xenforeignmemory_open(x->xtl, 0);
-	if (!x->fmem)
-		FAIL("cannot open the foreign memory interface: %s", strerror(errno));
-	x->stage = ST_FMEM;
-	x->dmod = xendevicemodel_open(x->xtl, 0);
-	if (!x->dmod)
-		FAIL("cannot open the device model interface: %s", strerror(errno));
-	x->stage = ST_DMOD;
-
-	if (xendevicemodel_nr_vcpus(x->dmod, x->domid, &x->nr_vcpus) < 0 || x->nr_vcpus == 0)
-		x->nr_vcpus = dom.max_vcpu_id + 1;
-	x->vcpu_local = malloc(x->nr_vcpus * sizeof(*x->vcpu_local));
-	if (!x->vcpu_local)
-		FAIL("out of memory");
-	for (unsigned i = 0; i < x->nr_vcpus; i++)
-		x->vcpu_local[i] = -1;
-
-	/* 5: the server, with a buffered ring (TIMEOFFSET only comes there). */
-	if (xendevicemodel_create_ioreq_server(x->dmod, x->domid, HVM_IOREQSRV_BUFIOREQ_ATOMIC,
-	                                       &x->ioservid) < 0)
-		FAIL("cannot create an ioreq server for domain %" PRIu32 ": %s", x->domid,
-		     strerror(errno));
-	x->stage = ST_SERVER;
-
-	/* 6: its pages: frame 0 the buffered ring, then one synchronous page
-	 * per 128 vCPUs. */
-	x->nr_frames = 1 + (x->nr_vcpus + DM_IOREQ_PER_PAGE - 1) / DM_IOREQ_PER_PAGE;
-	x->res = xenforeignmemory_map_resource(x->fmem, x->domid, XENMEM_resource_ioreq_server,
-	                                       x->ioservid, XENMEM_resource_ioreq_server_frame_bufioreq,
-	                                       x->nr_frames, &x->pages, PROT_READ | PROT_WRITE, 0);
-	if (!x->res)
-		FAIL("cannot map the ioreq server's %u pages: %s", x->nr_frames, strerror(errno));
-	x->stage = ST_PAGES;
-	x->buf_page = x->pages;
-	x->sync_pages = (char *)x->pages + 4096;
-	if (xendevicemodel_get_ioreq_server_info(x->dmod, x->domid, x->ioservid, NULL, NULL,
-	                                         &x->buf_remote) < 0)
-		FAIL("cannot get the ioreq server's buffered event channel: %s", strerror(errno));
-
-	/* 7: the RTC ports. */
-	if (xendevicemodel_map_io_range_to_ioreq_server(x->dmod, x->domid, x->ioservid, 0,
-	                                                RTC_PORT_INDEX, RTC_PORT_DATA) < 0)
-		FAIL("cannot claim ports 0x%x-0x%x: %s", RTC_PORT_INDEX, RTC_PORT_DATA,
-		     strerror(errno));
-	x->stage = ST_RANGE;
-
-	/* 8: enable (Xen fills each vCPU's vp_eport now). */
-	if (xendevicemodel_set_ioreq_server_state(x->dmod, x->domid, x->ioservid, 1) < 0)
-		FAIL("cannot enable the ioreq server: %s", strerror(errno));
-	x->stage = ST_ENABLED;
-
-	/* 9: event channels. */
-	x->stage = ST_BOUND;
-	for (unsigned i = 0; i < x->nr_vcpus; i++) {
-		uint32_t remote = dm_ioreq_vp_eport(x->sync_pages, i);
-
-		x->vcpu_local[i] = xenevtchn_bind_interdomain(x->xce, x->domid, remote);
-		if (x->vcpu_local[i] < 0)
-			FAIL("cannot bind vCPU %u's event channel %" PRIu32 ": %s", i, remote,
-			     strerror(errno));
-	}
-	x->buf_local = xenevtchn_bind_interdomain(x->xce, x->domid, x->buf_remote);
-	if (x->buf_local < 0)
-		FAIL("cannot bind the buffered event channel %u: %s", (unsigned)x->buf_remote,
-		     strerror(errno));
-
-	/* 10: into the event loop. */
-	x->evtchn_fd = xenevtchn_fd(x->xce);
-	rc = dm_loop_add_fd(loop, x->evtchn_fd, EPOLLIN, evtchn_ready, x);
-	if (rc < 0)
-		FAIL("cannot watch the event channel device: %s", strerror(-rc));
-	x->stage = ST_WATCHED;
-
-	read_initial_offset(x);
-
-	/* Drop what the device model no longer needs: only device-model
-	 * operations on this domain from now on (libxl's dm_restrict). */
-	if (cfg->domid_restrict) {
-		if (xendevicemodel_restrict(x->dmod, x->domid) < 0)
-			FAIL("cannot restrict device-model operations to domain %" PRIu32 ": %s",
-			     x->domid, strerror(errno));
-		if (xentoolcore_restrict_all(x->domid) < 0)
-			FAIL("cannot restrict the Xen handles to domain %" PRIu32 ": %s", x->domid,
-			     strerror(errno));
-		x->restricted = true;
-		dm_info(log, "Xen handles restricted to domain %" PRIu32, x->domid);
-	}
-
 	dm_info(log, "platform xen: ioreq server %u for domain %" PRIu32 " (%s, %u vCPU%s), "
 	             "host wallclock %" PRId64 ".%09" PRId64 " at clock 0",
 	        (unsigned)x->ioservid, x->domid, x->vrtc ? "HVM with Xen's vRTC" : "no vRTC",
@@ -631,13 +846,4 @@ int dm_platform_xen_create(const struct plat_config *cfg, struct dm_loop *loop,
 	        x->host_wallclock_ns % 1000000000);
 	*out = &x->base;
 	return 0;
-fail:
-	xen_destroy(&x->base);
-	{
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "platform 'xen': %s", why);
-	}
-	return 1;
 }

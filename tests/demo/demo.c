@@ -320,16 +320,16 @@ static void show_guest_time(struct demo *d, struct qtest *q, int64_t wallclock, 
 
 static void show_wallclock(struct demo *d, int64_t wallclock, int64_t want_offset)
 {
-	struct shinfo_wallclock wc;
+	struct dm_shinfo_wallclock wc;
 	char t[32];
 
 	if (!expect(d, shinfo_read(d->shinfo, &wc) == 0, "cannot read %s", d->shinfo))
 		return;
-	fmt_time((int64_t)wc.sec, t, sizeof(t));
-	say("    PV wallclock (shared_info, read with the version seqlock): %" PRIu64 ".%09" PRIu32
+	fmt_time(wc.sec, t, sizeof(t));
+	say("    PV wallclock (shared_info, read with the version seqlock): %" PRId64 ".%09" PRIu32
 	    " = %s",
 	    wc.sec, wc.nsec, t);
-	expect(d, (int64_t)wc.sec == wallclock + want_offset && wc.nsec == 0 && wc.version % 2 == 0,
+	expect(d, wc.sec == wallclock + want_offset && wc.nsec == 0 && wc.version % 2 == 0,
 	       "expected %" PRId64 ".000000000", wallclock + want_offset);
 }
 

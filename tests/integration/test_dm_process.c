@@ -242,7 +242,7 @@ static void test_toolstack_offset(void)
 {
 	static const char *const extra[] = {"--time-offset", "3600", NULL};
 	struct qtest q;
-	struct shinfo_wallclock wc;
+	struct dm_shinfo_wallclock wc;
 
 	if (qtest_start(&q, "1700000000.25", extra) < 0) {
 		CU_FAIL("cannot start rtcdm");
@@ -251,7 +251,7 @@ static void test_toolstack_offset(void)
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x04), 0x23); /* 22:13:20 + 1 h */
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x02), 0x13);
 	CU_ASSERT_EQUAL(shinfo_read(q.shinfo_path, &wc), 0);
-	CU_ASSERT_EQUAL(wc.sec, W + 3600);
+	CU_ASSERT_EQUAL(wc.sec, (int64_t)W + 3600);
 	CU_ASSERT_EQUAL(wc.nsec, 250000000);
 	CU_ASSERT_EQUAL(wc.version, 4);
 	/* Host phase 0.25 s: the first update comes 0.75 s after clock 0. */
@@ -267,7 +267,7 @@ static void test_rtc_base_date(void)
 {
 	static const char *const extra[] = {"-rtc", "base=2030-01-01T00:00:00,driftfix=slew", NULL};
 	struct qtest q;
-	struct shinfo_wallclock wc;
+	struct dm_shinfo_wallclock wc;
 
 	if (qtest_start(&q, "1700000000", extra) < 0) {
 		CU_FAIL("cannot start rtcdm");
@@ -278,7 +278,7 @@ static void test_rtc_base_date(void)
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x07), 0x01);
 	CU_ASSERT_EQUAL(cmos_read(&q, 0x04), 0x00);
 	CU_ASSERT_EQUAL(shinfo_read(q.shinfo_path, &wc), 0);
-	CU_ASSERT_EQUAL(wc.sec, T2030);
+	CU_ASSERT_EQUAL(wc.sec, (int64_t)T2030);
 	CU_ASSERT_FALSE(q.broken);
 	CU_ASSERT_EQUAL(qtest_quit(&q), 0);
 }

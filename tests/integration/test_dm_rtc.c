@@ -34,7 +34,7 @@ static void finish(struct qtest *q)
 
 static uint64_t wc_sec(struct qtest *q, uint32_t *version)
 {
-	struct shinfo_wallclock wc;
+	struct dm_shinfo_wallclock wc;
 
 	if (shinfo_read(q->shinfo_path, &wc) < 0) {
 		CU_FAIL("cannot read shared_info");
@@ -43,7 +43,7 @@ static uint64_t wc_sec(struct qtest *q, uint32_t *version)
 	if (version)
 		*version = wc.version;
 	CU_ASSERT_EQUAL(wc.nsec, 0);
-	return wc.sec;
+	return (uint64_t)wc.sec;
 }
 
 /* Enter SET, write the seven time registers, leave SET with B = b_after. */

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "platform/shinfo.h"
+
 #define SUPPORT_TIMEOUT_MS 5000
 
 /* ---- processes ---------------------------------------------------------------------- */
@@ -160,15 +162,9 @@ void cmos_write(struct qtest *q, uint8_t index, uint8_t val);
 
 /* ---- shared_info -------------------------------------------------------------------------- */
 
-struct shinfo_wallclock {
-	uint32_t version;
-	uint64_t sec;  /* wc_sec | wc_sec_hi << 32 */
-	uint32_t nsec;
-};
-
-/* Read the PV wallclock from a shared_info file as a guest does (retry
- * while the version is odd or changes; bounded).  0 or -1. */
-int shinfo_read(const char *path, struct shinfo_wallclock *wc);
+/* Read the PV wallclock from a shared_info file as a guest does
+ * (dm_shinfo_read_wallclock on the mapped file).  0 or -1. */
+int shinfo_read(const char *path, struct dm_shinfo_wallclock *wc);
 
 /* ---- UNIX sockets and QMP (support_qmp.c) ------------------------------------------------- */
 

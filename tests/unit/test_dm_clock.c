@@ -113,9 +113,7 @@ static void test_sim_hv_wallclock(void)
 {
 	struct dm_sim_hv hv;
 	char err[256], dir[64], path[128];
-	struct shinfo_wallclock wc;
-	uint32_t v, ns;
-	int64_t sec;
+	struct dm_shinfo_wallclock wc, mem;
 
 	CU_ASSERT_EQUAL_FATAL(support_tmpdir(dir, sizeof(dir)), 0);
 	snprintf(path, sizeof(path), "%s/si", dir);
@@ -137,11 +135,11 @@ static void test_sim_hv_wallclock(void)
 	CU_ASSERT_EQUAL(hv.offset_seconds, 3000000000LL);
 	CU_ASSERT_EQUAL(shinfo_read(path, &wc), 0);
 	CU_ASSERT_EQUAL(wc.version, 6);
-	CU_ASSERT_EQUAL(wc.sec, 4700000000ull);
-	dm_sim_hv_read_wallclock(&hv, &v, &sec, &ns);
-	CU_ASSERT_EQUAL(v, 6);
-	CU_ASSERT_EQUAL(sec, 4700000000LL);
-	CU_ASSERT_EQUAL(ns, 123456789);
+	CU_ASSERT_EQUAL(wc.sec, 4700000000LL);
+	CU_ASSERT_EQUAL_FATAL(dm_shinfo_read_wallclock(hv.shinfo, &mem), 0);
+	CU_ASSERT_EQUAL(mem.version, 6);
+	CU_ASSERT_EQUAL(mem.sec, 4700000000LL);
+	CU_ASSERT_EQUAL(mem.nsec, 123456789);
 	/* Raw layout: wc_sec low 32 bits @0xC04, high @0xC0C. */
 	CU_ASSERT_EQUAL(*(uint32_t *)(void *)(hv.shinfo + 0xC04), (uint32_t)4700000000ull);
 	CU_ASSERT_EQUAL(*(uint32_t *)(void *)(hv.shinfo + 0xC0C), 1);
@@ -162,12 +160,11 @@ static void test_sim_hv_errors(void)
 	/* Private page, host wallclock before the epoch's second boundary. */
 	CU_ASSERT_EQUAL_FATAL(dm_sim_hv_init(&hv, -1500000000LL, NULL, err, sizeof(err)), 0);
 	{
-		uint32_t v, ns;
-		int64_t sec;
+		struct dm_shinfo_wallclock wc;
 
-		dm_sim_hv_read_wallclock(&hv, &v, &sec, &ns);
-		CU_ASSERT_EQUAL(sec, -2);
-		CU_ASSERT_EQUAL(ns, 500000000);
+		CU_ASSERT_EQUAL_FATAL(dm_shinfo_read_wallclock(hv.shinfo, &wc), 0);
+		CU_ASSERT_EQUAL(wc.sec, -2);
+		CU_ASSERT_EQUAL(wc.nsec, 500000000);
 	}
 	dm_sim_hv_fini(&hv);
 }

@@ -281,7 +281,7 @@ static void test_buffered_ring(void)
 	put_buf(1022, 7, 3, 0, (uint32_t)((uint64_t)delta >> 32)); /* high, in slot 0 */
 	put32(page + 4, 1023); /* write_pointer */
 
-	CU_ASSERT_EQUAL(dm_bufioreq_drain(page, &fake_ops, &f, &st), 3);
+	CU_ASSERT_EQUAL(dm_bufioreq_drain(page, &fake_ops, &f, &st), DM_BUFIOREQ_EMPTY);
 	CU_ASSERT_EQUAL(get32(page + 0), 1023);
 	CU_ASSERT_EQUAL(f.n, 3);
 	CU_ASSERT_EQUAL(f.calls[0].kind, 'w');
@@ -295,8 +295,9 @@ static void test_buffered_ring(void)
 	CU_ASSERT_EQUAL(st.buffered, 3);
 
 	/* An empty ring: nothing happens. */
-	CU_ASSERT_EQUAL(dm_bufioreq_drain(page, &fake_ops, &f, &st), 0);
+	CU_ASSERT_EQUAL(dm_bufioreq_drain(page, &fake_ops, &f, &st), DM_BUFIOREQ_EMPTY);
 	CU_ASSERT_EQUAL(f.n, 3);
+	CU_ASSERT_EQUAL(st.buffered, 3);
 }
 
 static void test_buffered_positive_delta(void)
@@ -309,7 +310,8 @@ static void test_buffered_positive_delta(void)
 	put_buf(0, 7, 3, 0, (uint32_t)delta);
 	put_buf(1, 7, 3, 0, 0);
 	put32(page + 4, 2);
-	CU_ASSERT_EQUAL(dm_bufioreq_drain(page, &fake_ops, &f, &st), 1);
+	CU_ASSERT_EQUAL(dm_bufioreq_drain(page, &fake_ops, &f, &st), DM_BUFIOREQ_EMPTY);
+	CU_ASSERT_EQUAL(st.buffered, 1);
 	CU_ASSERT_EQUAL(f.n, 1);
 	CU_ASSERT_EQUAL(f.calls[0].delta, 31622400);
 	CU_ASSERT_EQUAL(get32(page + 0), 2);

@@ -64,7 +64,7 @@ int sr_ctx_wallclock(int argc, char **argv)
 	const char *domid_arg = NULL;
 	uint32_t domid;
 	struct dm_xen_domain dom;
-	struct dm_xen_wallclock wc, host;
+	struct dm_shinfo_wallclock wc, host;
 	struct sr_xen_rtc rec;
 	char err[256], date[64], off[32];
 	bool have_wc = false, have_host = false;
