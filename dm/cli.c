@@ -428,9 +428,9 @@ static int oom(struct parse_ctx *ctx)
 
 static int parse_domid(struct parse_ctx *ctx, const char *opt, const char *v)
 {
-	uint64_t d;
+	uint32_t d;
 
-	if (dm_parse_u64(v, &d) < 0 || d > DM_DOMID_MAX)
+	if (dm_parse_domid(v, &d) < 0)
 		FAIL(ctx, "%s: '%s' is not a domain id (0..%u)", opt, v, DM_DOMID_MAX);
 	ctx->cfg->domid = (int)d;
 	ctx->log->domid = (int)d;

@@ -24,10 +24,10 @@
 
 #include "base/log.h"
 #include "rtc/rtc.h"
+#include "toolstack/dm_ops.h" /* DM_DOMID_MAX */
 
 #define DM_MAX_CHARDEVS 8
 #define DM_MAX_MONITORS 8
-#define DM_DOMID_MAX 0x7fefu /* DOMID_FIRST_RESERVED - 1 */
 /* --time-offset range: that of libxc's xc_domain_set_time_offset() and xl's
  * rtc_timeoffset (int32), about +/- 68 years. */
 #define DM_TIME_OFFSET_MIN INT32_MIN

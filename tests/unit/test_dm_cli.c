@@ -184,6 +184,12 @@ static void test_errors(void)
 	} cases[] = {
 		{{"-xen-domid", "abc"}, "-xen-domid: 'abc' is not a domain id (0..32751)"},
 		{{"-xen-domid", "-1"}, "-xen-domid: '-1' is not a domain id (0..32751)"},
+		{{"-xen-domid", "32752"}, "-xen-domid: '32752' is not a domain id (0..32751)"},
+		{{"-xen-domid", "0x7ff0"}, "-xen-domid: '0x7ff0' is not a domain id (0..32751)"},
+		{{"-xen-domid", " 1"}, "-xen-domid: ' 1' is not a domain id (0..32751)"},
+		{{"-xen-domid", "0x"}, "-xen-domid: '0x' is not a domain id (0..32751)"},
+		{{"--domid", "99999999999999999999"},
+		 "--domid: '99999999999999999999' is not a domain id (0..32751)"},
 		{{"--time-offset", "1x"},
 		 "--time-offset '1x': expected whole seconds in -2147483648..2147483647"},
 		{{"--time-offset", " 5"},
@@ -255,6 +261,33 @@ static void test_number_parsers(void)
 	CU_ASSERT_EQUAL(dm_parse_uuid("00112233-4455-6677-8899-aabbccddeefg", uuid), -1);
 }
 
+/* One domain-id parser for rtcdm and rtcdm-ctx: decimal (a leading zero is
+ * not octal) or 0x hex, 0..32751, nothing around it. */
+static void test_domid_parser(void)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		uint32_t v;
+	} cases[] = {
+		{"0", 0, 0},         {"7", 0, 7},          {"010", 0, 10},      {"32751", 0, 32751},
+		{"0x7fef", 0, 32751}, {"0X1A", 0, 26},     {"32752", -1, 0},    {"0x7ff0", -1, 0},
+		{"", -1, 0},         {"0x", -1, 0},        {"+1", -1, 0},       {"-0", -1, 0},
+		{" 1", -1, 0},       {"1 ", -1, 0},        {"1e3", -1, 0},      {"4294967303", -1, 0},
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		uint32_t v = 12345;
+		int rc = dm_parse_domid(cases[k].s, &v);
+
+		CU_ASSERT_EQUAL(rc, cases[k].rc);
+		CU_ASSERT_EQUAL(v, rc == 0 ? cases[k].v : 12345u);
+		if (rc != cases[k].rc)
+			fprintf(stderr, "dm_parse_domid(\"%s\") = %d\n", cases[k].s, rc);
+	}
+	CU_ASSERT_EQUAL(dm_parse_domid(NULL, NULL), -1);
+}
+
 void suite_dm_cli(void)
 {
 	CU_pSuite s = CU_add_suite("dm_cli (command line)", NULL, NULL);
@@ -266,4 +299,5 @@ void suite_dm_cli(void)
 	CU_add_test(s, "unknown options", test_unknown_options);
 	CU_add_test(s, "errors: exact messages, status 2", test_errors);
 	CU_add_test(s, "number, wallclock and UUID parsers", test_number_parsers);
+	CU_add_test(s, "domain id parser", test_domid_parser);
 }
