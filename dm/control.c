@@ -387,12 +387,12 @@ int dm_ctl_restore(struct dm_ctl *c, int64_t base_seconds, char *err, size_t err
 			snprintf(err, errlen, "cannot open saved state '%s': %s", file, strerror(errno));
 			return 1;
 		}
-		rc = dm_read_image_fd(fd, what, &buf, &len, err, errlen);
+		rc = sr_read_fd(fd, what, SR_IMAGE_MAX, &buf, &len, err, errlen);
 		close(fd);
 	} else if (cfg->incoming_fd >= 0) {
 		c->state = DM_RUN_INMIGRATE;
 		snprintf(what, sizeof(what), "-incoming fd:%d", cfg->incoming_fd);
-		rc = dm_read_image_fd(cfg->incoming_fd, what, &buf, &len, err, errlen);
+		rc = sr_read_fd(cfg->incoming_fd, what, SR_IMAGE_MAX, &buf, &len, err, errlen);
 		close(cfg->incoming_fd);
 	}
 	if (rc < 0)

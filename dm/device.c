@@ -263,41 +263,6 @@ void dm_device_apply_image(struct dm_device *dev, const struct sr_image *img,
 	                       d->origin == DM_ORIGIN_TOOLSTACK ? DM_OFFSET_TOOLSTACK : DM_OFFSET_GUEST);
 }
 
-int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char *err,
-                     size_t errlen)
-{
-	uint8_t *b = malloc(SR_IMAGE_MAX + 1);
-	size_t got = 0;
-
-	if (!b) {
-		snprintf(err, errlen, "%s: out of memory", what);
-		return -1;
-	}
-	for (;;) {
-		ssize_t n = read(fd, b + got, SR_IMAGE_MAX + 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "%s: %s", what, strerror(errno));
-			free(b);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > SR_IMAGE_MAX) {
-			snprintf(err, errlen, "%s: larger than %u bytes: not a device state of ours",
-			         what, SR_IMAGE_MAX);
-			free(b);
-			return -1;
-		}
-	}
-	*buf = b;
-	*len = got;
-	return 0;
-}
-
 int dm_device_load_state(struct dm_device *dev, int fd, const char *what, char *err,
                          size_t errlen)
 {
@@ -309,7 +274,7 @@ int dm_device_load_state(struct dm_device *dev, int fd, const char *what, char *
 	uint8_t *buf;
 	size_t len;
 
-	if (dm_read_image_fd(fd, what, &buf, &len, err, errlen) < 0)
+	if (sr_read_fd(fd, what, SR_IMAGE_MAX, &buf, &len, err, errlen) < 0)
 		return -1;
 	if (sr_load(buf, len, &img, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s: %s", what, why);
