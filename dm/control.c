@@ -332,7 +332,10 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
                 struct dm_platform *plat, struct dm_device *dev, const struct dm_log *log,
                 char *err, size_t errlen)
 {
+	struct dm_runas owner;
+
 	memset(c, 0, sizeof(*c));
+	c->battery.dirfd = -1;
 	c->cfg = cfg;
 	c->loop = loop;
 	c->plat = plat;
@@ -356,8 +359,10 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
 		c->store = NULL;
 		dm_info(log, "-xen-domid-restrict: xenstore closed after set-up, QMP only");
 	}
-	if (dm_battery_init(&c->battery, cfg->state_dir, c->have_uuid ? c->uuid : NULL, dev, loop,
-	                    log, err, errlen) < 0)
+	if (cfg->runas && dm_runas_lookup(cfg->runas, &owner, err, errlen) < 0)
+		return 1;
+	if (dm_battery_init(&c->battery, cfg->state_dir, c->have_uuid ? c->uuid : NULL,
+	                    cfg->runas ? &owner : NULL, dev, loop, log, err, errlen) < 0)
 		return 1;
 	if (dm_device_add_offset_listener(dev, offset_changed, c) < 0) {
 		snprintf(err, errlen, "no room for another offset listener");
