@@ -109,8 +109,6 @@ struct dm_config {
 	int verbosity;      /* -v: +1, -q: -1 */
 	bool help;
 	bool version;
-	/* which QEMU option-table entries were already logged as ignored */
-	uint8_t ignored_logged[32];
 };
 
 /* Defaults: domid -1, sim platform, discard, no fds. */
