@@ -350,10 +350,10 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
 	} else if (c->store) {
 		uuid_from_store(c);
 	}
-	/* Xen's restriction covers only the handles open when it is made, and
-	 * the store is opened after it: a restricted device model keeps no
-	 * xenstore connection past set-up (libxl, knowing that, waits for no
-	 * xenstore state and speaks QMP only). */
+	/* Xen's restriction (made when the platform starts, see
+	 * platform/xen/platform.c) does not cover the xenstore connection: a
+	 * restricted device model keeps none past set-up (libxl, knowing that,
+	 * waits for no xenstore state and speaks QMP only). */
 	if (cfg->domid_restrict && c->store) {
 		store_close(c->store);
 		c->store = NULL;

@@ -74,6 +74,7 @@ struct xen_platform {
 	uint32_t domid;
 	bool vrtc; /* HVM mode: Xen emulates registers 0-13 */
 	bool restoring;
+	bool restrict_at_start; /* -xen-domid-restrict: restrict in start() */
 	bool restricted;
 
 	xentoollog_logger *xtl; /* the libraries' own messages: critical only */
@@ -332,6 +333,31 @@ static void clock_expired(void *opaque)
 		x->dev_ops->timer_expired(x->dev);
 }
 
+/*
+ * Drop what the device model no longer needs: only device-model operations
+ * on this domain from now on (libxl's dm_restrict).  Done in start(), once
+ * the offset decided at set-up (a restored image, the battery-backed CMOS)
+ * has been given to Xen with settimeoffset, which a restricted handle can
+ * no longer do, and before any request of the guest is served.  0 or -1
+ * (logged).
+ */
+static int restrict_handles(struct xen_platform *x)
+{
+	if (xendevicemodel_restrict(x->dmod, x->domid) < 0) {
+		dm_err(x->base.log, "cannot restrict device-model operations to domain %" PRIu32 ": %s",
+		       x->domid, strerror(errno));
+		return -1;
+	}
+	if (xentoolcore_restrict_all(x->domid) < 0) {
+		dm_err(x->base.log, "cannot restrict the Xen handles to domain %" PRIu32 ": %s",
+		       x->domid, strerror(errno));
+		return -1;
+	}
+	x->restricted = true;
+	dm_info(x->base.log, "Xen handles restricted to domain %" PRIu32, x->domid);
+	return 0;
+}
+
 static int xen_start(struct dm_platform *p, const struct dm_device_ops *dev_ops, void *dev)
 {
 	struct xen_platform *x = xen_of(p);
@@ -339,6 +365,8 @@ static int xen_start(struct dm_platform *p, const struct dm_device_ops *dev_ops,
 	x->dev_ops = dev_ops;
 	x->dev = dev;
 	apply_initial_offset(x);
+	if (x->restrict_at_start && restrict_handles(x) < 0)
+		return -1;
 	/* Requests that arrived before the channels were bound. */
 	drain_buffered(x);
 	for (unsigned i = 0; i < x->nr_vcpus; i++)
@@ -655,19 +683,7 @@ int dm_platform_xen_create(const struct dm_config *cfg, struct dm_loop *loop,
 	x->stage = ST_WATCHED;
 
 	read_initial_offset(x);
-
-	/* Drop what the device model no longer needs: only device-model
-	 * operations on this domain from now on (libxl's dm_restrict). */
-	if (cfg->domid_restrict) {
-		if (xendevicemodel_restrict(x->dmod, x->domid) < 0)
-			FAIL("cannot restrict device-model operations to domain %" PRIu32 ": %s",
-			     x->domid, strerror(errno));
-		if (xentoolcore_restrict_all(x->domid) < 0)
-			FAIL("cannot restrict the Xen handles to domain %" PRIu32 ": %s", x->domid,
-			     strerror(errno));
-		x->restricted = true;
-		dm_info(log, "Xen handles restricted to domain %" PRIu32, x->domid);
-	}
+	x->restrict_at_start = cfg->domid_restrict;
 
 	dm_info(log, "platform xen: ioreq server %u for domain %" PRIu32 " (%s, %u vCPU%s), "
 	             "host wallclock %" PRId64 ".%09" PRId64 " at clock 0",
