@@ -175,22 +175,31 @@ static bool restricted_life(const char *state, const char *root, bool set, struc
 	return true;
 }
 
+/* A temporary directory with state/ (0700) and the chroot qemu-root-N/;
+ * false (and a CUnit failure) without root: -runas needs it. */
+static bool restricted_dirs(char dir[64], char state[128], char root[128])
+{
+	if (geteuid() != 0) {
+		CU_FAIL("-runas needs root (CI runs as root)");
+		return false;
+	}
+	if (support_tmpdir(dir, 64) < 0)
+		return false;
+	snprintf(state, 128, "%s/state", dir);
+	snprintf(root, 128, "%s/qemu-root-" DOMID, dir);
+	return mkdir(state, 0700) == 0 && mkdir(root, 0755) == 0;
+}
+
 static void test_restricted_battery_survives(void)
 {
 	char dir[64], state[128], root[128], dom[192], file[256], want[512];
 	struct life l;
 	struct stat st;
 
-	if (geteuid() != 0) {
-		CU_FAIL("-runas needs root (CI runs as root)");
+	if (!restricted_dirs(dir, state, root))
 		return;
-	}
-	CU_ASSERT_FATAL(support_tmpdir(dir, sizeof(dir)) == 0);
-	snprintf(state, sizeof(state), "%s/state", dir);
-	snprintf(root, sizeof(root), "%s/qemu-root-" DOMID, dir);
 	snprintf(dom, sizeof(dom), "%s/" UUID, state);
 	snprintf(file, sizeof(file), "%s/" UUID ".cmos", dom);
-	CU_ASSERT_FATAL(mkdir(state, 0700) == 0 && mkdir(root, 0755) == 0);
 
 	/* First life: a fresh battery; the guest sets NVRAM and its year. */
 	CU_ASSERT_TRUE_FATAL(restricted_life(state, root, true, &l));
@@ -233,16 +242,10 @@ static void test_runas_adopts_earlier_battery(void)
 	struct qtest q;
 	struct stat st;
 
-	if (geteuid() != 0) {
-		CU_FAIL("-runas needs root (CI runs as root)");
+	if (!restricted_dirs(dir, state, root))
 		return;
-	}
-	CU_ASSERT_FATAL(support_tmpdir(dir, sizeof(dir)) == 0);
-	snprintf(state, sizeof(state), "%s/state", dir);
-	snprintf(root, sizeof(root), "%s/root", dir);
 	snprintf(old, sizeof(old), "%s/" UUID ".cmos", state);
 	snprintf(file, sizeof(file), "%s/" UUID "/" UUID ".cmos", state);
-	CU_ASSERT_FATAL(mkdir(state, 0700) == 0 && mkdir(root, 0755) == 0);
 	const char *const args[] = {"-uuid", UUID, "--state-dir", state, NULL};
 	CU_ASSERT_FATAL(qtest_start(&q, WALLCLOCK, args) == 0);
 	cmos_write(&q, 0x41, 0x3c);

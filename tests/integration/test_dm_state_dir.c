@@ -146,16 +146,25 @@ static bool in_private_namespace(bool ro, char *out, size_t len)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* The report of one run in a private namespace, and the state directory's
+ * parent (for the expected text).  false when it could not run. */
+static bool default_dir_report(bool ro, char *out, size_t len, char *parent, size_t plen)
+{
+	if (!in_private_namespace(ro, out, len)) {
+		fprintf(stderr, "\n  %s", out);
+		return false;
+	}
+	snprintf(parent, plen, "%s", RTCDM_STATE_DIR);
+	*strrchr(parent, '/') = '\0';
+	return true;
+}
+
 static void test_default_created_with_parents(void)
 {
 	char out[4096], want[8192], parent[256];
 
-	if (!in_private_namespace(false, out, sizeof(out))) {
-		fprintf(stderr, "\n  %s", out);
+	if (!default_dir_report(false, out, sizeof(out), parent, sizeof(parent)))
 		return;
-	}
-	snprintf(parent, sizeof(parent), "%s", RTCDM_STATE_DIR);
-	*strrchr(parent, '/') = '\0';
 	snprintf(want, sizeof(want), "status 0\n%s: 755\n%s: 700\n%s/%s.cmos: 600\n", parent,
 	         RTCDM_STATE_DIR, RTCDM_STATE_DIR, UUID);
 	CU_ASSERT_STRING_EQUAL(out, want);
@@ -165,12 +174,8 @@ static void test_default_unusable_fails_start(void)
 {
 	char out[4096], want[8192], parent[256];
 
-	if (!in_private_namespace(true, out, sizeof(out))) {
-		fprintf(stderr, "\n  %s", out);
+	if (!default_dir_report(true, out, sizeof(out), parent, sizeof(parent)))
 		return;
-	}
-	snprintf(parent, sizeof(parent), "%s", RTCDM_STATE_DIR);
-	*strrchr(parent, '/') = '\0';
 	snprintf(want, sizeof(want),
 	         "status 1: error: state directory '%s': cannot create it: Read-only file system\n"
 	         "%s: No such file or directory\n%s: No such file or directory\n"
