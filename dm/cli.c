@@ -437,7 +437,7 @@ static void note_ignored(char *list, size_t cap, const char *what)
 	for (const char *p = list; (p = strstr(p, what)) != NULL; p++)
 		if ((p == list || p[-1] == ' ') && (p[w] == ',' || p[w] == '\0'))
 			return;
-	if (n && strcmp(list + n - 3, "...") == 0)
+	if (n >= 3 && strcmp(list + n - 3, "...") == 0)
 		return;
 	if (n + 2 + w + 4 >= cap) {
 		snprintf(list + n, cap - n, "%s...", n ? ", " : "");

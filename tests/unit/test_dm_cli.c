@@ -332,6 +332,24 @@ static void test_qemu_commas(void)
 	CU_ASSERT_STRING_EQUAL(cfg.name, "my,vm");
 	dm_config_free(&cfg);
 
+	/* A list that would not fit ends in "..." and stays one line. */
+	{
+		const char *many[130];
+		char names[64][24];
+		size_t n = 0;
+
+		for (int i = 0; i < 64; i++) {
+			snprintf(names[i], sizeof(names[i]), "-unknown%02d", i);
+			many[n++] = names[i];
+		}
+		many[n] = NULL;
+		CU_ASSERT_EQUAL(parse(&cfg, many, err, sizeof(err), log, sizeof(log)), 0);
+		CU_ASSERT_EQUAL(count(log, "\n"), 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(log, "-unknown00 (unknown), -unknown01 (unknown)"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(log, ", ...\n"));
+		dm_config_free(&cfg);
+	}
+
 	/* ",," keeps the rest inside the value: not a second key. */
 	CU_ASSERT_EQUAL(parse(&cfg, bad_rtc, err, sizeof(err), log, sizeof(log)), 2);
 	CU_ASSERT_STRING_EQUAL(err, "-rtc 'base=2006-06-17,,driftfix=slew': base must be utc, "
