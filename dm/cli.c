@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dm/qopts.h"
 
 /* ---- number parsing ------------------------------------------------------------ */
 
@@ -452,99 +453,6 @@ static void ignore_key(struct parse_ctx *ctx, const char *opt, const char *key)
 
 	snprintf(what, sizeof(what), "%s %.64s", opt, *key ? key : "''");
 	note_ignored(ctx->ignored_keys, sizeof(ctx->ignored_keys), what);
-}
-
-/*
- * A QEMU option value split as QEMU's QemuOpts splits it: KEY=VALUE items
- * separated by ','; inside a value ",," stands for one ',' (libxl writes
- * paths that way); the first item may be a bare value of the option's
- * implied key (e.g. -chardev's backend, -machine's type); any other bare
- * item is a flag (val NULL: "on").  Strings point into one buffer.
- */
-struct qopt {
-	const char *key;
-	const char *val;
-};
-
-struct qopts {
-	char *buf;
-	struct qopt *item;
-	size_t n;
-};
-
-/* Copy a value up to a single ',' (",," -> ','), NUL-terminated. */
-static const char *copy_value(const char *p, char **out)
-{
-	char *o = *out;
-
-	while (*p && (*p != ',' || p[1] == ',')) {
-		*o++ = *p;
-		p += *p == ',' ? 2 : 1;
-	}
-	*o++ = '\0';
-	*out = o;
-	return p;
-}
-
-static int qopts_split(struct qopts *q, const char *s, const char *implied)
-{
-	size_t cap = 1, len = strlen(s);
-	const char *p = s;
-	char *out;
-
-	for (const char *c = s; *c; c++)
-		cap += *c == ',';
-	q->n = 0;
-	q->buf = malloc(len + 2 * cap + 1);
-	q->item = calloc(cap, sizeof(*q->item));
-	if (!q->buf || !q->item) {
-		free(q->buf);
-		free(q->item);
-		q->buf = NULL;
-		q->item = NULL;
-		return -1;
-	}
-	out = q->buf;
-	while (*p) {
-		struct qopt *it = &q->item[q->n++];
-		size_t klen = strcspn(p, "=,");
-
-		if (p[klen] != '=' && q->n == 1 && implied) {
-			it->key = implied;
-			it->val = out;
-			p = copy_value(p, &out);
-		} else {
-			memcpy(out, p, klen);
-			out[klen] = '\0';
-			it->key = out;
-			out += klen + 1;
-			p += klen;
-			if (*p == '=') {
-				it->val = out;
-				p = copy_value(p + 1, &out);
-			}
-		}
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
-static void qopts_free(struct qopts *q)
-{
-	free(q->buf);
-	free(q->item);
-}
-
-/* The value of `key` (last one wins, as in QEMU), or NULL. */
-static const struct qopt *qopts_get(const struct qopts *q, const char *key)
-{
-	const struct qopt *found = NULL;
-
-	for (size_t i = 0; i < q->n; i++)
-		if (strcmp(q->item[i].key, key) == 0)
-			found = &q->item[i];
-	return found;
 }
 
 /* Split v, or fail with "out of memory". */
