@@ -19,9 +19,18 @@
  * more at exit.  A SIGKILL loses at most the last DM_BATTERY_DELAY_MS of
  * changes; the file on disk is always a complete old or new image.
  *
- * The state directory (default RTCDM_STATE_DIR) is created with mode 0700
- * when missing; a state directory or battery file that is a symbolic link,
- * and a world-writable state directory, are refused.  Files are 0600.
+ * The state directory (default RTCDM_STATE_DIR) is opened component by
+ * component; the default is created when missing, with its missing parents
+ * (0755, the state directory itself 0700).  A state directory that is a
+ * symbolic link (however spelled: "DIR/", "DIR/."), a battery file that is
+ * one, and a world-writable state directory are refused.  Files are 0600.
+ *
+ * The directory is kept open: every later access goes through that
+ * descriptor (openat, renameat, fsync), so the file stays reachable after
+ * -chroot.  With -runas, the file lives in STATE_DIR/<uuid>/, made 0700 and
+ * given to the run-as user at start (while rtcdm is root), so that the user
+ * can replace it after the switch; STATE_DIR itself stays root's, and the
+ * user reaches nothing else of it.
  */
 #ifndef RTCDM_DM_BATTERY_H
 #define RTCDM_DM_BATTERY_H
@@ -32,6 +41,7 @@
 #include <stdint.h>
 
 #include "dm/device.h"
+#include "dm/privs.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "saverestore/sr.h"
@@ -48,7 +58,10 @@ struct dm_battery_key {
 
 struct dm_battery {
 	bool enabled;
-	char path[PATH_MAX]; /* STATE_DIR/<uuid>.cmos */
+	int dirfd;           /* the directory holding the file, or -1 */
+	char name[NAME_MAX + 1]; /* <uuid>.cmos */
+	char dir[PATH_MAX];  /* STATE_DIR, or STATE_DIR/<uuid> with -runas (messages) */
+	char path[PATH_MAX]; /* dir/name (messages) */
 	struct dm_device *dev;
 	const struct dm_log *log;
 	struct dm_timer timer;
@@ -60,12 +73,14 @@ struct dm_battery {
 
 /*
  * Set up the battery for domain `uuid` (36-character text form) in
- * state_dir (NULL: RTCDM_STATE_DIR, created 0700 when missing).  uuid NULL:
- * disabled (b->enabled false, 0 returned).  -1 with a one-line reason in
- * err when the directory or the file is refused.
+ * state_dir (NULL: RTCDM_STATE_DIR, created with its missing parents when
+ * missing).  owner: the -runas user, who gets the per-domain directory, or
+ * NULL.  uuid NULL: disabled (b->enabled false, 0 returned).  -1 with a
+ * one-line reason naming the path in err when the directory or the file
+ * cannot be used: the device model then does not start (rtcdm(8)).
  */
 int dm_battery_init(struct dm_battery *b, const char *state_dir, const char *uuid,
-                    struct dm_device *dev, struct dm_loop *loop, const struct dm_log *log,
+                    const struct dm_runas *owner, struct dm_device *dev, struct dm_loop *loop, const struct dm_log *log,
                     char *err, size_t errlen);
 void dm_battery_fini(struct dm_battery *b);
 
@@ -85,10 +100,5 @@ int dm_battery_flush(struct dm_battery *b);
 /* The image a battery keeps for the running RTC (see above), encoded into
  * buf; returns its size (see sr_encode). */
 size_t dm_battery_encode(struct rtc *rtc, uint8_t *buf, size_t cap, struct dm_battery_key *key);
-
-/* Move the file's path under a chroot: when path is inside root, make it
- * relative to it and return 0; otherwise disable the battery (logged) and
- * return -1. */
-int dm_battery_rebase(struct dm_battery *b, const char *root);
 
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dm/qopts.h"
 
 /* ---- number parsing ------------------------------------------------------------ */
 
@@ -339,8 +340,6 @@ static const struct opt qemu_opts[] = {
 };
 
 #define N_QEMU_OPTS (sizeof(qemu_opts) / sizeof(qemu_opts[0]))
-_Static_assert(N_QEMU_OPTS <= 8 * sizeof(((struct dm_config *)0)->ignored_logged),
-               "ignored_logged too small for the QEMU option table");
 
 static const struct opt *lookup(const struct opt *tab, size_t n, const char *name, size_t len)
 {
@@ -385,6 +384,10 @@ struct parse_ctx {
 	struct dm_log *log;
 	char *err;
 	size_t errlen;
+	/* What rtcdm does not use, named once each in one line at the end:
+	 * whole options ("-vnc"), then option keys ("-machine usb"). */
+	char ignored_opts[512];
+	char ignored_keys[512];
 };
 
 #define FAIL(ctx, ...)                                          \
@@ -398,51 +401,52 @@ static int oom(struct parse_ctx *ctx)
 	FAIL(ctx, "out of memory");
 }
 
+/* Add "what" to a ", "-separated list unless it is there already; a list
+ * that is full ends in "...". */
+static void note_ignored(char *list, size_t cap, const char *what)
+{
+	size_t n = strlen(list), w = strlen(what);
+
+	for (const char *p = list; (p = strstr(p, what)) != NULL; p++)
+		if ((p == list || p[-1] == ' ') && (p[w] == ',' || p[w] == '\0'))
+			return;
+	if (n >= 3 && strcmp(list + n - 3, "...") == 0)
+		return;
+	if (n + 2 + w + 4 >= cap) {
+		snprintf(list + n, cap - n, "%s...", n ? ", " : "");
+		return;
+	}
+	snprintf(list + n, cap - n, "%s%s", n ? ", " : "", what);
+}
+
+static void ignore_key(struct parse_ctx *ctx, const char *opt, const char *key)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "%s %.64s", opt, *key ? key : "''");
+	note_ignored(ctx->ignored_keys, sizeof(ctx->ignored_keys), what);
+}
+
+/* Split v, or fail with "out of memory". */
+static int split_or_fail(struct parse_ctx *ctx, struct qopts *q, const char *v,
+                         const char *implied)
+{
+	return qopts_split(q, v, implied) < 0 ? oom(ctx) : 0;
+}
+
 static int parse_domid(struct parse_ctx *ctx, const char *opt, const char *v)
 {
-	uint64_t d;
+	uint32_t d;
 
-	if (dm_parse_u64(v, &d) < 0 || d > DM_DOMID_MAX)
+	if (dm_parse_domid(v, &d) < 0)
 		FAIL(ctx, "%s: '%s' is not a domain id (0..%u)", opt, v, DM_DOMID_MAX);
 	ctx->cfg->domid = (int)d;
 	ctx->log->domid = (int)d;
 	return 0;
 }
 
-/* Next "key=value" or bare "key" of a QEMU option string; ",," is not
- * treated specially (no value rtcdm uses contains a comma). */
-static bool next_kv(const char **p, const char **key, size_t *klen, const char **val,
-                    size_t *vlen)
-{
-	const char *s = *p, *end, *eq;
-
-	if (!*s)
-		return false;
-	end = strchr(s, ',');
-	if (!end)
-		end = s + strlen(s);
-	eq = memchr(s, '=', (size_t)(end - s));
-	*key = s;
-	if (eq) {
-		*klen = (size_t)(eq - s);
-		*val = eq + 1;
-		*vlen = (size_t)(end - eq - 1);
-	} else {
-		*klen = (size_t)(end - s);
-		*val = NULL;
-		*vlen = 0;
-	}
-	*p = *end ? end + 1 : end;
-	return true;
-}
-
-static bool key_is(const char *key, size_t klen, const char *name)
-{
-	return strlen(name) == klen && strncmp(key, name, klen) == 0;
-}
-
-/* QEMU booleans: on/off, yes/no, true/false; a bare key means on. */
-static int parse_bool(const char *val, size_t vlen, bool *out)
+/* QEMU booleans: on/off, yes/no, true/false; a bare key (NULL) means on. */
+static int parse_bool(const char *val, bool *out)
 {
 	static const char *const yes[] = {"on", "yes", "true"};
 	static const char *const no[] = {"off", "no", "false"};
@@ -452,11 +456,11 @@ static int parse_bool(const char *val, size_t vlen, bool *out)
 		return 0;
 	}
 	for (size_t i = 0; i < 3; i++) {
-		if (strlen(yes[i]) == vlen && strncmp(val, yes[i], vlen) == 0) {
+		if (strcmp(val, yes[i]) == 0) {
 			*out = true;
 			return 0;
 		}
-		if (strlen(no[i]) == vlen && strncmp(val, no[i], vlen) == 0) {
+		if (strcmp(val, no[i]) == 0) {
 			*out = false;
 			return 0;
 		}
@@ -464,21 +468,99 @@ static int parse_bool(const char *val, size_t vlen, bool *out)
 	return -1;
 }
 
-static int parse_fd_number(const char *val, size_t vlen, int *out)
+static int parse_fd_number(const char *val, int *out)
 {
-	char buf[16];
 	uint64_t v;
 
-	if (vlen == 0 || vlen >= sizeof(buf))
-		return -1;
-	memcpy(buf, val, vlen);
-	buf[vlen] = '\0';
-	for (size_t i = 0; i < vlen; i++)
-		if (!isdigit((unsigned char)buf[i]))
-			return -1;
-	if (dm_parse_u64(buf, &v) < 0 || v > INT_MAX)
+	if (!*val || strspn(val, "0123456789") != strlen(val) || strlen(val) > 10 ||
+	    dm_parse_u64(val, &v) < 0 || v > INT_MAX)
 		return -1;
 	*out = (int)v;
+	return 0;
+}
+
+/* ---- -chardev ---------------------------------------------------------------------- */
+
+/* The backend: "socket" is ours; any other is recorded, its keys ignored. */
+static int chardev_backend(struct parse_ctx *ctx, const struct qopts *q, const char *v,
+                           struct dm_chardev *cd)
+{
+	const struct qopt *b = q->n ? qopts_get(q, "backend") : NULL;
+	char what[96];
+
+	if (!b || !b->val || !*b->val)
+		FAIL(ctx, "-chardev '%s': expected BACKEND,id=ID,...", v);
+	if (strcmp(b->val, "socket") == 0) {
+		cd->backend = DM_CHARDEV_SOCKET;
+		return 0;
+	}
+	cd->backend = DM_CHARDEV_OTHER;
+	snprintf(what, sizeof(what), "-chardev %.64s", b->val);
+	note_ignored(ctx->ignored_opts, sizeof(ctx->ignored_opts), what);
+	return 0;
+}
+
+/* One KEY[=VALUE] of a socket chardev. */
+static int chardev_socket_key(struct parse_ctx *ctx, const struct qopt *it, const char *v,
+                              struct dm_chardev *cd)
+{
+	if (strcmp(it->key, "path") == 0) {
+		if (!it->val || !*it->val)
+			FAIL(ctx, "-chardev '%s': empty path", v);
+		return set_str(&cd->path, it->val, strlen(it->val)) < 0 ? oom(ctx) : 0;
+	}
+	if (strcmp(it->key, "fd") == 0) {
+		if (!it->val || parse_fd_number(it->val, &cd->fd) < 0)
+			FAIL(ctx, "-chardev '%s': fd must be a descriptor number", v);
+		return 0;
+	}
+	if (strcmp(it->key, "server") == 0 || strcmp(it->key, "wait") == 0) {
+		bool *flag = it->key[0] == 's' ? &cd->server : &cd->wait;
+
+		if (parse_bool(it->val, flag) < 0)
+			FAIL(ctx, "-chardev '%s': %s must be on or off", v, it->key);
+		return 0;
+	}
+	if (strcmp(it->key, "nowait") == 0 && !it->val) {
+		cd->wait = false;
+		return 0;
+	}
+	ignore_key(ctx, "-chardev socket", it->key);
+	return 0;
+}
+
+/* Every item after the backend: id for all, the rest for sockets only. */
+static int chardev_keys(struct parse_ctx *ctx, const struct qopts *q, const char *v,
+                        struct dm_chardev *cd)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		const struct qopt *it = &q->item[i];
+		int rc = 0;
+
+		if (strcmp(it->key, "backend") == 0)
+			continue;
+		if (strcmp(it->key, "id") == 0) {
+			if (!it->val || !*it->val)
+				FAIL(ctx, "-chardev '%s': empty id", v);
+			rc = set_str(&cd->id, it->val, strlen(it->val)) < 0 ? oom(ctx) : 0;
+		} else if (cd->backend == DM_CHARDEV_SOCKET) {
+			rc = chardev_socket_key(ctx, it, v, cd);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* A complete chardev: an id not used before; a socket by path or by fd. */
+static int chardev_check(struct parse_ctx *ctx, const char *v, const struct dm_chardev *cd)
+{
+	if (!cd->id)
+		FAIL(ctx, "-chardev '%s': missing id=", v);
+	if (dm_config_chardev(ctx->cfg, cd->id))
+		FAIL(ctx, "-chardev: duplicate id '%s'", cd->id);
+	if (cd->backend == DM_CHARDEV_SOCKET && (cd->path != NULL) == (cd->fd >= 0))
+		FAIL(ctx, "-chardev '%s': a socket needs exactly one of path= and fd=", v);
 	return 0;
 }
 
@@ -486,125 +568,74 @@ static int parse_chardev(struct parse_ctx *ctx, const char *v)
 {
 	struct dm_config *cfg = ctx->cfg;
 	struct dm_chardev cd = {.fd = -1, .backend = DM_CHARDEV_OTHER};
-	const char *p = v, *key, *val;
-	size_t klen, vlen;
-	bool first = true;
-	int rc = 2;
+	struct qopts q;
+	int rc;
 
 	if (cfg->n_chardevs >= DM_MAX_CHARDEVS)
 		FAIL(ctx, "-chardev: more than %d character devices", DM_MAX_CHARDEVS);
-	while (next_kv(&p, &key, &klen, &val, &vlen)) {
-		if (first) {
-			first = false;
-			if (val)
-				goto bad_backend;
-			if (key_is(key, klen, "socket"))
-				cd.backend = DM_CHARDEV_SOCKET;
-			else if (klen == 0)
-				goto bad_backend;
-			continue;
-		}
-		if (key_is(key, klen, "id")) {
-			if (!val || vlen == 0) {
-				snprintf(ctx->err, ctx->errlen, "-chardev '%s': empty id", v);
-				goto out;
-			}
-			if (set_str(&cd.id, val, vlen) < 0)
-				goto nomem;
-		} else if (cd.backend != DM_CHARDEV_SOCKET) {
-			continue; /* options of other backends are not ours to judge */
-		} else if (key_is(key, klen, "path")) {
-			if (!val || vlen == 0) {
-				snprintf(ctx->err, ctx->errlen, "-chardev '%s': empty path", v);
-				goto out;
-			}
-			if (set_str(&cd.path, val, vlen) < 0)
-				goto nomem;
-		} else if (key_is(key, klen, "fd")) {
-			if (!val || parse_fd_number(val, vlen, &cd.fd) < 0) {
-				snprintf(ctx->err, ctx->errlen,
-				         "-chardev '%s': fd must be a descriptor number", v);
-				goto out;
-			}
-		} else if (key_is(key, klen, "server")) {
-			if (parse_bool(val, vlen, &cd.server) < 0) {
-				snprintf(ctx->err, ctx->errlen, "-chardev '%s': server must be on or off", v);
-				goto out;
-			}
-		} else if (key_is(key, klen, "wait")) {
-			if (parse_bool(val, vlen, &cd.wait) < 0) {
-				snprintf(ctx->err, ctx->errlen, "-chardev '%s': wait must be on or off", v);
-				goto out;
-			}
-		} else if (key_is(key, klen, "nowait") && !val) {
-			cd.wait = false;
-		} else {
-			dm_info(ctx->log, "-chardev: ignoring socket option '%.*s'", (int)klen, key);
-		}
-	}
-	if (first)
-		goto bad_backend;
-	if (!cd.id) {
-		snprintf(ctx->err, ctx->errlen, "-chardev '%s': missing id=", v);
-		goto out;
-	}
-	if (dm_config_chardev(cfg, cd.id)) {
-		snprintf(ctx->err, ctx->errlen, "-chardev: duplicate id '%s'", cd.id);
-		goto out;
-	}
-	if (cd.backend == DM_CHARDEV_SOCKET && (cd.path != NULL) == (cd.fd >= 0)) {
-		snprintf(ctx->err, ctx->errlen, "-chardev '%s': a socket needs exactly one of path= and fd=",
-		         v);
-		goto out;
+	rc = split_or_fail(ctx, &q, v, "backend");
+	if (rc)
+		return rc;
+	rc = chardev_backend(ctx, &q, v, &cd);
+	if (!rc)
+		rc = chardev_keys(ctx, &q, v, &cd);
+	if (!rc)
+		rc = chardev_check(ctx, v, &cd);
+	qopts_free(&q);
+	if (rc) {
+		free(cd.id);
+		free(cd.path);
+		return rc;
 	}
 	cfg->chardevs[cfg->n_chardevs++] = cd;
 	return 0;
-bad_backend:
-	snprintf(ctx->err, ctx->errlen, "-chardev '%s': expected BACKEND,id=ID,...", v);
-	goto out;
-nomem:
-	snprintf(ctx->err, ctx->errlen, "out of memory");
-out:
-	free(cd.id);
-	free(cd.path);
-	return rc;
+}
+
+/* ---- -mon, -incoming, -rtc, -qtest, -machine, -name, -accel ----------------------------- */
+
+static int mon_key(struct parse_ctx *ctx, const struct qopt *it, const char *v,
+                   struct dm_monitor *mon)
+{
+	if (strcmp(it->key, "chardev") == 0 && it->val && *it->val)
+		return set_str(&mon->chardev, it->val, strlen(it->val)) < 0 ? oom(ctx) : 0;
+	if (strcmp(it->key, "mode") == 0 && it->val) {
+		if (strcmp(it->val, "control") != 0 && strcmp(it->val, "readline") != 0)
+			FAIL(ctx, "-mon '%s': mode must be control or readline", v);
+		mon->control = strcmp(it->val, "control") == 0;
+		return 0;
+	}
+	if (strcmp(it->key, "pretty") == 0) {
+		if (parse_bool(it->val, &mon->pretty) < 0)
+			FAIL(ctx, "-mon '%s': pretty must be on or off", v);
+		return 0;
+	}
+	ignore_key(ctx, "-mon", it->key);
+	return 0;
 }
 
 static int parse_mon(struct parse_ctx *ctx, const char *v)
 {
 	struct dm_config *cfg = ctx->cfg;
 	struct dm_monitor mon = {0};
-	const char *p = v, *key, *val;
-	size_t klen, vlen;
+	struct qopts q;
+	int rc;
 
 	if (cfg->n_monitors >= DM_MAX_MONITORS)
 		FAIL(ctx, "-mon: more than %d monitors", DM_MAX_MONITORS);
-	while (next_kv(&p, &key, &klen, &val, &vlen)) {
-		if (key_is(key, klen, "chardev") && val && vlen) {
-			if (set_str(&mon.chardev, val, vlen) < 0) {
-				free(mon.chardev);
-				return oom(ctx);
-			}
-		} else if (key_is(key, klen, "mode") && val) {
-			if (key_is(val, vlen, "control")) {
-				mon.control = true;
-			} else if (key_is(val, vlen, "readline")) {
-				mon.control = false;
-			} else {
-				free(mon.chardev);
-				FAIL(ctx, "-mon '%s': mode must be control or readline", v);
-			}
-		} else if (key_is(key, klen, "pretty")) {
-			if (parse_bool(val, vlen, &mon.pretty) < 0) {
-				free(mon.chardev);
-				FAIL(ctx, "-mon '%s': pretty must be on or off", v);
-			}
-		} else {
-			dm_info(ctx->log, "-mon: ignoring '%.*s'", (int)(val ? klen + 1 + vlen : klen), key);
-		}
+	rc = split_or_fail(ctx, &q, v, "chardev");
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < q.n; i++)
+		rc = mon_key(ctx, &q.item[i], v, &mon);
+	qopts_free(&q);
+	if (!rc && !mon.chardev) {
+		snprintf(ctx->err, ctx->errlen, "-mon '%s': missing chardev=", v);
+		rc = 2;
 	}
-	if (!mon.chardev)
-		FAIL(ctx, "-mon '%s': missing chardev=", v);
+	if (rc) {
+		free(mon.chardev);
+		return rc;
+	}
 	cfg->monitors[cfg->n_monitors++] = mon;
 	return 0;
 }
@@ -615,90 +646,160 @@ static int parse_incoming(struct parse_ctx *ctx, const char *v)
 
 	if (strncmp(v, "fd:", 3) != 0)
 		FAIL(ctx, "-incoming '%s': only fd:N is supported", v);
-	if (parse_fd_number(v + 3, strlen(v + 3), &fd) < 0)
+	if (parse_fd_number(v + 3, &fd) < 0)
 		FAIL(ctx, "-incoming '%s': fd:N needs a descriptor number", v);
 	ctx->cfg->incoming_fd = fd;
 	return 0;
 }
 
-static int parse_rtc(struct parse_ctx *ctx, const char *v)
+/* base=utc|localtime|YYYY-MM-DD[THH:MM:SS] (UTC). */
+static int rtc_base(struct parse_ctx *ctx, const char *val, const char *v)
 {
 	struct dm_config *cfg = ctx->cfg;
-	const char *p = v, *key, *val;
-	size_t klen, vlen;
+	struct tm tm;
+	const char *end;
 
-	while (next_kv(&p, &key, &klen, &val, &vlen)) {
-		if (key_is(key, klen, "base") && val) {
-			char date[32];
-			struct tm tm;
-			const char *end;
-
-			if (key_is(val, vlen, "utc")) {
-				cfg->rtc_base = DM_RTC_BASE_UTC;
-				continue;
-			}
-			if (key_is(val, vlen, "localtime")) {
-				cfg->rtc_base = DM_RTC_BASE_LOCALTIME;
-				continue;
-			}
-			/* base=YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC) */
-			if (vlen >= sizeof(date))
-				FAIL(ctx, "-rtc '%s': base must be utc, localtime or a date", v);
-			memcpy(date, val, vlen);
-			date[vlen] = '\0';
-			memset(&tm, 0, sizeof(tm));
-			end = strptime(date, "%Y-%m-%dT%H:%M:%S", &tm);
-			if (!end || *end) {
-				memset(&tm, 0, sizeof(tm));
-				end = strptime(date, "%Y-%m-%d", &tm);
-			}
-			if (!end || *end || tm.tm_year < 70)
-				FAIL(ctx, "-rtc '%s': base must be utc, localtime or a date", v);
-			cfg->rtc_base = DM_RTC_BASE_DATE;
-			cfg->rtc_base_date = (int64_t)timegm(&tm);
-		} else if (key_is(key, klen, "driftfix") && val) {
-			if (key_is(val, vlen, "slew"))
-				cfg->lost_ticks = RTC_LOST_TICKS_SLEW;
-			else if (key_is(val, vlen, "none"))
-				cfg->lost_ticks = RTC_LOST_TICKS_DISCARD;
-			else
-				FAIL(ctx, "-rtc '%s': driftfix must be none or slew", v);
-		} else if (key_is(key, klen, "clock") && val) {
-			if (!key_is(val, vlen, "host") && !key_is(val, vlen, "rt") &&
-			    !key_is(val, vlen, "vm"))
-				FAIL(ctx, "-rtc '%s': clock must be host, rt or vm", v);
-			/* The clock is the platform's; accepted for compatibility. */
-		} else {
-			FAIL(ctx, "-rtc '%s': unknown parameter '%.*s'", v, (int)klen, key);
-		}
+	if (strcmp(val, "utc") == 0) {
+		cfg->rtc_base = DM_RTC_BASE_UTC;
+		return 0;
 	}
+	if (strcmp(val, "localtime") == 0) {
+		cfg->rtc_base = DM_RTC_BASE_LOCALTIME;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(val, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end || *end) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(val, "%Y-%m-%d", &tm);
+	}
+	if (!end || *end || tm.tm_year < 70)
+		FAIL(ctx, "-rtc '%s': base must be utc, localtime or a date", v);
+	cfg->rtc_base = DM_RTC_BASE_DATE;
+	cfg->rtc_base_date = (int64_t)timegm(&tm);
 	return 0;
+}
+
+static int rtc_key(struct parse_ctx *ctx, const struct qopt *it, const char *v)
+{
+	if (strcmp(it->key, "base") == 0 && it->val)
+		return rtc_base(ctx, it->val, v);
+	if (strcmp(it->key, "driftfix") == 0 && it->val) {
+		if (strcmp(it->val, "slew") != 0 && strcmp(it->val, "none") != 0)
+			FAIL(ctx, "-rtc '%s': driftfix must be none or slew", v);
+		ctx->cfg->lost_ticks =
+		        strcmp(it->val, "slew") == 0 ? RTC_LOST_TICKS_SLEW : RTC_LOST_TICKS_DISCARD;
+		return 0;
+	}
+	if (strcmp(it->key, "clock") == 0 && it->val) {
+		/* The clock is the platform's; accepted for compatibility. */
+		if (strcmp(it->val, "host") != 0 && strcmp(it->val, "rt") != 0 &&
+		    strcmp(it->val, "vm") != 0)
+			FAIL(ctx, "-rtc '%s': clock must be host, rt or vm", v);
+		return 0;
+	}
+	FAIL(ctx, "-rtc '%s': unknown parameter '%s'", v, it->key);
+}
+
+static int parse_rtc(struct parse_ctx *ctx, const char *v)
+{
+	struct qopts q;
+	int rc = split_or_fail(ctx, &q, v, NULL);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < q.n; i++)
+		rc = rtc_key(ctx, &q.item[i], v);
+	qopts_free(&q);
+	return rc;
+}
+
+/* *slot = a copy of val; a bare flag (val NULL) keeps nothing. */
+static int keep_value(struct parse_ctx *ctx, char **slot, const char *val)
+{
+	return val && set_str(slot, val, strlen(val)) < 0 ? oom(ctx) : 0;
+}
+
+/* Keep the value of the implied key of v in *slot and that of `also` (may
+ * be NULL) in *also_slot; every other key is named as ignored. */
+static int keep_implied(struct parse_ctx *ctx, const char *opt, const char *v, const char *implied,
+                        char **slot, const char *also, char **also_slot)
+{
+	struct qopts q;
+	int rc = split_or_fail(ctx, &q, v, implied);
+
+	for (size_t i = 0; !rc && i < q.n; i++) {
+		const struct qopt *it = &q.item[i];
+
+		if (strcmp(it->key, implied) == 0)
+			rc = keep_value(ctx, slot, it->val);
+		else if (also && strcmp(it->key, also) == 0)
+			rc = keep_value(ctx, also_slot, it->val);
+		else
+			ignore_key(ctx, opt, it->key);
+	}
+	if (q.buf)
+		qopts_free(&q);
+	return rc;
 }
 
 static int parse_qtest(struct parse_ctx *ctx, const char *opt, const char *v)
 {
-	const char *path;
+	char *path = NULL;
+	int rc;
 
-	if (strncmp(v, "unix:", 5) != 0 || !v[5])
+	if (strncmp(v, "unix:", 5) != 0 || !v[5] || v[5] == ',')
 		FAIL(ctx, "%s '%s': expected unix:PATH", opt, v);
-	path = v + 5;
-	if (strlen(path) >= 108) /* sizeof(sun_path) */
-		FAIL(ctx, "%s: socket path longer than 107 bytes", opt);
-	return set_str(&ctx->cfg->qtest_path, path, strlen(path)) < 0 ? oom(ctx) : 0;
+	rc = keep_implied(ctx, opt, v + 5, "path", &path, NULL, NULL);
+	if (!rc && strlen(path) >= 108) { /* sizeof(sun_path) */
+		snprintf(ctx->err, ctx->errlen, "%s: socket path longer than 107 bytes", opt);
+		rc = 2;
+	}
+	if (rc) {
+		free(path);
+		return rc;
+	}
+	free(ctx->cfg->qtest_path);
+	ctx->cfg->qtest_path = path;
+	return 0;
 }
 
 static int parse_machine(struct parse_ctx *ctx, const char *v)
 {
-	const char *p = v, *key, *val;
-	size_t klen, vlen;
+	char *type = NULL;
+	int rc;
 
 	if (set_str(&ctx->cfg->machine, v, strlen(v)) < 0)
 		return oom(ctx);
-	while (next_kv(&p, &key, &klen, &val, &vlen))
-		if (key_is(key, klen, "accel") && val && set_str(&ctx->cfg->accel, val, vlen) < 0)
-			return oom(ctx);
+	rc = keep_implied(ctx, "-machine", v, "type", &type, "accel", &ctx->cfg->accel);
+	free(type);
+	return rc;
+}
+
+static int parse_name(struct parse_ctx *ctx, const char *opt, const char *v)
+{
+	char *name = NULL;
+	int rc = keep_implied(ctx, opt, v, "guest", &name, NULL, NULL);
+
+	if (!rc && (!name || !*name)) {
+		snprintf(ctx->err, ctx->errlen, "%s: empty name", opt);
+		rc = 2;
+	}
+	if (rc) {
+		free(name);
+		return rc;
+	}
+	free(ctx->cfg->name);
+	ctx->cfg->name = name;
 	return 0;
 }
+
+static int parse_accel(struct parse_ctx *ctx, const char *opt, const char *v)
+{
+	return keep_implied(ctx, opt, v, "accel", &ctx->cfg->accel, NULL, NULL);
+}
+
+/* ---- applying one option ---------------------------------------------------------------- */
 
 static int need_existing(struct parse_ctx *ctx, const char *opt, const char *v, bool dir)
 {
@@ -717,32 +818,61 @@ static int need_existing(struct parse_ctx *ctx, const char *opt, const char *v, 
 	return 0;
 }
 
-static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, const char *v)
+/* A path (or name) option kept as given; `existing`: 'd' an existing
+ * directory, 'f' an existing regular file, 0 any non-empty string. */
+static int keep_path(struct parse_ctx *ctx, const char *opt, const char *v, char existing,
+                     const char *empty, char **slot)
+{
+	int rc = existing ? need_existing(ctx, opt, v, existing == 'd') : 0;
+
+	if (rc)
+		return rc;
+	if (!*v)
+		FAIL(ctx, "%s: empty %s", opt, empty);
+	return set_str(slot, v, strlen(v)) < 0 ? oom(ctx) : 0;
+}
+
+/* Options without a value: switches and counters. */
+static int apply_switch(struct parse_ctx *ctx, enum opt_id id)
+{
+	struct dm_config *cfg = ctx->cfg;
+
+	switch (id) {
+	case OPT_VERBOSE:
+	case OPT_QUIET:
+		cfg->verbosity += id == OPT_VERBOSE ? 1 : -1;
+		return 0;
+	case OPT_HELP:
+		cfg->help = true;
+		return 0;
+	case OPT_VERSION:
+		cfg->version = true;
+		return 0;
+	case OPT_S:
+		cfg->start_paused = true;
+		return 0;
+	case OPT_DOMID_RESTRICT:
+		cfg->domid_restrict = true;
+		return 0;
+	case OPT_NO_SHUTDOWN:
+		cfg->no_shutdown = true;
+		return 0;
+	default:
+		FAIL(ctx, "internal error: option %d is not a switch", (int)id);
+	}
+}
+
+/* Options whose value is one word of a fixed set or a number. */
+static int apply_choice(struct parse_ctx *ctx, enum opt_id id, const char *opt, const char *v)
 {
 	struct dm_config *cfg = ctx->cfg;
 	int64_t i64;
-	int rc;
 
-	switch (o->id) {
-	case OPT_IGNORE: {
-		size_t idx = (size_t)(o - qemu_opts);
-
-		if (!(cfg->ignored_logged[idx / 8] & (1u << (idx % 8)))) {
-			cfg->ignored_logged[idx / 8] |= (uint8_t)(1u << (idx % 8));
-			dm_info(ctx->log, "ignoring option -%s", o->name);
-		}
-		return 0;
-	}
-	case OPT_DOMID:
-	case OPT_XEN_DOMID:
-		return parse_domid(ctx, opt, v);
+	switch (id) {
 	case OPT_PLATFORM:
-		if (strcmp(v, "sim") == 0)
-			cfg->platform = DM_PLATFORM_SIM;
-		else if (strcmp(v, "xen") == 0)
-			cfg->platform = DM_PLATFORM_XEN;
-		else
+		if (strcmp(v, "sim") != 0 && strcmp(v, "xen") != 0)
 			FAIL(ctx, "%s '%s': expected sim or xen", opt, v);
+		cfg->platform = strcmp(v, "sim") == 0 ? DM_PLATFORM_SIM : DM_PLATFORM_XEN;
 		cfg->platform_given = true;
 		return 0;
 	case OPT_TIME_OFFSET:
@@ -752,119 +882,172 @@ static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, co
 		cfg->time_offset = i64;
 		cfg->time_offset_given = true;
 		return 0;
-	case OPT_STATE_DIR:
-		rc = need_existing(ctx, opt, v, true);
-		return rc ? rc : set_str(&cfg->state_dir, v, strlen(v)) < 0 ? oom(ctx) : 0;
-	case OPT_RESTORE:
-		rc = need_existing(ctx, opt, v, false);
-		return rc ? rc : set_str(&cfg->restore_file, v, strlen(v)) < 0 ? oom(ctx) : 0;
-	case OPT_LOADVM:
-		rc = need_existing(ctx, opt, v, false);
-		return rc ? rc : set_str(&cfg->loadvm, v, strlen(v)) < 0 ? oom(ctx) : 0;
-	case OPT_SIM_SHINFO:
-		if (!*v)
-			FAIL(ctx, "%s: empty path", opt);
-		return set_str(&cfg->sim_shared_info, v, strlen(v)) < 0 ? oom(ctx) : 0;
-	case OPT_SIM_XENSTORE:
-		if (!*v)
-			FAIL(ctx, "%s: empty path", opt);
-		return set_str(&cfg->sim_xenstore, v, strlen(v)) < 0 ? oom(ctx) : 0;
-	case OPT_SAVE_PATH:
-		if (!*v)
-			FAIL(ctx, "%s: empty path", opt);
-		return set_str(&cfg->save_path, v, strlen(v)) < 0 ? oom(ctx) : 0;
 	case OPT_SIM_WALLCLOCK:
 		if (dm_parse_wallclock(v, &cfg->sim_wallclock_ns) < 0)
 			FAIL(ctx, "%s '%s': expected UNIX_SECONDS[.FRACTION]", opt, v);
 		cfg->sim_wallclock_given = true;
 		return 0;
 	case OPT_LOST_TICKS:
-		if (strcmp(v, "discard") == 0)
-			cfg->lost_ticks = RTC_LOST_TICKS_DISCARD;
-		else if (strcmp(v, "slew") == 0)
-			cfg->lost_ticks = RTC_LOST_TICKS_SLEW;
-		else
+		if (strcmp(v, "discard") != 0 && strcmp(v, "slew") != 0)
 			FAIL(ctx, "%s '%s': expected discard or slew", opt, v);
+		cfg->lost_ticks = strcmp(v, "slew") == 0 ? RTC_LOST_TICKS_SLEW : RTC_LOST_TICKS_DISCARD;
 		cfg->lost_ticks_given = true;
 		return 0;
-	case OPT_VERBOSE:
-		cfg->verbosity++;
-		return 0;
-	case OPT_QUIET:
-		cfg->verbosity--;
-		return 0;
-	case OPT_HELP:
-		cfg->help = true;
-		return 0;
-	case OPT_VERSION:
-		cfg->version = true;
-		return 0;
-	case OPT_CHARDEV:
-		return parse_chardev(ctx, v);
-	case OPT_MON:
-		return parse_mon(ctx, v);
-	case OPT_NAME: {
-		/* NAME[,process=...][,debug-threads=...]: rtcdm keeps NAME. */
-		size_t len = strcspn(v, ",");
-
-		if (len == 0)
-			FAIL(ctx, "%s: empty name", opt);
-		return set_str(&cfg->name, v, len) < 0 ? oom(ctx) : 0;
-	}
 	case OPT_UUID:
 		if (dm_parse_uuid(v, cfg->uuid) < 0)
 			FAIL(ctx, "%s '%s': expected a UUID (8-4-4-4-12 hex digits)", opt, v);
 		cfg->uuid_set = true;
 		return 0;
-	case OPT_INCOMING:
-		return parse_incoming(ctx, v);
-	case OPT_S:
-		cfg->start_paused = true;
-		return 0;
+	default:
+		FAIL(ctx, "internal error: option %d is not a choice", (int)id);
+	}
+}
+
+/* Options whose value is a path or a name, kept as given. */
+static int apply_path(struct parse_ctx *ctx, enum opt_id id, const char *opt, const char *v)
+{
+	struct dm_config *cfg = ctx->cfg;
+
+	switch (id) {
+	case OPT_STATE_DIR:
+		return keep_path(ctx, opt, v, 'd', "path", &cfg->state_dir);
+	case OPT_RESTORE:
+		return keep_path(ctx, opt, v, 'f', "path", &cfg->restore_file);
+	case OPT_LOADVM:
+		return keep_path(ctx, opt, v, 'f', "path", &cfg->loadvm);
+	case OPT_SIM_SHINFO:
+		return keep_path(ctx, opt, v, 0, "path", &cfg->sim_shared_info);
+	case OPT_SIM_XENSTORE:
+		return keep_path(ctx, opt, v, 0, "path", &cfg->sim_xenstore);
+	case OPT_SAVE_PATH:
+		return keep_path(ctx, opt, v, 0, "path", &cfg->save_path);
+	case OPT_QTEST_LOG:
+		return keep_path(ctx, opt, v, 0, "path", &cfg->qtest_log);
 	case OPT_RUNAS:
-		if (!*v)
-			FAIL(ctx, "%s: empty user", opt);
-		return set_str(&cfg->runas, v, strlen(v)) < 0 ? oom(ctx) : 0;
+		return keep_path(ctx, opt, v, 0, "user", &cfg->runas);
 	case OPT_CHROOT:
-		if (!*v)
-			FAIL(ctx, "%s: empty directory", opt);
-		return set_str(&cfg->chroot_dir, v, strlen(v)) < 0 ? oom(ctx) : 0;
-	case OPT_DOMID_RESTRICT:
-		cfg->domid_restrict = true;
-		return 0;
+		return keep_path(ctx, opt, v, 0, "directory", &cfg->chroot_dir);
+	default:
+		FAIL(ctx, "internal error: option %d is not a path", (int)id);
+	}
+}
+
+/* QEMU options whose value is a QEMU option string (KEY=VALUE,...). */
+static int apply_option_string(struct parse_ctx *ctx, enum opt_id id, const char *opt,
+                               const char *v)
+{
+	switch (id) {
+	case OPT_CHARDEV:
+		return parse_chardev(ctx, v);
+	case OPT_MON:
+		return parse_mon(ctx, v);
+	case OPT_NAME:
+		return parse_name(ctx, opt, v);
 	case OPT_RTC:
 		return parse_rtc(ctx, v);
 	case OPT_QTEST:
 		return parse_qtest(ctx, opt, v);
-	case OPT_QTEST_LOG:
-		if (!*v)
-			FAIL(ctx, "%s: empty path", opt);
-		return set_str(&cfg->qtest_log, v, strlen(v)) < 0 ? oom(ctx) : 0;
 	case OPT_MACHINE:
 		return parse_machine(ctx, v);
-	case OPT_ACCEL: {
-		size_t len = strcspn(v, ",");
-
-		return set_str(&cfg->accel, v, len) < 0 ? oom(ctx) : 0;
+	case OPT_ACCEL:
+		return parse_accel(ctx, opt, v);
+	default:
+		FAIL(ctx, "internal error: option %d is not an option string", (int)id);
 	}
-	case OPT_NO_SHUTDOWN:
-		cfg->no_shutdown = true;
+}
+
+static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, const char *v)
+{
+	char what[64];
+
+	switch (o->id) {
+	case OPT_IGNORE:
+		snprintf(what, sizeof(what), "-%s", o->name);
+		note_ignored(ctx->ignored_opts, sizeof(ctx->ignored_opts), what);
 		return 0;
+	case OPT_DOMID:
+	case OPT_XEN_DOMID:
+		return parse_domid(ctx, opt, v);
+	case OPT_INCOMING:
+		return parse_incoming(ctx, v);
+	case OPT_VERBOSE: case OPT_QUIET: case OPT_HELP: case OPT_VERSION:
+	case OPT_S: case OPT_DOMID_RESTRICT: case OPT_NO_SHUTDOWN:
+		return apply_switch(ctx, o->id);
+	case OPT_PLATFORM: case OPT_TIME_OFFSET: case OPT_SIM_WALLCLOCK:
+	case OPT_LOST_TICKS: case OPT_UUID:
+		return apply_choice(ctx, o->id, opt, v);
+	case OPT_STATE_DIR: case OPT_RESTORE: case OPT_LOADVM: case OPT_SIM_SHINFO:
+	case OPT_SIM_XENSTORE: case OPT_SAVE_PATH: case OPT_QTEST_LOG: case OPT_RUNAS:
+	case OPT_CHROOT:
+		return apply_path(ctx, o->id, opt, v);
+	case OPT_CHARDEV: case OPT_MON: case OPT_NAME: case OPT_RTC: case OPT_QTEST:
+	case OPT_MACHINE: case OPT_ACCEL:
+		return apply_option_string(ctx, o->id, opt, v);
 	}
 	FAIL(ctx, "%s: internal error", opt);
+}
+
+/* An option in neither table: skip the next word too unless it looks like
+ * an option (both are named).  Returns how many words it took. */
+static int skip_unknown(struct parse_ctx *ctx, int argc, char *const argv[], int i,
+                        bool inline_val)
+{
+	bool takes_next = !inline_val && i + 1 < argc && argv[i + 1][0] != '-';
+	char what[160];
+
+	snprintf(what, sizeof(what), "%.70s%s%.70s (unknown)", argv[i], takes_next ? " " : "",
+	         takes_next ? argv[i + 1] : "");
+	note_ignored(ctx->ignored_opts, sizeof(ctx->ignored_opts), what);
+	return takes_next ? 2 : 1;
+}
+
+/* Checks across options, once all are read. */
+static int check_consistency(struct parse_ctx *ctx, bool xen_domid_seen)
+{
+	struct dm_config *cfg = ctx->cfg;
+
+	for (size_t m = 0; m < cfg->n_monitors; m++)
+		if (!dm_config_chardev(cfg, cfg->monitors[m].chardev))
+			FAIL(ctx, "-mon: no -chardev with id '%s'", cfg->monitors[m].chardev);
+	if (!cfg->platform_given)
+		cfg->platform = xen_domid_seen && !cfg->qtest_path ? DM_PLATFORM_XEN : DM_PLATFORM_SIM;
+	if (cfg->platform == DM_PLATFORM_XEN && cfg->domid < 0 && !cfg->help && !cfg->version)
+		FAIL(ctx, "--platform xen needs a domain id (--domid or -xen-domid)");
+	if (cfg->platform == DM_PLATFORM_XEN && cfg->qtest_path)
+		FAIL(ctx, "-qtest needs --platform sim");
+	if (cfg->platform == DM_PLATFORM_XEN && cfg->sim_xenstore)
+		FAIL(ctx, "--sim-xenstore needs --platform sim");
+	if ((cfg->restore_file != NULL) + (cfg->loadvm != NULL) + (cfg->incoming_fd >= 0) > 1)
+		FAIL(ctx, "--restore, -loadvm and -incoming are exclusive");
+	return 0;
+}
+
+/* Look argv[i] up: ours first for --opt, then QEMU's (it accepts --opt
+ * too); *inline_val is the VALUE of --opt=VALUE. */
+static const struct opt *find_option(const char *arg, const char **inline_val, size_t *shown)
+{
+	const char *name = arg + 1 + (arg[1] == '-');
+	size_t len = arg[1] == '-' ? strcspn(name, "=") : strlen(name);
+	const struct opt *o = NULL;
+
+	*inline_val = arg[1] == '-' && name[len] == '=' ? name + len + 1 : NULL;
+	*shown = (size_t)(name - arg) + len;
+	if (arg[1] == '-')
+		o = lookup(own_opts, sizeof(own_opts) / sizeof(own_opts[0]), name, len);
+	return o ? o : lookup(qemu_opts, N_QEMU_OPTS, name, len);
 }
 
 int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_log *log,
                  char *err, size_t errlen)
 {
-	struct parse_ctx ctx = {cfg, log, err, errlen};
+	struct parse_ctx ctx = {.cfg = cfg, .log = log, .err = err, .errlen = errlen};
 	bool xen_domid_seen = false;
+	int rc;
 
 	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *name, *inline_val = NULL;
-		const struct opt *o = NULL;
-		size_t len;
-		int rc;
+		const char *arg = argv[i], *v;
+		const struct opt *o;
+		size_t shown;
 
 		if (arg[0] != '-' || arg[1] == '\0')
 			FAIL(&ctx, "unexpected argument '%s' (options start with '-')", arg);
@@ -872,63 +1055,29 @@ int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_
 			cfg->verbosity += arg[1] == 'v' ? 1 : -1;
 			continue;
 		}
-		if (arg[1] == '-') {
-			/* --opt or --opt=VALUE: ours first, then QEMU's (it accepts --opt too). */
-			name = arg + 2;
-			len = strcspn(name, "=");
-			if (name[len] == '=')
-				inline_val = name + len + 1;
-			o = lookup(own_opts, sizeof(own_opts) / sizeof(own_opts[0]), name, len);
-			if (!o)
-				o = lookup(qemu_opts, N_QEMU_OPTS, name, len);
-		} else {
-			name = arg + 1;
-			len = strlen(name);
-			o = lookup(qemu_opts, N_QEMU_OPTS, name, len);
-		}
+		o = find_option(arg, &v, &shown);
 		if (!o) {
-			/* Unknown: skip the next word too unless it looks like an option. */
-			if (!inline_val && i + 1 < argc && argv[i + 1][0] != '-') {
-				dm_info(log, "ignoring unknown option %s %s", arg, argv[i + 1]);
-				i++;
-			} else {
-				dm_info(log, "ignoring unknown option %s", arg);
-			}
+			i += skip_unknown(&ctx, argc, argv, i, v != NULL) - 1;
 			continue;
 		}
-		if (!o->has_arg) {
-			if (inline_val)
-				FAIL(&ctx, "%.*s takes no value", (int)(name - arg + len), arg);
-			rc = apply(&ctx, o, arg, NULL);
-		} else {
-			const char *v = inline_val;
-
-			if (!v) {
-				if (i + 1 >= argc)
-					FAIL(&ctx, "%s needs an argument", arg);
-				v = argv[++i];
-			}
-			rc = apply(&ctx, o, arg, v);
+		if (!o->has_arg && v)
+			FAIL(&ctx, "%.*s takes no value", (int)shown, arg);
+		if (o->has_arg && !v) {
+			if (i + 1 >= argc)
+				FAIL(&ctx, "%s needs an argument", arg);
+			v = argv[++i];
 		}
+		rc = apply(&ctx, o, arg, v);
 		if (rc)
 			return rc;
-		if (o->id == OPT_XEN_DOMID)
-			xen_domid_seen = true;
+		xen_domid_seen |= o->id == OPT_XEN_DOMID;
 	}
-
-	/* Consistency. */
-	for (size_t m = 0; m < cfg->n_monitors; m++)
-		if (!dm_config_chardev(cfg, cfg->monitors[m].chardev))
-			FAIL(&ctx, "-mon: no -chardev with id '%s'", cfg->monitors[m].chardev);
-	if (!cfg->platform_given)
-		cfg->platform = xen_domid_seen && !cfg->qtest_path ? DM_PLATFORM_XEN : DM_PLATFORM_SIM;
-	if (cfg->platform == DM_PLATFORM_XEN && cfg->domid < 0 && !cfg->help && !cfg->version)
-		FAIL(&ctx, "--platform xen needs a domain id (--domid or -xen-domid)");
-	if (cfg->platform == DM_PLATFORM_XEN && cfg->qtest_path)
-		FAIL(&ctx, "-qtest needs --platform sim");
-	if (cfg->platform == DM_PLATFORM_XEN && cfg->sim_xenstore)
-		FAIL(&ctx, "--sim-xenstore needs --platform sim");
-	if ((cfg->restore_file != NULL) + (cfg->loadvm != NULL) + (cfg->incoming_fd >= 0) > 1)
-		FAIL(&ctx, "--restore, -loadvm and -incoming are exclusive");
+	rc = check_consistency(&ctx, xen_domid_seen);
+	if (rc)
+		return rc;
+	if (ctx.ignored_opts[0] || ctx.ignored_keys[0])
+		dm_info(log, "RTC only, ignoring%s%s%s%s%s", ctx.ignored_opts[0] ? " options " : "",
+		        ctx.ignored_opts, ctx.ignored_opts[0] && ctx.ignored_keys[0] ? ";" : "",
+		        ctx.ignored_keys[0] ? " keys " : "", ctx.ignored_keys);
 	return 0;
 }

@@ -25,10 +25,10 @@
 #include "base/log.h"
 #include "base/parse.h"
 #include "rtc/rtc.h"
+#include "toolstack/dm_ops.h" /* DM_DOMID_MAX */
 
 #define DM_MAX_CHARDEVS 8
 #define DM_MAX_MONITORS 8
-#define DM_DOMID_MAX 0x7fefu /* DOMID_FIRST_RESERVED - 1 */
 
 enum dm_platform_kind {
 	DM_PLATFORM_SIM = 0,
@@ -106,8 +106,6 @@ struct dm_config {
 	int verbosity;      /* -v: +1, -q: -1 */
 	bool help;
 	bool version;
-	/* which QEMU option-table entries were already logged as ignored */
-	uint8_t ignored_logged[32];
 };
 
 /* Defaults: domid -1, sim platform, discard, no fds. */

@@ -205,7 +205,7 @@ static int load_fd_named(struct dm_ctl *c, int fd, const char *what, char *err, 
 	size_t len;
 	int rc;
 
-	if (dm_read_image_fd(fd, what, &buf, &len, err, errlen) < 0) {
+	if (sr_read_fd(fd, what, SR_IMAGE_MAX, &buf, &len, err, errlen) < 0) {
 		dm_err(c->log, "%s", err);
 		return -1;
 	}
@@ -372,7 +372,10 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
                 struct dm_platform *plat, struct dm_device *dev, const struct dm_log *log,
                 char *err, size_t errlen)
 {
+	struct dm_runas owner;
+
 	memset(c, 0, sizeof(*c));
+	c->battery.dirfd = -1;
 	c->cfg = cfg;
 	c->loop = loop;
 	c->plat = plat;
@@ -387,17 +390,19 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
 	} else if (c->store) {
 		uuid_from_store(c);
 	}
-	/* Xen's restriction covers only the handles open when it is made, and
-	 * the store is opened after it: a restricted device model keeps no
-	 * xenstore connection past set-up (libxl, knowing that, waits for no
-	 * xenstore state and speaks QMP only). */
+	/* Xen's restriction (made when the platform starts, see
+	 * platform/xen/platform.c) does not cover the xenstore connection: a
+	 * restricted device model keeps none past set-up (libxl, knowing that,
+	 * waits for no xenstore state and speaks QMP only). */
 	if (cfg->domid_restrict && c->store) {
 		store_close(c->store);
 		c->store = NULL;
 		dm_info(log, "-xen-domid-restrict: xenstore closed after set-up, QMP only");
 	}
-	if (dm_battery_init(&c->battery, cfg->state_dir, c->have_uuid ? c->uuid : NULL, dev, loop,
-	                    log, err, errlen) < 0)
+	if (cfg->runas && dm_runas_lookup(cfg->runas, &owner, err, errlen) < 0)
+		return 1;
+	if (dm_battery_init(&c->battery, cfg->state_dir, c->have_uuid ? c->uuid : NULL,
+	                    cfg->runas ? &owner : NULL, dev, loop, log, err, errlen) < 0)
 		return 1;
 	if (dm_device_add_offset_listener(dev, offset_changed, c) < 0) {
 		snprintf(err, errlen, "no room for another offset listener");
@@ -425,14 +430,14 @@ static int read_startup_image(struct dm_ctl *c, uint8_t **buf, size_t *len, char
 			snprintf(err, errlen, "cannot open saved state '%s': %s", file, strerror(errno));
 			return -1;
 		}
-		rc = dm_read_image_fd(fd, what, buf, len, err, errlen);
+		rc = sr_read_fd(fd, what, SR_IMAGE_MAX, buf, len, err, errlen);
 		close(fd);
 		return rc;
 	}
 	if (cfg->incoming_fd >= 0) {
 		c->state = DM_RUN_INMIGRATE;
 		snprintf(what, whatlen, "-incoming fd:%d", cfg->incoming_fd);
-		rc = dm_read_image_fd(cfg->incoming_fd, what, buf, len, err, errlen);
+		rc = sr_read_fd(cfg->incoming_fd, what, SR_IMAGE_MAX, buf, len, err, errlen);
 		close(cfg->incoming_fd);
 		return rc;
 	}

@@ -197,41 +197,6 @@ void dm_device_set_cmos_listener(struct dm_device *dev, dm_cmos_listener cb, voi
 	dev->cmos_opaque = opaque;
 }
 
-int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char *err,
-                     size_t errlen)
-{
-	uint8_t *b = malloc(SR_IMAGE_MAX + 1);
-	size_t got = 0;
-
-	if (!b) {
-		snprintf(err, errlen, "%s: out of memory", what);
-		return -1;
-	}
-	for (;;) {
-		ssize_t n = read(fd, b + got, SR_IMAGE_MAX + 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "%s: %s", what, strerror(errno));
-			free(b);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > SR_IMAGE_MAX) {
-			snprintf(err, errlen, "%s: larger than %u bytes: not a device state of ours",
-			         what, SR_IMAGE_MAX);
-			free(b);
-			return -1;
-		}
-	}
-	*buf = b;
-	*len = got;
-	return 0;
-}
-
 /* Run with the decided offset: RTC, listeners, and the hypervisor when the
  * decision says it must be told. */
 static void apply_decision(struct dm_device *dev, const struct dm_offset_decision *d,

@@ -86,10 +86,6 @@ void dm_device_restore(struct dm_device *dev, struct dm_offset_inputs *in,
 /* What the platform's hypervisor holds of the offset (kind NONE: nothing). */
 void dm_device_hypervisor_offset(struct dm_device *dev, struct plat_hv_offset *out);
 
-/* Read a whole image from fd (at most SR_IMAGE_MAX bytes) into a malloc'd
- * buffer.  0, or -1 with "WHAT: reason" in err. */
-int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char *err,
-                     size_t errlen);
 
 /* Encode the current state (our save format) into buf; returns the size
  * (nothing written when cap is too small, see sr_encode).  On Xen HVM the

@@ -61,8 +61,7 @@ static void platform_config(const struct dm_config *cfg, struct plat_config *out
 }
 
 /* -chroot / -runas after set-up. 0 or 1 (logged). */
-static int drop_privileges(const struct dm_config *cfg, struct dm_ctl *ctl,
-                           const struct dm_log *log)
+static int drop_privileges(const struct dm_config *cfg, const struct dm_log *log)
 {
 	struct dm_runas who;
 	char err[512];
@@ -76,25 +75,9 @@ static int drop_privileges(const struct dm_config *cfg, struct dm_ctl *ctl,
 		dm_err(log, "%s", err);
 		return 1;
 	}
-	if (cfg->chroot_dir)
-		dm_battery_rebase(&ctl->battery, cfg->chroot_dir);
 	if (dm_drop_privileges(cfg->chroot_dir, cfg->runas ? &who : NULL, err, sizeof(err)) < 0) {
 		dm_err(log, "%s", err);
 		return 1;
-	}
-	if (ctl->battery.enabled && cfg->runas) {
-		char dir[PATH_MAX];
-		char *slash;
-
-		snprintf(dir, sizeof(dir), "%s", ctl->battery.path);
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		if (access(slash && dir[0] ? dir : "/", W_OK | X_OK) < 0) {
-			dm_info(log, "battery-backed CMOS disabled: %s is not writable by %s", dir,
-			        cfg->runas);
-			ctl->battery.enabled = false;
-		}
 	}
 	dm_info(log, "running%s%s%s%s", cfg->chroot_dir ? " in chroot " : "",
 	        cfg->chroot_dir ? cfg->chroot_dir : "", cfg->runas ? " as " : "",
@@ -161,7 +144,7 @@ int main(int argc, char **argv)
 		dm_err(&log, "%s", err);
 		goto out_ctl;
 	}
-	rc = drop_privileges(&cfg, &ctl, &log);
+	rc = drop_privileges(&cfg, &log);
 	if (rc)
 		goto out_ctl;
 	rc = dm_ctl_ready(&ctl, err, sizeof(err));

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,159 +45,239 @@ static int split_path(const char *path, char *dir, char *base, size_t n)
 	return 0;
 }
 
+/* Open an existing temporary left at `tmp` and check, before any lock, that
+ * it is a regular file of ours with one link: a file planted there by
+ * someone else is removed (when the directory lets us) and never opened for
+ * writing.  Returns the descriptor, -1 to try again (removed or changed
+ * meanwhile), or -2 with err set. */
+static int reuse_temp(int dirfd, const char *tmp, const char *what, char *err, size_t errlen)
+{
+	struct stat ls, fs;
+	int fd;
+
+	if (fstatat(dirfd, tmp, &ls, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return -1;
+		snprintf(err, errlen, "%s: temporary file %s: %s", what, tmp, strerror(errno));
+		return -2;
+	}
+	if (!S_ISREG(ls.st_mode) || ls.st_nlink != 1 || ls.st_uid != geteuid()) {
+		if (unlinkat(dirfd, tmp, S_ISDIR(ls.st_mode) ? AT_REMOVEDIR : 0) == 0 ||
+		    errno == ENOENT)
+			return -1;
+		snprintf(err, errlen,
+		         "%s: temporary file %s is not a file of ours and cannot be removed: %s", what,
+		         tmp, strerror(errno));
+		return -2;
+	}
+	fd = openat(dirfd, tmp, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ELOOP)
+			return -1;
+		snprintf(err, errlen, "%s: temporary file %s: %s", what, tmp, strerror(errno));
+		return -2;
+	}
+	if (fstat(fd, &fs) < 0 || fs.st_dev != ls.st_dev || fs.st_ino != ls.st_ino) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /*
- * The temporary of path is DIR/.BASE.tmp, one name per target: a writer
- * killed before its rename leaves it behind and the next write of the same
- * target takes it over, so stale temporaries never pile up.  Writers of one
- * target take turns with an exclusive flock() on the temporary, held until
- * the rename; a writer whose locked file is no longer the one at the
- * temporary's name (a previous holder renamed it into place) starts over.
- * Anything at the name that is not a regular file of ours with one link (a
- * symbolic link, a hard link, a FIFO planted there) is removed, never
- * written through.  Returns the descriptor, emptied and locked, or -1.
+ * The temporary of NAME is .NAME.tmp in the same directory, one name per
+ * target: a writer killed before its rename leaves it behind and the next
+ * write of the same target takes it over, so stale temporaries never pile
+ * up.  A new temporary is created with O_EXCL; one found at the name is
+ * checked (regular, ours, one link) before it is opened, and anything else
+ * (a symbolic link, a hard link, a FIFO, another user's file) is removed,
+ * never written through.  Writers of one target take turns with flock(),
+ * taken without waiting: a temporary locked by another writer fails this
+ * write with one line, rtcdm never blocks on it.  A writer whose locked
+ * file is no longer the one at the name (a previous holder renamed it into
+ * place) starts over.  Returns the descriptor, emptied and locked, or -1.
  */
-static int open_temp(const char *path, const char *dir, const char *tmp, char *err,
-                     size_t errlen)
+static int open_temp(int dirfd, const char *tmp, const char *what, char *err, size_t errlen)
 {
 	for (int attempt = 0; attempt < 16; attempt++) {
 		struct stat fs, ls;
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-		              0600);
+		int fd = openat(dirfd, tmp,
+		                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		                        O_CLOEXEC,
+		                0600);
 
-		if (fd < 0) {
-			int e = errno;
-
-			if ((e == ELOOP || e == EACCES || e == ENXIO || e == EISDIR) &&
-			    (unlink(tmp) == 0 || rmdir(tmp) == 0))
-				continue;
-			snprintf(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir,
-			         strerror(e));
+		if (fd < 0 && errno == EEXIST)
+			fd = reuse_temp(dirfd, tmp, what, err, errlen);
+		else if (fd < 0) {
+			snprintf(err, errlen, "%s: cannot create the temporary file %s: %s", what, tmp,
+			         strerror(errno));
 			return -1;
 		}
+		if (fd == -2)
+			return -1;
+		if (fd < 0)
+			continue;
 		/* Where flock() is not supported the write goes ahead unlocked. */
-		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
-			;
-		if (fstat(fd, &fs) < 0 || lstat(tmp, &ls) < 0 || fs.st_dev != ls.st_dev ||
-		    fs.st_ino != ls.st_ino) {
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno != EINVAL && errno != ENOLCK) {
+			snprintf(err, errlen, "%s: the temporary file %s is locked by another writer",
+			         what, tmp);
+			close(fd);
+			return -1;
+		}
+		if (fstat(fd, &fs) < 0 || fstatat(dirfd, tmp, &ls, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fs.st_dev != ls.st_dev || fs.st_ino != ls.st_ino) {
 			close(fd); /* renamed into place or removed meanwhile: again */
 			continue;
 		}
-		if (!S_ISREG(fs.st_mode) || fs.st_nlink != 1 || fs.st_uid != geteuid()) {
-			unlink(tmp);
-			close(fd);
-			continue;
-		}
 		if (ftruncate(fd, 0) < 0 || fchmod(fd, 0600) < 0) {
-			snprintf(err, errlen, "%s: cannot reset the temporary file %s: %s", path, tmp,
+			snprintf(err, errlen, "%s: cannot reset the temporary file %s: %s", what, tmp,
 			         strerror(errno));
 			close(fd);
 			return -1;
 		}
 		return fd;
 	}
-	snprintf(err, errlen, "%s: the temporary file %s keeps changing", path, tmp);
+	snprintf(err, errlen, "%s: the temporary file %s keeps changing", what, tmp);
 	return -1;
 }
 
-int sr_write_file_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+/* Write, fsync and rename the temporary over the target; on failure the
+ * temporary is removed.  Closes fd (which drops the lock). */
+static int commit_temp(int dirfd, int fd, const char *tmp, const char *name, const char *what,
+                       const void *buf, size_t len, char *err, size_t errlen)
 {
-	char dir[4096], base[4096], tmp[4096 + 16];
-	struct stat st;
-
-	if (!path || split_path(path, dir, base, sizeof(dir))) {
-		snprintf(err, errlen, "%s: invalid path", path ? path : "(null)");
-		return -1;
-	}
-	if (lstat(path, &st) == 0) {
-		if (S_ISLNK(st.st_mode)) {
-			snprintf(err, errlen, "%s: refusing to write through a symbolic link", path);
-			return -1;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			snprintf(err, errlen, "%s: not a regular file", path);
-			return -1;
-		}
-	} else if (errno != ENOENT) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, base) >= sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	int fd = open_temp(path, dir, tmp, err, errlen);
-	if (fd < 0)
-		return -1;
 	char why[SR_ERR_MAX];
 	const char *step = NULL;
 	int saved = 0;
+
 	if (sr_write_fd(fd, buf, len, why, sizeof(why)))
 		step = why;
 	else if (fsync(fd)) {
 		step = "fsync";
 		saved = errno;
 	}
-	if (!step && rename(tmp, path)) {
+	if (!step && renameat(dirfd, tmp, dirfd, name)) {
 		step = "rename";
 		saved = errno;
 	}
 	if (step)
-		unlink(tmp);
-	close(fd); /* drops the lock; the data were synced before the rename */
-	if (step) {
-		if (step == why)
-			snprintf(err, errlen, "%s: %s", path, why);
-		else
-			snprintf(err, errlen, "%s: %s: %s", path, step, strerror(saved));
+		unlinkat(dirfd, tmp, 0);
+	close(fd); /* the data were synced before the rename */
+	if (!step)
+		return 0;
+	if (step == why)
+		snprintf(err, errlen, "%s: %s", what, why);
+	else
+		snprintf(err, errlen, "%s: %s: %s", what, step, strerror(saved));
+	return -1;
+}
+
+int sr_write_file_at(int dirfd, const char *name, const char *what, const void *buf, size_t len,
+                     char *err, size_t errlen)
+{
+	char tmp[NAME_MAX + 1];
+	struct stat st;
+	int fd;
+
+	if (!*name || strchr(name, '/') ||
+	    (size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: invalid file name", what);
 		return -1;
 	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd)) {
-		snprintf(err, errlen, "%s: fsync of directory %s: %s", path, dir, strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(err, errlen, "%s: refusing to write through a symbolic link", what);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s: not a regular file", what);
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", what, strerror(errno));
+		return -1;
+	}
+	fd = open_temp(dirfd, tmp, what, err, errlen);
+	if (fd < 0)
+		return -1;
+	if (commit_temp(dirfd, fd, tmp, name, what, buf, len, err, errlen) < 0)
+		return -1;
+	if (fsync(dirfd)) {
+		snprintf(err, errlen, "%s: fsync of its directory: %s", what, strerror(errno));
 		return -1; /* the new file is in place; its durability is not known */
 	}
-	close(dfd);
 	return 0;
+}
+
+int sr_write_file_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+{
+	char dir[4096], base[4096];
+	int dfd, rc;
+
+	if (!path || split_path(path, dir, base, sizeof(dir))) {
+		snprintf(err, errlen, "%s: invalid path", path ? path : "(null)");
+		return -1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		snprintf(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir,
+		         strerror(errno));
+		return -1;
+	}
+	rc = sr_write_file_at(dfd, base, path, buf, len, err, errlen);
+	close(dfd);
+	return rc;
+}
+
+int sr_read_fd(int fd, const char *what, size_t max, uint8_t **buf, size_t *len, char *err,
+               size_t errlen)
+{
+	uint8_t *b = malloc(max + 1);
+	size_t got = 0;
+
+	if (!b) {
+		snprintf(err, errlen, "%s: out of memory", what);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(fd, b + got, max + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", what, strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			*buf = b;
+			*len = got;
+			return 0;
+		}
+		got += (size_t)n;
+		if (got > max) {
+			snprintf(err, errlen, "%s: larger than %zu bytes", what, max);
+			break;
+		}
+	}
+	int saved = errno;
+
+	free(b);
+	errno = saved;
+	return -1;
 }
 
 int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int rc, saved;
+
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	uint8_t *b = malloc(max + 1);
-	if (!b) {
-		close(fd);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	size_t got = 0;
-	for (;;) {
-		ssize_t n = read(fd, b + got, max + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > max) {
-			snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
-			goto fail;
-		}
-	}
+	rc = sr_read_fd(fd, path, max, buf, len, err, errlen);
+	saved = errno;
 	close(fd);
-	*buf = b;
-	*len = got;
-	return 0;
-fail:
-	close(fd);
-	free(b);
-	return -1;
+	errno = saved;
+	return rc;
 }

@@ -229,11 +229,24 @@ size_t sr_save_rtc(struct rtc *rtc, const struct sr_xen_rtc *xen_rtc, uint8_t *b
 /* Write len bytes to path atomically: temporary file in the same directory,
  * fsync, rename over path, fsync the directory.  Refuses a path that is a
  * symlink or not a regular file.  On failure the old file is intact, the
- * temporary removed, and err holds one line. */
+ * temporary removed, and err holds one line.  Never waits for a lock: a
+ * temporary another writer holds fails the write (see atomic_file.c). */
 int sr_write_file_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen);
+/* The same for the file `name` (no '/') in the open directory dirfd (opened
+ * O_RDONLY | O_DIRECTORY, so that it can be fsynced); `what` names the file
+ * in messages.  Works after a chroot or a user switch as long as dirfd's
+ * directory is writable by the caller. */
+int sr_write_file_at(int dirfd, const char *name, const char *what, const void *buf, size_t len,
+                     char *err, size_t errlen);
 /* Write all of buf to an open descriptor (retrying short writes and EINTR). */
 int sr_write_fd(int fd, const void *buf, size_t len, char *err, size_t errlen);
-/* Read a whole file of at most max bytes into a malloc'd buffer. */
+/* Read a descriptor to its end, at most max bytes, into a malloc'd buffer
+ * (one spare byte after the data); `what` names it in messages.  0, or -1
+ * with one line in err (errno kept from a failed read). */
+int sr_read_fd(int fd, const char *what, size_t max, uint8_t **buf, size_t *len, char *err,
+               size_t errlen);
+/* Read a whole file of at most max bytes into a malloc'd buffer (errno is
+ * ENOENT when it does not exist). */
 int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, char *err, size_t errlen);
 
 /* ---- xl save image walker (image.c) ------------------------------------------- */

@@ -30,6 +30,16 @@ enum dm_run_state {
  * a value outside the enum. */
 const char *dm_run_state_name(enum dm_run_state st);
 
+/* Highest domain id a device model serves (DOMID_FIRST_RESERVED - 1). */
+#define DM_DOMID_MAX 0x7fefu
+
+/*
+ * Parse a domain id: decimal digits, or 0x and hex digits; nothing else (no
+ * sign, no spaces, no trailing characters), value in 0..DM_DOMID_MAX.
+ * 0 with *out set, or -1 (*out untouched).
+ */
+int dm_parse_domid(const char *s, uint32_t *out);
+
 struct dm_ops {
 	/* Current run state. */
 	enum dm_run_state (*run_state)(void *opaque);

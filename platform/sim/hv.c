@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,13 +53,27 @@ int dm_sim_hv_init(struct dm_sim_hv *hv, int64_t host_wallclock_ns, const char *
 	hv->fd = -1;
 	hv->host_wallclock_ns = host_wallclock_ns;
 	if (shinfo_path) {
-		hv->fd = open(shinfo_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		struct stat st = {0};
+
+		/* Never through a symbolic link, never into a FIFO, a device or a
+		 * file with other names: it is emptied below. */
+		hv->fd = open(shinfo_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		                                   O_CLOEXEC,
+		              0644);
 		if (hv->fd < 0) {
 			snprintf(err, errlen, "cannot create shared_info file '%s': %s", shinfo_path,
-			         strerror(errno));
+			         errno == ELOOP ? "refusing a symbolic link" : strerror(errno));
 			return -1;
 		}
-		if (ftruncate(hv->fd, DM_SHINFO_SIZE) < 0) {
+		if (fstat(hv->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+			snprintf(err, errlen, "shared_info file '%s': %s", shinfo_path,
+			         !S_ISREG(st.st_mode) ? "not a regular file"
+			                              : "refusing a file with other hard links");
+			close(hv->fd);
+			hv->fd = -1;
+			return -1;
+		}
+		if (ftruncate(hv->fd, 0) < 0 || ftruncate(hv->fd, DM_SHINFO_SIZE) < 0) {
 			snprintf(err, errlen, "cannot size shared_info file '%s': %s", shinfo_path,
 			         strerror(errno));
 			close(hv->fd);

@@ -52,10 +52,10 @@ struct xen_platform {
 	struct dm_platform base;
 	unsigned steps_done; /* xen_steps[0 .. steps_done - 1] are set up */
 	uint32_t domid;
-	bool want_restrict; /* -xen-domid-restrict: restrict the handles at the end */
 	struct dm_xen_domain dom; /* as found at set-up */
 	bool vrtc; /* HVM mode: Xen emulates registers 0-13 */
 	bool restoring;
+	bool restrict_at_start; /* -xen-domid-restrict: restrict in start() */
 	bool restricted;
 
 	xentoollog_logger *xtl; /* the libraries' own messages: critical only */
@@ -327,12 +327,39 @@ static void clock_expired(void *opaque)
 		x->dev_ops->timer_expired(x->dev);
 }
 
+/*
+ * Drop what the device model no longer needs: only device-model operations
+ * on this domain from now on (libxl's dm_restrict).  Done in start(), once
+ * the offset decided at set-up (a restored image, the battery-backed CMOS)
+ * has been given to Xen with settimeoffset, which a restricted handle can
+ * no longer do, and before any request of the guest is served.  0 or -1
+ * (logged).
+ */
+static int restrict_handles(struct xen_platform *x)
+{
+	if (xendevicemodel_restrict(x->dmod, x->domid) < 0) {
+		dm_err(x->base.log, "cannot restrict device-model operations to domain %" PRIu32 ": %s",
+		       x->domid, strerror(errno));
+		return -1;
+	}
+	if (xentoolcore_restrict_all(x->domid) < 0) {
+		dm_err(x->base.log, "cannot restrict the Xen handles to domain %" PRIu32 ": %s",
+		       x->domid, strerror(errno));
+		return -1;
+	}
+	x->restricted = true;
+	dm_info(x->base.log, "Xen handles restricted to domain %" PRIu32, x->domid);
+	return 0;
+}
+
 static int xen_start(struct dm_platform *p, const struct dm_device_ops *dev_ops, void *dev)
 {
 	struct xen_platform *x = xen_of(p);
 
 	x->dev_ops = dev_ops;
 	x->dev = dev;
+	if (x->restrict_at_start && restrict_handles(x) < 0)
+		return -1;
 	/* Requests that arrived before the channels were bound. */
 	drain_buffered(x);
 	for (unsigned i = 0; i < x->nr_vcpus; i++)
@@ -726,24 +753,6 @@ static int read_xen_offset(struct xen_platform *x, char *err, size_t errlen)
 	return 0;
 }
 
-/* -xen-domid-restrict: only device-model operations on this domain from
- * now on (libxl's dm_restrict). */
-static int restrict_to_domain(struct xen_platform *x, char *err, size_t errlen)
-{
-	if (!x->want_restrict)
-		return 0;
-	if (xendevicemodel_restrict(x->dmod, x->domid) < 0)
-		return refuse(err, errlen, "cannot restrict device-model operations to domain %" PRIu32
-		                           ": %s",
-		              x->domid, strerror(errno));
-	if (xentoolcore_restrict_all(x->domid) < 0)
-		return refuse(err, errlen, "cannot restrict the Xen handles to domain %" PRIu32 ": %s",
-		              x->domid, strerror(errno));
-	x->restricted = true;
-	dm_info(x->base.log, "Xen handles restricted to domain %" PRIu32, x->domid);
-	return 0;
-}
-
 /* ---- set-up: the sequence, written once ---------------------------------------------------- */
 
 struct xen_step {
@@ -768,7 +777,6 @@ static const struct xen_step xen_steps[] = {
 	{ "vCPU and buffered event channels bound", bind_event_channels, unbind_event_channels },
 	{ "event channel device watched", watch_event_channels, unwatch_event_channels },
 	{ "Xen's offset before the guest runs", read_xen_offset, NULL },
-	{ "handles restricted to the domain", restrict_to_domain, NULL },
 };
 
 #define XEN_STEPS (sizeof(xen_steps) / sizeof(xen_steps[0]))
@@ -811,7 +819,7 @@ static struct xen_platform *new_xen_platform(const struct plat_config *cfg, stru
 	x->buf_local = -1;
 	x->evtchn_fd = -1;
 	x->restoring = cfg->restoring;
-	x->want_restrict = cfg->domid_restrict;
+	x->restrict_at_start = cfg->domid_restrict;
 	return x;
 }
 

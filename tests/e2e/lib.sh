@@ -314,6 +314,17 @@ xen_offset() {
 	XEN_OFFSET=$(sed -n 's/^rtc_offset=\(-*[0-9]*\) .*/\1/p' "$OUT")
 }
 
+# battery_file FILE WANT — rtcdm-ctx dump of the battery file FILE: offset WANT s and the
+# setyear guest's NVRAM marker and scratch (0x40 0x41 = 5a 3c).
+battery_file() {
+	run 30 rtcdm-ctx dump "$1" || fail "rtcdm-ctx dump $1 exited $?: $(tail -n 1 "$OUT")"
+	grep -Eq "^  seconds +$2 " "$OUT" ||
+		fail "battery file: offset is not $2 s: $(grep -A1 OFFSET "$OUT" | tr '\n' ' ')"
+	grep -Eq '^  3e: [0-9a-f]{2} [0-9a-f]{2} 5a 3c ' "$OUT" ||
+		fail "battery file: NVRAM 0x40/0x41 are not 5a 3c: $(grep '^  3e:' "$OUT")"
+	log "ok: $1 holds offset $2 s and NVRAM 5a 3c"
+}
+
 # xenstore_offset DOMID WANT — wait (20 s) for rtcdm's published offset to be WANT.
 xenstore_offset() {
 	_p=/local/domain/0/device-model/$1/rtc/timeoffset

@@ -215,6 +215,38 @@ static void test_battery_symlink_at_start(void)
 	support_rmtree(e.dir);
 }
 
+/* --sim-shared-info empties and maps its file: a symbolic link (or a file
+ * with another name) there is refused, its target left as it was. */
+static void test_sim_shared_info_symlink(void)
+{
+	struct env e;
+	struct support_proc p;
+	char shinfo[192], want[512];
+
+	if (!env_init(&e)) {
+		CU_FAIL("environment");
+		return;
+	}
+	snprintf(shinfo, sizeof(shinfo), "%s/shared_info", e.dir);
+	CU_ASSERT_EQUAL_FATAL(symlink(e.victim, shinfo), 0);
+	const char *const args[] = {"--platform", "sim", "--sim-shared-info", shinfo, NULL};
+	CU_ASSERT_EQUAL(support_run(&p, "rtcdm", args, SUPPORT_TIMEOUT_MS), 1);
+	snprintf(want, sizeof(want),
+	         "error: cannot create shared_info file '%s': refusing a symbolic link\n", shinfo);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, want));
+	CU_ASSERT_TRUE(S_ISLNK(mode_of(shinfo)));
+	CU_ASSERT_TRUE(victim_intact(&e));
+
+	unlink(shinfo);
+	CU_ASSERT_EQUAL_FATAL(link(e.victim, shinfo), 0);
+	CU_ASSERT_EQUAL(support_run(&p, "rtcdm", args, SUPPORT_TIMEOUT_MS), 1);
+	snprintf(want, sizeof(want),
+	         "error: shared_info file '%s': refusing a file with other hard links\n", shinfo);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, want));
+	CU_ASSERT_TRUE(victim_intact(&e));
+	support_rmtree(e.dir);
+}
+
 static void test_battery_symlink_planted(void)
 {
 	struct env e;
@@ -347,6 +379,8 @@ void suite_rel_files(void)
 	            test_battery_symlink_at_start);
 	CU_add_test(s, "battery file swapped for a symlink while running: not followed",
 	            test_battery_symlink_planted);
+	CU_add_test(s, "--sim-shared-info: a link or a second name is refused",
+	            test_sim_shared_info_symlink);
 	CU_add_test(s, "save paths and a planted temporary that are links: not followed",
 	            test_save_path_symlinks);
 }

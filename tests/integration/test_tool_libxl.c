@@ -643,11 +643,37 @@ static void test_battery_restart(void)
 	struct support_proc p;
 	snprintf(link, sizeof(link), "%s/link", e.dir);
 	CU_ASSERT_EQUAL(symlink(e.state, link), 0);
+	char want[512];
 	const char *const args2[] = {"--platform", "sim", "-uuid", UUID, "--state-dir", link, NULL};
 	CU_ASSERT_EQUAL(support_run(&p, "rtcdm", args2, SUPPORT_TIMEOUT_MS), 1);
-	char want[256];
 	snprintf(want, sizeof(want), "error: state directory '%s': refusing a symbolic link\n", link);
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, want));
+	support_proc_cleanup(&p);
+	/* However it is spelled: a trailing '/' or '/.' does not hide the link,
+	 * and nothing is written through it. */
+	static const char *const tails[] = {"/", "/.", "//./"};
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		char spelled[256];
+		const char *const args3[] = {"--platform", "sim", "-uuid", UUID,
+		                             "--state-dir", spelled, NULL};
+
+		snprintf(spelled, sizeof(spelled), "%s%s", link, tails[i]);
+		CU_ASSERT_EQUAL(support_run(&p, "rtcdm", args3, SUPPORT_TIMEOUT_MS), 1);
+		snprintf(want, sizeof(want),
+		         "error: state directory '%s': refusing a symbolic link\n", spelled);
+		CU_ASSERT_PTR_NOT_NULL(strstr(p.err, want));
+		if (!strstr(p.err, want))
+			fprintf(stderr, "\n  --state-dir %s: %s", spelled, p.err);
+		support_proc_cleanup(&p);
+	}
+	/* '..' is refused outright. */
+	char dotdot[256];
+	snprintf(dotdot, sizeof(dotdot), "%s/../%s", e.state, strrchr(e.state, '/') + 1);
+	const char *const args4[] = {"--platform", "sim", "-uuid", UUID, "--state-dir", dotdot, NULL};
+	CU_ASSERT_EQUAL(support_run(&p, "rtcdm", args4, SUPPORT_TIMEOUT_MS), 1);
+	snprintf(want, sizeof(want), "error: state directory '%s': '..' is not accepted\n", dotdot);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, want));
+	support_proc_cleanup(&p);
 	env_fini(&e);
 }
 

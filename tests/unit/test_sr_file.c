@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -182,6 +184,78 @@ static void test_fd_and_read(void)
 	CU_ASSERT_STRING_EQUAL(err, want);
 }
 
+/* Run sr_write_file_atomic(p, "new") in a child that is killed after 5 s:
+ * returns what the child reported (0 written, 1 refused with `want` in err
+ * (when want is not NULL), 2 refused otherwise), or -1 when it hung. */
+static int write_in_child(const char *p, const char *want)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -3;
+	if (pid == 0) {
+		char err[SR_ERR_MAX];
+		if (sr_write_file_atomic(p, "new", 3, err, sizeof(err)) == 0)
+			_exit(0);
+		_exit(want && strcmp(err, want) == 0 ? 1 : 2);
+	}
+	for (int i = 0; i < 500; i++) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/* Another writer holds the temporary's lock: the write fails at once with
+ * one line instead of waiting; the old image stays. */
+static void test_locked_temporary_fails_at_once(void)
+{
+	char p[256], t[256], want[600], err[SR_ERR_MAX];
+	path_of(p, sizeof(p), "img");
+	path_of(t, sizeof(t), ".img.tmp");
+	CU_ASSERT_EQUAL_FATAL(sr_write_file_atomic(p, "old", 3, err, sizeof(err)), 0);
+	int fd = open(t, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(flock(fd, LOCK_SH), 0);
+	snprintf(want, sizeof(want), "%s: the temporary file .img.tmp is locked by another writer",
+	         p);
+	CU_ASSERT_EQUAL(write_in_child(p, want), 1);
+	expect_content(p, "old");
+	close(fd);
+	/* Once the lock is gone the stale temporary is taken over. */
+	CU_ASSERT_EQUAL(write_in_child(p, NULL), 0);
+	expect_content(p, "new");
+	CU_ASSERT_EQUAL(entries(), 1);
+	unlink(p);
+}
+
+/* A temporary planted by another user, with a shared lock held on it, is
+ * judged by its owner before any lock: removed, never waited for. */
+static void test_foreign_temporary_removed_before_locking(void)
+{
+	char p[256], t[256], err[SR_ERR_MAX];
+	if (geteuid() != 0) {
+		CU_FAIL("needs root to plant another user's file (CI runs as root)");
+		return;
+	}
+	path_of(p, sizeof(p), "img");
+	path_of(t, sizeof(t), ".img.tmp");
+	CU_ASSERT_EQUAL_FATAL(sr_write_file_atomic(p, "old", 3, err, sizeof(err)), 0);
+	int fd = open(t, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(fchown(fd, 65534, 65534), 0);
+	CU_ASSERT_EQUAL_FATAL(flock(fd, LOCK_SH), 0);
+	CU_ASSERT_EQUAL(write_in_child(p, NULL), 0);
+	expect_content(p, "new");
+	CU_ASSERT_EQUAL(entries(), 1);
+	close(fd);
+	unlink(p);
+}
+
+
 void suite_sr_file(void)
 {
 	CU_pSuite s = CU_add_suite("saverestore files", setup, teardown);
@@ -189,4 +263,8 @@ void suite_sr_file(void)
 	CU_add_test(s, "symlink, directory, missing directory refused", test_refusals);
 	CU_add_test(s, "failed write keeps the old image", test_write_failure_keeps_old);
 	CU_add_test(s, "descriptor writes and bounded reads", test_fd_and_read);
+	CU_add_test(s, "a temporary locked by another writer: refused at once",
+	            test_locked_temporary_fails_at_once);
+	CU_add_test(s, "another user's locked temporary: removed before any lock",
+	            test_foreign_temporary_removed_before_locking);
 }

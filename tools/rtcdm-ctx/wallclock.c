@@ -24,6 +24,7 @@
 
 #include "platform/xen/domain.h"
 #include "saverestore/sr.h"
+#include "toolstack/dm_ops.h"
 
 static int usage(const char *why)
 {
@@ -42,21 +43,6 @@ static void format_date(int64_t sec, uint32_t nsec, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRIu32 "Z", tm.tm_year + 1900,
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
-}
-
-static int parse_domid(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > 0x7fefu)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
 }
 
 int sr_ctx_wallclock(int argc, char **argv)
@@ -80,7 +66,7 @@ int sr_ctx_wallclock(int argc, char **argv)
 	}
 	if (!domid_arg)
 		return usage("missing --domid");
-	if (parse_domid(domid_arg, &domid) < 0)
+	if (dm_parse_domid(domid_arg, &domid) < 0)
 		return usage("--domid takes a domain id, 0..32751");
 
 	/* The libraries' own error lines would double ours: critical only. */

@@ -50,11 +50,7 @@ done
 [ -f "$BAT" ] || fail "no battery file $BAT after xl destroy: $(ls -la "$STATE" 2>&1 | tr '\n' ' ')"
 check "state directory mode" "$(stat -c %a "$STATE")" 700
 check "battery file mode" "$(stat -c %a "$BAT")" 600
-run 30 rtcdm-ctx dump "$BAT" || fail "rtcdm-ctx dump $BAT exited $?: $(tail -n 1 "$OUT")"
-grep -Eq "^  seconds +$want " "$OUT" || fail "battery file: offset is not $want s: $(grep -A1 OFFSET "$OUT" | tr '\n' ' ')"
-grep -Eq '^  3e: [0-9a-f]{2} [0-9a-f]{2} 5a 3c ' "$OUT" ||
-	fail "battery file: NVRAM 0x40/0x41 are not 5a 3c: $(grep '^  3e:' "$OUT")"
-log "ok: $BAT holds offset $want s and NVRAM 5a 3c"
+battery_file "$BAT" "$want"
 
 # ---- second life: a new domain, same UUID ----------------------------------------------
 create "$E2E_RUN/hvm.cfg" "$NAME"
