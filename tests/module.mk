@@ -71,23 +71,30 @@ lint:
 		--inline-suppr --suppress=missingIncludeSystem -I. -D__GNUC__ \
 		rtc saverestore xenstore dm tests/unit tests/integration tests/fuzz tests/bench tests/e2e tests/demo
 
-# ---- check: lint, sanitizer run, fuzz, normal run (CUnit summary last) -----------
+# ---- check: lint, fuzz, then check-unit (CUnit summary last) ----------------------
 check: all $(B)/unit-tests $(S)/unit-tests $(addprefix $(S)/,$(PROGRAMS))
 	$(MAKE) --no-print-directory lint
 ifeq ($(HAVE_FUZZ),1)
 	$(MAKE) --no-print-directory fuzz-check
 endif
+	$(MAKE) --no-print-directory check-unit
+
+# check-unit: the version check, the unit and integration tests with ASan+UBSan,
+# then without: what the package build runs (no cppcheck, no fuzzers, no Xen).
+check-unit: all $(B)/unit-tests $(S)/unit-tests $(addprefix $(S)/,$(PROGRAMS))
+	$(MAKE) --no-print-directory check-version
 	@echo "== unit and integration tests, ASan+UBSan build =="
 	RTCDM_BUILD=$(S) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(S)/unit-tests
 	@echo "== unit and integration tests =="
 	RTCDM_BUILD=$(B) $(B)/unit-tests
 
-check-xen: all
+# The test bed installs rtcdm into dom0 from the package (make deb).
+check-xen: all deb
 	BUILD=$(BUILD) E2E_BUILD=0 tests/e2e/run $(SCENARIOS)
 
 demo: all
 	@BUILD=$(BUILD) tests/demo/run
 
-.PHONY: fuzz fuzz-check bench lint check check-xen demo
+.PHONY: fuzz fuzz-check bench lint check check-unit check-xen demo
 -include tests/e2e/module.mk
 -include tests/demo/module.mk
