@@ -28,7 +28,7 @@ QUID=$(awk -F: -v u="$QUSER" '$1 == u { print $3 }' /etc/passwd)
 QGID=$(awk -F: -v u="$QUSER" '$1 == u { print $4 }' /etc/passwd)
 
 hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" probe \
-	'device_model_override = "/e2e/bin/rtcdm"' 'dm_restrict = 1'
+	"device_model_override = \"$RTCDM\"" 'dm_restrict = 1'
 
 create "$E2E_RUN/hvm.cfg" "$NAME"
 id=$DOMID
@@ -37,7 +37,7 @@ id=$DOMID
 pid=
 for d in /proc/[0-9]*; do
 	c=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
-	case "$c" in /e2e/bin/rtcdm*) ;; *) continue ;; esac
+	case "$c" in "$RTCDM"*) ;; *) continue ;; esac
 	case " $c" in *" -xen-domid $id "*) pid=${d#/proc/} ;; esac
 done
 [ -n "$pid" ] || fail "no rtcdm process for d$id"
