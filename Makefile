@@ -5,10 +5,13 @@
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 
-# Run ./configure (with defaults) when it has not been run yet.
-config.mk config.h &:
-	./configure
+# Run ./configure (with defaults) when it has not been run yet, and again
+# (with the options it was given) when configure or VERSION.mk changes.
+config.mk config.h &: configure VERSION.mk
+	./configure $(CONFIGURE_ARGS)
 include config.mk
+# The version's one source; configure puts it in config.h (RTCDM_VERSION).
+include VERSION.mk
 
 BUILD ?= build
 B := $(BUILD)
@@ -26,8 +29,8 @@ else
 OPT_CFLAGS := -O2
 OPT_LDFLAGS :=
 endif
-ALL_CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
-SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN) $(CFLAGS)
+ALL_CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN) $(CPPFLAGS) $(CFLAGS)
 LINK_LIBS := -Wl,--as-needed $(JSON_LIBS) $(XEN_LIBS) -lm
 
 # Filled in by the module.mk files.
@@ -68,17 +71,19 @@ $(S)/$(1): $$($(1)_SRCS:%.c=$(S)/%.o) $(S)/librtcdm.a
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
 
-all: $(addprefix $(B)/,$(PROGRAMS))
+all: $(addprefix $(B)/,$(PROGRAMS)) $(MAN8) $(MAN1)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- install -----------------------------------------------------------------
+# The state directory is created 0700, as rtcdm itself creates it when missing.
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(B)/rtcdm $(DESTDIR)$(LIBEXECDIR)/rtcdm
 	install -m 0755 $(B)/rtcdm-ctx $(DESTDIR)$(BINDIR)/rtcdm-ctx
 	$(if $(MAN8),install -d $(DESTDIR)$(MANDIR)/man8 && install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
 	$(if $(MAN1),install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
 
 clean:
 	rm -rf $(BUILD)
@@ -87,3 +92,4 @@ distclean: clean
 	rm -f config.mk config.h
 
 .PHONY: all install clean distclean
+include debian/module.mk

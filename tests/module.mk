@@ -84,12 +84,18 @@ lint:
 		--inline-suppr --suppress=missingIncludeSystem -I. -D__GNUC__ \
 		rtc base saverestore toolstack platform dm tools tests/support tests/unit tests/integration tests/fuzz tests/bench tests/e2e tests/demo tests/runner.c
 
-# ---- check: lint, sanitizer run, fuzz, normal run (CUnit summary last) -----------
+# ---- check: lint, fuzz, then check-unit (CUnit summary last) ----------------------
 check: all $(TEST_BINS) $(SAN_TEST_BINS) $(addprefix $(S)/,$(PROGRAMS))
 	$(MAKE) --no-print-directory lint
 ifeq ($(HAVE_FUZZ),1)
 	$(MAKE) --no-print-directory fuzz-check
 endif
+	$(MAKE) --no-print-directory check-unit
+
+# check-unit: the version check, the unit and integration tests with ASan+UBSan,
+# then without: what the package build runs (no cppcheck, no fuzzers, no Xen).
+check-unit: all $(TEST_BINS) $(SAN_TEST_BINS) $(addprefix $(S)/,$(PROGRAMS))
+	$(MAKE) --no-print-directory check-version
 	@for r in $(RUNNERS); do \
 		echo "== $$r tests, ASan+UBSan build =="; \
 		RTCDM_BUILD=$(S) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -100,12 +106,13 @@ endif
 		RTCDM_BUILD=$(B) $(B)/$$r-tests || exit 1; \
 	done
 
-check-xen: all
+# The test bed installs rtcdm into dom0 from the package (make deb).
+check-xen: all deb
 	BUILD=$(BUILD) E2E_BUILD=0 tests/e2e/run $(SCENARIOS)
 
 demo: all
 	@BUILD=$(BUILD) tests/demo/run
 
-.PHONY: fuzz fuzz-check bench lint check check-xen demo
+.PHONY: fuzz fuzz-check bench lint check check-unit check-xen demo
 -include tests/e2e/module.mk
 -include tests/demo/module.mk

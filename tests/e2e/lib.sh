@@ -165,10 +165,20 @@ destroy() {
 	run 90 xl destroy "$1" || fail "xl destroy $1 failed (exit $?)"
 }
 
-# require PROGRAM... — fail unless each of our PROGRAMs is in this build (/e2e/bin).
+# Our programs where the rtcdm package puts them (the test bed unpacks the .deb into dom0).
+RTCDM=/usr/lib/xen/bin/rtcdm
+RTCDM_CTX=/usr/bin/rtcdm-ctx
+
+# require PROGRAM... — fail unless each of our PROGRAMs is installed: rtcdm and rtcdm-ctx
+# at the package's paths, the test bed's tools in /e2e/bin.
 require() {
 	for _p in "$@"; do
-		[ -x "/e2e/bin/$_p" ] || fail "$_p is not in this build"
+		case $_p in
+		rtcdm) _f=$RTCDM ;;
+		rtcdm-ctx) _f=$RTCDM_CTX ;;
+		*) _f=/e2e/bin/$_p ;;
+		esac
+		[ -x "$_f" ] || fail "$_p is not installed at $_f"
 	done
 }
 
@@ -377,7 +387,7 @@ dm_fail() {
 # sets DM_PID once rtcdm says it is running (60 s).
 start_rtcdm() {
 	_t0=$(date +%s)
-	rtcdm --platform xen --domid "$1" -v >"$DMLOG" 2>&1 &
+	"$RTCDM" --platform xen --domid "$1" -v >"$DMLOG" 2>&1 &
 	DM_PID=$!
 	_ready=0
 	for _i in $(seq 1 60); do

@@ -56,7 +56,7 @@ size=$(stat -c %s "$IMG" 2>/dev/null || echo 0)
 log "save image: $size bytes"
 
 # ---- rtcdm-ctx on the image ----------------------------------------------------------
-if [ -x /e2e/bin/rtcdm-ctx ]; then
+if [ -x "$RTCDM_CTX" ]; then
 	run 180 rtcdm-ctx dump "$IMG"
 	rc=$?
 	[ $rc -eq 0 ] || fail "rtcdm-ctx dump exited $rc: $(tail -n 1 "$OUT")"

@@ -23,7 +23,7 @@ UUID=5e1f0c2a-7d3b-4e8a-9c61-0b2d4f6a8e10
 STATE=/var/lib/xen/rtcdm
 BAT=$STATE/$UUID.cmos
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear 'device_model_override = "/e2e/bin/rtcdm"' \
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
 	"uuid = \"$UUID\""
 require rtcdm
 # A fresh machine: no state directory yet (rtcdm creates it).

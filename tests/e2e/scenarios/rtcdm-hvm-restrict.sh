@@ -40,7 +40,7 @@ STATE=/var/lib/xen/rtcdm
 DOMDIR=$STATE/$UUID
 BAT=$DOMDIR/$UUID.cmos
 hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear \
-	'device_model_override = "/e2e/bin/rtcdm"' 'dm_restrict = 1' "uuid = \"$UUID\""
+	"device_model_override = \"$RTCDM\"" 'dm_restrict = 1' "uuid = \"$UUID\""
 # A fresh machine: no state directory yet (rtcdm creates it, as root).
 rm -rf "$STATE"
 
@@ -51,7 +51,7 @@ id=$DOMID
 pid=
 for d in /proc/[0-9]*; do
 	c=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
-	case "$c" in /e2e/bin/rtcdm*) ;; *) continue ;; esac
+	case "$c" in "$RTCDM"*) ;; *) continue ;; esac
 	case " $c" in *" -xen-domid $id "*) pid=${d#/proc/} ;; esac
 done
 [ -n "$pid" ] || fail "no rtcdm process for d$id"

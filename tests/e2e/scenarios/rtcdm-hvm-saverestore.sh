@@ -14,9 +14,10 @@
 NAME=e2e-rtcdm-hvm
 IMG=$E2E_SAVE/rtcdm-hvm.img
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear 'device_model_override = "/e2e/bin/rtcdm"'
-require rtcdm
-mkdir -p /var/lib/xen/rtcdm
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\""
+require rtcdm rtcdm-ctx
+# The package ships the state directory (rtcdm-hvm-reboot removes it to see rtcdm make it).
+check "state directory mode and owner" "$(stat -c '%a %u' /var/lib/xen/rtcdm 2>&1)" "700 0"
 
 create "$E2E_RUN/hvm.cfg" "$NAME"
 id=$DOMID

@@ -16,7 +16,7 @@ NAME=e2e-rtcdm-tsoff
 IMG=$E2E_SAVE/rtcdm-tsoff.img
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
 TS=3600
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear 'device_model_override = "/e2e/bin/rtcdm"' \
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
 	"rtc_timeoffset = $TS"
 require rtcdm
 
