@@ -41,8 +41,9 @@ DOMDIR=$STATE/$UUID
 BAT=$DOMDIR/$UUID.cmos
 hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear \
 	"device_model_override = \"$RTCDM\"" 'dm_restrict = 1' "uuid = \"$UUID\""
-# A fresh machine: no state directory yet (rtcdm creates it, as root).
-rm -rf "$STATE"
+# The package ships the state directory (0700, root); nothing of this
+# domain is in it yet.
+rm -rf "$DOMDIR" "$STATE/$UUID.cmos"
 
 create "$E2E_RUN/hvm.cfg" "$NAME"
 id=$DOMID
@@ -129,5 +130,5 @@ xen_offset "$id"
 check "Xen's RTC record of the new restricted domain" "$XEN_OFFSET" "$want"
 
 destroy "$id"
-rm -rf "$STATE"
+rm -rf "$DOMDIR"
 pass
