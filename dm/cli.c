@@ -117,6 +117,7 @@ void dm_config_free(struct dm_config *cfg)
 	free(cfg->chroot_dir);
 	free(cfg->machine);
 	free(cfg->accel);
+	free(cfg->qemu_path);
 	dm_config_init(cfg);
 }
 
@@ -159,6 +160,8 @@ enum opt_id {
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_COMPANION,
+	OPT_QEMU,
 	/* QEMU options rtcdm uses */
 	OPT_XEN_DOMID,
 	OPT_CHARDEV,
@@ -202,6 +205,8 @@ static const struct opt own_opts[] = {
 	{"quiet", false, OPT_QUIET},
 	{"help", false, OPT_HELP},
 	{"version", false, OPT_VERSION},
+	{"companion", false, OPT_COMPANION},
+	{"qemu", true, OPT_QEMU},
 };
 
 /* QEMU's options (qemu-options.hx) with their arity.  OPT_IGNORE entries do
@@ -368,6 +373,10 @@ const char *dm_cli_usage(void)
 	       "  --save-path FILE          where the xenstore \"save\" command writes\n"
 	       "                            (default /var/lib/xen/qemu-save.DOMID)\n"
 	       "  --lost-ticks discard|slew periodic interrupts the guest missed\n"
+	       "  --companion               start qemu-xen as a child with this argument list\n"
+	       "                            (in progress: no RTC of rtcdm's own yet)\n"
+	       "  --qemu PATH               the qemu-xen --companion starts\n"
+	       "                            (default " RTCDM_QEMU_PATH ")\n"
 	       "  -v, --verbose             more log output (repeatable)\n"
 	       "  -q, --quiet               less log output\n"
 	       "  --help, --version\n"
@@ -799,6 +808,13 @@ static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, co
 	case OPT_VERSION:
 		cfg->version = true;
 		return 0;
+	case OPT_COMPANION:
+		cfg->companion = true;
+		return 0;
+	case OPT_QEMU:
+		if (v[0] != '/')
+			FAIL(ctx, "%s '%s': expected an absolute path", opt, v);
+		return set_str(&cfg->qemu_path, v, strlen(v)) < 0 ? oom(ctx) : 0;
 	case OPT_CHARDEV:
 		return parse_chardev(ctx, v);
 	case OPT_MON:
@@ -930,5 +946,23 @@ int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_
 		FAIL(&ctx, "--sim-xenstore needs --platform sim");
 	if ((cfg->restore_file != NULL) + (cfg->loadvm != NULL) + (cfg->incoming_fd >= 0) > 1)
 		FAIL(&ctx, "--restore, -loadvm and -incoming are exclusive");
+	if (cfg->qemu_path && !cfg->companion)
+		FAIL(&ctx, "--qemu needs --companion");
 	return 0;
+}
+
+int dm_cli_own_words(const char *arg)
+{
+	const struct opt *o;
+	size_t len;
+
+	if (strcmp(arg, "-v") == 0 || strcmp(arg, "-q") == 0)
+		return 1;
+	if (arg[0] != '-' || arg[1] != '-')
+		return 0;
+	len = strcspn(arg + 2, "=");
+	o = lookup(own_opts, sizeof(own_opts) / sizeof(own_opts[0]), arg + 2, len);
+	if (!o)
+		return 0;
+	return o->has_arg && arg[2 + len] != '=' ? 2 : 1;
 }
