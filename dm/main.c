@@ -6,7 +6,8 @@
  * CMOS and decides the offset (dm/control.h), serves QMP and the xenstore
  * protocol, leaves root when asked (-chroot, -runas), then runs the event
  * loop until a signal (SIGTERM, SIGINT, SIGHUP: exit 0), QMP quit or the
- * qtest client leaves.
+ * qtest client leaves.  With --companion it runs qemu-xen as its child
+ * instead (dm/qemu_child.h) and exits with QEMU's status.
  *
  * Exit status: 0 clean exit, 1 run-time failure, 2 bad command line.
  */
@@ -26,6 +27,7 @@
 #include "base/loop.h"
 #include "platform/platform.h"
 #include "dm/privs.h"
+#include "dm/qemu_child.h"
 
 /* Guest offset from -rtc base=localtime|DATE (not toolstack-set). */
 static int64_t rtc_base_offset(const struct dm_config *cfg, struct dm_platform *plat)
@@ -137,6 +139,11 @@ int main(int argc, char **argv)
 		dm_err(&log, "cannot create the event loop: %s", strerror(-rc));
 		dm_config_free(&cfg);
 		return 1;
+	}
+	if (cfg.companion) {
+		rc = dm_qemu_companion_run(&loop, &log, cfg.qemu_path ? cfg.qemu_path : RTCDM_QEMU_PATH,
+		                           argc, argv);
+		goto out_loop;
 	}
 	platform_config(&cfg, &pcfg);
 	rc = dm_platform_create(&pcfg, &loop, &log, &plat, err, sizeof(err));

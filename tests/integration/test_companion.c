@@ -1,0 +1,285 @@
+/*
+ * Companion mode, first part: rtcdm --companion runs a QEMU (here the
+ * stand-in tests/fake-qemu) as its child: the argument list it gets, its
+ * readiness, signals passed on, its exit status, failures to start or early
+ * exits, its stderr in rtcdm's, the private directory.
+ */
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/support/support.h"
+
+void suite_companion(void);
+
+struct comp {
+	char dir[64];
+	char fake[PATH_MAX];
+	char argv_file[PATH_MAX];
+	struct support_proc proc;
+};
+
+/* A temporary directory (also TMPDIR for rtcdm) and the stand-in's path. */
+static int comp_setup(struct comp *c)
+{
+	char rel[PATH_MAX];
+
+	memset(c, 0, sizeof(*c));
+	c->proc.pid = -1;
+	c->proc.err_fd = -1;
+	snprintf(rel, sizeof(rel), "%s/fake-qemu", support_build_dir());
+	if (support_tmpdir(c->dir, sizeof(c->dir)) < 0 || !realpath(rel, c->fake))
+		return -1;
+	snprintf(c->argv_file, sizeof(c->argv_file), "%s/argv", c->dir);
+	setenv("TMPDIR", c->dir, 1);
+	setenv("FAKE_QEMU_ARGV", c->argv_file, 1);
+	return 0;
+}
+
+/* rtcdm --companion --qemu FAKE args... */
+static int comp_start(struct comp *c, const char *const args[])
+{
+	const char *argv[40];
+	size_t n = 0;
+
+	argv[n++] = "--companion";
+	argv[n++] = "--qemu";
+	argv[n++] = c->fake;
+	for (size_t i = 0; args[i] && n < 39; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return support_spawn(&c->proc, "rtcdm", argv, NULL, 0);
+}
+
+static void comp_cleanup(struct comp *c)
+{
+	support_proc_cleanup(&c->proc);
+	support_rmtree(c->dir);
+	unsetenv("TMPDIR");
+	unsetenv("FAKE_QEMU_ARGV");
+	unsetenv("FAKE_QEMU_EXIT");
+	unsetenv("FAKE_QEMU_DIE_BY_SIGNAL");
+}
+
+static unsigned count_substr(const char *s, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Entries of dir whose name starts with prefix. */
+static unsigned count_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+static void read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* libxl's argv (with dm_restrict's -S) and rtcdm's own options in between:
+ * QEMU gets libxl's words in order, none of rtcdm's, and rtcdm's monitor at
+ * the end on an inherited descriptor. */
+static void test_argv_and_ready(void)
+{
+	static const char *const args[] = {
+		"-xen-domid", "7", "-no-shutdown", "--time-offset", "3600", "-v",
+		"-name", "guest", "--lost-ticks=slew", "-m", "1024", "-S",
+		"-machine", "xenfv,suppress-vmdesc=on", NULL};
+	struct comp c;
+	char got[4096], want[PATH_MAX + 512];
+	int fd = -1;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	read_file(c.argv_file, got, sizeof(got));
+	CU_ASSERT_EQUAL(sscanf(strstr(got, "fd=") ? strstr(got, "fd=") : "", "fd=%d", &fd), 1);
+	snprintf(want, sizeof(want),
+	         "%s\n-xen-domid\n7\n-no-shutdown\n-name\nguest\n-m\n1024\n-S\n-machine\n"
+	         "xenfv,suppress-vmdesc=on\n-chardev\nsocket,id=rtcdm-qmp,fd=%d,server=on,wait=off\n"
+	         "-mon\nchardev=rtcdm-qmp,mode=control\n",
+	         c.fake, fd);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	CU_ASSERT_TRUE(fd > 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "status prelaunch)"));
+	/* the private directory with rtcdm's socket exists while QEMU runs */
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 1);
+	support_signal(&c.proc, SIGHUP);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "passing SIGHUP on to QEMU"), 1);
+	/* QEMU's stderr is rtcdm's */
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: terminating on signal 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU ended (status 0), exiting with its status"));
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+static void signal_passed_on(int sig, const char *name, bool die, int status)
+{
+	static const char *const args[] = {"-xen-domid", "7", NULL};
+	struct comp c;
+	char line[128];
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	if (die)
+		setenv("FAKE_QEMU_DIE_BY_SIGNAL", "1", 1);
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "status running)"));
+	support_signal(&c.proc, sig);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), status);
+	snprintf(line, sizeof(line), "passing %s on to QEMU", name);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, line), 1);
+	snprintf(line, sizeof(line), "fake-qemu: terminating on signal %d\n", sig);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, line));
+	if (die) {
+		snprintf(line, sizeof(line), "QEMU ended (killed by %s), exiting with its status",
+		         name);
+		CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, line));
+	}
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+static void test_sigterm(void)
+{
+	signal_passed_on(SIGTERM, "SIGTERM", false, 0);
+}
+
+static void test_sigint(void)
+{
+	signal_passed_on(SIGINT, "SIGINT", false, 0);
+}
+
+/* QEMU killed by the signal: rtcdm exits 128 + N. */
+static void test_killed_status(void)
+{
+	signal_passed_on(SIGTERM, "SIGTERM", true, 128 + SIGTERM);
+	signal_passed_on(SIGHUP, "SIGHUP", true, 128 + SIGHUP);
+}
+
+static void test_missing_program(void)
+{
+	static const char *const args[] = {"--companion", "--qemu", "/nonexistent/qemu",
+	                                   "-xen-domid", "7", NULL};
+	struct comp c;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	CU_ASSERT_EQUAL(support_run(&c.proc, "rtcdm", args, SUPPORT_TIMEOUT_MS), 1);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(c.proc.err, "error: cannot start QEMU /nonexistent/qemu: No such file or directory\n"));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "\n"), 1);
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+/* QEMU that ends before its monitor answered: one line, status not 0. */
+static void early_exit(const char *code, int status)
+{
+	static const char *const args[] = {"-xen-domid", "7", NULL};
+	struct comp c;
+	char line[PATH_MAX + 128];
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	setenv("FAKE_QEMU_EXIT", code, 1);
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), status);
+	snprintf(line, sizeof(line), "error: QEMU %s ended before it was ready (status %s)\n",
+	         c.fake, code);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, line));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 1);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "QEMU 7.2.0 ready"), 0);
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+static void test_early_exit(void)
+{
+	early_exit("3", 3);
+	early_exit("0", 1);
+}
+
+static void test_bad_options(void)
+{
+	static const char *const no_companion[] = {"--qemu", "/usr/bin/true", NULL};
+	static const char *const relative[] = {"--companion", "--qemu", "qemu", NULL};
+	struct support_proc p;
+
+	CU_ASSERT_EQUAL(support_run(&p, "rtcdm", no_companion, SUPPORT_TIMEOUT_MS), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, "error: --qemu needs --companion\n"));
+	CU_ASSERT_EQUAL(count_substr(p.err, "\n"), 1);
+	CU_ASSERT_EQUAL(support_run(&p, "rtcdm", relative, SUPPORT_TIMEOUT_MS), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, "error: --qemu 'qemu': expected an absolute path\n"));
+	CU_ASSERT_EQUAL(count_substr(p.err, "\n"), 1);
+}
+
+/* Until the QMP pass-through exists, libxl's own monitors go to QEMU as
+ * they are: a client there talks to QEMU, and quit ends both processes. */
+static void test_libxl_monitor_reaches_qemu(void)
+{
+	struct comp c;
+	char chardev[256], path[128], buf[1024];
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(path, sizeof(path), "%s/qmp-libxl-7", c.dir);
+	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off", path);
+	const char *const args[] = {"-xen-domid", "7", "-chardev", chardev,
+	                            "-mon", "chardev=libxl-cmd,mode=control", NULL};
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	fd = support_unix_connect(path);
+	CU_ASSERT_TRUE(support_read_line(fd, buf, sizeof(buf), SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+	                            "\"major\": 7}, \"package\": \"Debian 1:7.2+dfsg-7+deb12u1\"}, "
+	                            "\"capabilities\": [\"oob\"]}}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 1}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"quit\",\"id\":2}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 2}\r\n");
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU ended (status 0), exiting with its status"));
+	if (fd >= 0)
+		close(fd);
+	comp_cleanup(&c);
+}
+
+void suite_companion(void)
+{
+	CU_pSuite s = CU_add_suite("companion: QEMU as a child", NULL, NULL);
+
+	CU_add_test(s, "argv, readiness, SIGHUP, stderr, private dir", test_argv_and_ready);
+	CU_add_test(s, "SIGTERM passed on", test_sigterm);
+	CU_add_test(s, "SIGINT passed on", test_sigint);
+	CU_add_test(s, "QEMU killed by a signal: 128+N", test_killed_status);
+	CU_add_test(s, "missing program: one line, status 1", test_missing_program);
+	CU_add_test(s, "QEMU ends before it is ready", test_early_exit);
+	CU_add_test(s, "--qemu without --companion, relative path", test_bad_options);
+	CU_add_test(s, "libxl's monitor reaches QEMU", test_libxl_monitor_reaches_qemu);
+}

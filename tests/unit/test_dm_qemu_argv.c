@@ -1,0 +1,131 @@
+/* dm/qemu_child.c's argument list, dm/cli.c's own-option recogniser and the
+ * QMP client's framing (toolstack/qmp/client.c). */
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dm/cli.h"
+#include "dm/qemu_child.h"
+#include "toolstack/qmp/client.h"
+
+void suite_dm_qemu_argv(void);
+
+static void test_own_words(void)
+{
+	CU_ASSERT_EQUAL(dm_cli_own_words("--time-offset"), 2);
+	CU_ASSERT_EQUAL(dm_cli_own_words("--time-offset=5"), 1);
+	CU_ASSERT_EQUAL(dm_cli_own_words("--companion"), 1);
+	CU_ASSERT_EQUAL(dm_cli_own_words("--qemu"), 2);
+	CU_ASSERT_EQUAL(dm_cli_own_words("--qemu=/q"), 1);
+	CU_ASSERT_EQUAL(dm_cli_own_words("-v"), 1);
+	CU_ASSERT_EQUAL(dm_cli_own_words("-q"), 1);
+	CU_ASSERT_EQUAL(dm_cli_own_words("--verbose"), 1);
+	/* QEMU's, single dash, or unknown */
+	CU_ASSERT_EQUAL(dm_cli_own_words("-xen-domid"), 0);
+	CU_ASSERT_EQUAL(dm_cli_own_words("--xen-domid"), 0);
+	CU_ASSERT_EQUAL(dm_cli_own_words("-time-offset"), 0);
+	CU_ASSERT_EQUAL(dm_cli_own_words("--time-offsetX"), 0);
+	CU_ASSERT_EQUAL(dm_cli_own_words("1024"), 0);
+	CU_ASSERT_EQUAL(dm_cli_own_words("-"), 0);
+}
+
+static void test_argv(void)
+{
+	char *const argv[] = {"rtcdm", "--companion", "-xen-domid", "3", "--qemu", "/q",
+	                      "-m", "512", "--state-dir=/s", "-v", "-S", "--restore", "/r",
+	                      NULL};
+	static const char *const want[] = {
+		"/usr/bin/qemu", "-xen-domid", "3", "-m", "512", "-S", "-chardev",
+		"socket,id=rtcdm-qmp,fd=9,server=on,wait=off", "-mon",
+		"chardev=rtcdm-qmp,mode=control"};
+	struct dm_qemu_argv a;
+
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/usr/bin/qemu", 13, argv, 9), 0);
+	CU_ASSERT_EQUAL(a.argc, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < a.argc && i < sizeof(want) / sizeof(want[0]); i++)
+		CU_ASSERT_STRING_EQUAL(a.argv[i], want[i]);
+	CU_ASSERT_PTR_NULL(a.argv[a.argc]);
+	dm_qemu_argv_free(&a);
+	/* nothing but the program */
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/q", 1, argv, 4), 0);
+	CU_ASSERT_EQUAL(a.argc, 5);
+	CU_ASSERT_STRING_EQUAL(a.argv[2], "socket,id=rtcdm-qmp,fd=4,server=on,wait=off");
+	dm_qemu_argv_free(&a);
+}
+
+static void test_client_framing(void)
+{
+	static const char in[] = "{\"QMP\": {\"version\": {}}}\r\n\r\n{\"return\": {}, \"id\": 1}\r\n{\"ev";
+	struct qmp_client c;
+	struct json_object *m;
+	char err[128];
+	int sv[2];
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	qmp_client_init(&c, sv[0]);
+	CU_ASSERT_EQUAL(write(sv[1], in, strlen(in)), (ssize_t)strlen(in));
+	CU_ASSERT_EQUAL(qmp_client_fill(&c), 1);
+	m = qmp_client_next(&c, err, sizeof(err));
+	CU_ASSERT_TRUE(m && json_object_object_get_ex(m, "QMP", NULL));
+	json_object_put(m);
+	m = qmp_client_next(&c, err, sizeof(err));
+	CU_ASSERT_TRUE(m && json_object_get_int(json_object_object_get(m, "id")) == 1);
+	json_object_put(m);
+	/* the rest is incomplete */
+	CU_ASSERT_PTR_NULL(qmp_client_next(&c, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT_EQUAL(c.len, 4);
+	CU_ASSERT_EQUAL(write(sv[1], "ent\": \"STOP\"}\r\n[1]\r\n", 20), 20);
+	CU_ASSERT_EQUAL(qmp_client_fill(&c), 1);
+	m = qmp_client_next(&c, err, sizeof(err));
+	CU_ASSERT_STRING_EQUAL(m ? json_object_get_string(json_object_object_get(m, "event")) : "",
+	                       "STOP");
+	json_object_put(m);
+	/* not an object */
+	CU_ASSERT_PTR_NULL(qmp_client_next(&c, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "QMP message is not a JSON object: [1]");
+	/* send appends CRLF */
+	CU_ASSERT_EQUAL(qmp_client_send(&c, "{\"execute\":\"stop\"}"), 0);
+	char out[64] = "";
+	CU_ASSERT_EQUAL(read(sv[1], out, sizeof(out) - 1), 20);
+	CU_ASSERT_STRING_EQUAL(out, "{\"execute\":\"stop\"}\r\n");
+	close(sv[1]);
+	CU_ASSERT_EQUAL(qmp_client_fill(&c), 0);
+	close(sv[0]);
+}
+
+static void test_client_overlong(void)
+{
+	struct qmp_client c;
+	char err[128], chunk[4096];
+	int sv[2];
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	fcntl(sv[1], F_SETFL, 0);
+	qmp_client_init(&c, sv[0]);
+	memset(chunk, 'x', sizeof(chunk));
+	for (size_t sent = 0; sent < QMP_CLIENT_MAX_LINE;) {
+		CU_ASSERT_EQUAL_FATAL(write(sv[1], chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
+		sent += sizeof(chunk);
+		CU_ASSERT_EQUAL(qmp_client_fill(&c), 1);
+	}
+	CU_ASSERT_EQUAL(c.len, QMP_CLIENT_MAX_LINE);
+	CU_ASSERT_PTR_NULL(qmp_client_next(&c, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "QMP message longer than 65536 bytes");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+void suite_dm_qemu_argv(void)
+{
+	CU_pSuite s = CU_add_suite("companion: QEMU's argv, QMP client", NULL, NULL);
+
+	CU_add_test(s, "rtcdm's own options are recognised", test_own_words);
+	CU_add_test(s, "argv: libxl's words, ours removed, monitor added", test_argv);
+	CU_add_test(s, "QMP client: lines, partial, not an object, send", test_client_framing);
+	CU_add_test(s, "QMP client: overlong message", test_client_overlong);
+}
