@@ -7,7 +7,7 @@
  * protocol, leaves root when asked (-chroot, -runas), then runs the event
  * loop until a signal (SIGTERM, SIGINT, SIGHUP: exit 0), QMP quit or the
  * qtest client leaves.  With --companion it runs qemu-xen as its child
- * instead (dm/qemu_child.h) and exits with QEMU's status.
+ * instead (dm/companion.h) and exits with QEMU's status.
  *
  * Exit status: 0 clean exit, 1 run-time failure, 2 bad command line.
  */
@@ -21,13 +21,13 @@
 
 #include "config.h"
 #include "dm/cli.h"
+#include "dm/companion.h"
 #include "dm/control.h"
 #include "dm/device.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "platform/platform.h"
 #include "dm/privs.h"
-#include "dm/qemu_child.h"
 
 /* Guest offset from -rtc base=localtime|DATE (not toolstack-set). */
 static int64_t rtc_base_offset(const struct dm_config *cfg, struct dm_platform *plat)
@@ -141,8 +141,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (cfg.companion) {
-		rc = dm_qemu_companion_run(&loop, &log, cfg.qemu_path ? cfg.qemu_path : RTCDM_QEMU_PATH,
-		                           argc, argv);
+		rc = dm_companion_run(&loop, &log, &cfg, argc, argv);
 		goto out_loop;
 	}
 	platform_config(&cfg, &pcfg);

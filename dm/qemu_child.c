@@ -21,8 +21,31 @@ extern char **environ;
 
 /* ---- the argument list ------------------------------------------------------------ */
 
+/* The id= of a -chardev value, or NULL (len in *len). */
+static const char *chardev_id(const char *v, size_t *len)
+{
+	for (const char *p = v; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, "id=", 3) == 0) {
+			*len = strcspn(p + 3, ",");
+			return p + 3;
+		}
+	return NULL;
+}
+
+static const char *swapped(const char *v, const struct dm_qemu_swap *swaps, size_t n)
+{
+	size_t len;
+	const char *id = chardev_id(v, &len);
+
+	for (size_t i = 0; id && i < n; i++)
+		if (strlen(swaps[i].id) == len && strncmp(swaps[i].id, id, len) == 0)
+			return swaps[i].value;
+	return v;
+}
+
 int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
-                       char *const argv[], int mon_fd)
+                       char *const argv[], int mon_fd, const struct dm_qemu_swap *swaps,
+                       size_t n_swaps)
 {
 	size_t n = 0;
 
@@ -42,6 +65,10 @@ int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
 			continue;
 		}
 		out->argv[n++] = argv[i];
+		if (strcmp(argv[i], "-chardev") == 0 && i + 1 < argc) {
+			i++;
+			out->argv[n++] = (char *)swapped(argv[i], swaps, n_swaps);
+		}
 	}
 	out->argv[n++] = (char *)"-chardev";
 	out->argv[n++] = out->chardev;
@@ -294,12 +321,10 @@ static int spawn(struct dm_qemu_child *c, const struct dm_qemu_argv *a, char *er
 	return 0;
 }
 
-int dm_qemu_child_start(struct dm_qemu_child *c, struct dm_loop *loop, const struct dm_log *log,
-                        const char *qemu, int argc, char *const argv[], char *err, size_t errlen)
+int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
+                          const struct dm_log *log, char *err, size_t errlen)
 {
 	const char *tmp = getenv("TMPDIR");
-	struct dm_qemu_argv a = {0};
-	int lfd = -1;
 
 	memset(c, 0, sizeof(*c));
 	c->loop = loop;
@@ -307,7 +332,7 @@ int dm_qemu_child_start(struct dm_qemu_child *c, struct dm_loop *loop, const str
 	c->pid = -1;
 	c->pidfd = -1;
 	c->mon_fd = -1;
-	snprintf(c->program, sizeof(c->program), "%s", qemu);
+	c->mon_lfd = -1;
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
 	snprintf(c->dir, sizeof(c->dir), "%s/rtcdm-qemu.XXXXXX", tmp);
@@ -320,49 +345,94 @@ int dm_qemu_child_start(struct dm_qemu_child *c, struct dm_loop *loop, const str
 	if (snprintf(c->mon_path, sizeof(c->mon_path), "%s/%s.sock", c->dir, DM_QEMU_MON_ID) >=
 	    (int)sizeof(c->mon_path)) {
 		snprintf(err, errlen, "companion: %s is too long a directory", tmp);
-		goto fail;
+		return -1;
 	}
-	lfd = make_monitor(c, err, errlen);
-	if (lfd < 0)
-		goto fail;
-	if (dm_qemu_argv_build(&a, qemu, argc, argv, lfd) < 0) {
+	c->mon_lfd = make_monitor(c, err, errlen);
+	return c->mon_lfd < 0 ? -1 : 0;
+}
+
+int dm_qemu_child_add_monitor(struct dm_qemu_child *c, const char *id, char *path,
+                              size_t pathlen, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct dm_qemu_swap *sw = &c->swaps[c->n_swaps];
+	int fd;
+
+	if (c->n_swaps == DM_QEMU_MAX_SWAPS || strlen(id) >= sizeof(sw->id)) {
+		snprintf(err, errlen, "companion: cannot relay monitor '%s'", id);
+		return -1;
+	}
+	if (snprintf(path, pathlen, "%s/%s.sock", c->dir, id) >= (int)pathlen ||
+	    strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "companion: monitor path for '%s' is too long", id);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0); /* no CLOEXEC: QEMU inherits it */
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		snprintf(err, errlen, "companion: monitor socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	snprintf(sw->id, sizeof(sw->id), "%s", id);
+	snprintf(sw->value, sizeof(sw->value), "socket,id=%s,fd=%d,server=on,wait=off", id, fd);
+	c->swap_fds[c->n_swaps++] = fd;
+	return 0;
+}
+
+static void close_inherited(struct dm_qemu_child *c)
+{
+	if (c->mon_lfd >= 0)
+		close(c->mon_lfd);
+	c->mon_lfd = -1;
+	for (size_t i = 0; i < c->n_swaps; i++)
+		if (c->swap_fds[i] >= 0)
+			close(c->swap_fds[i]);
+	for (size_t i = 0; i < c->n_swaps; i++)
+		c->swap_fds[i] = -1;
+}
+
+int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, char *const argv[],
+                        char *err, size_t errlen)
+{
+	struct dm_qemu_argv a = {0};
+
+	snprintf(c->program, sizeof(c->program), "%s", qemu);
+	if (dm_qemu_argv_build(&a, qemu, argc, argv, c->mon_lfd, c->swaps, c->n_swaps) < 0) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		return -1;
 	}
-	if (spawn(c, &a, err, errlen) < 0)
-		goto fail;
-	close(lfd);
-	lfd = -1;
+	if (spawn(c, &a, err, errlen) < 0) {
+		dm_qemu_argv_free(&a);
+		return -1;
+	}
 	dm_qemu_argv_free(&a);
+	close_inherited(c);
 	c->pidfd = pidfd_open(c->pid, 0);
-	if (c->pidfd < 0 || dm_loop_add_fd(loop, c->pidfd, EPOLLIN, on_exit_fd, c) < 0) {
+	if (c->pidfd < 0 || dm_loop_add_fd(c->loop, c->pidfd, EPOLLIN, on_exit_fd, c) < 0) {
 		snprintf(err, errlen, "companion: cannot watch QEMU (pid %d): %s", (int)c->pid,
 		         strerror(errno));
 		if (c->pidfd >= 0)
 			close(c->pidfd);
 		c->pidfd = -1;
-		goto fail;
+		return -1;
 	}
 	qmp_client_init(&c->qmp, c->mon_fd);
-	if (dm_loop_add_fd(loop, c->mon_fd, EPOLLIN, on_monitor, c) < 0) {
+	if (dm_loop_add_fd(c->loop, c->mon_fd, EPOLLIN, on_monitor, c) < 0) {
 		snprintf(err, errlen, "companion: cannot watch rtcdm's monitor");
-		goto fail;
+		return -1;
 	}
-	dm_loop_set_signal_handler(loop, on_signal, c);
-	dm_info(log, "started QEMU %s (pid %d)", c->program, (int)c->pid);
+	dm_loop_set_signal_handler(c->loop, on_signal, c);
+	dm_info(c->log, "started QEMU %s (pid %d)", c->program, (int)c->pid);
 	return 0;
-fail:
-	if (lfd >= 0)
-		close(lfd);
-	dm_qemu_argv_free(&a);
-	dm_qemu_child_fini(c);
-	return -1;
 }
 
 void dm_qemu_child_fini(struct dm_qemu_child *c)
 {
 	unwatch(c, &c->pidfd);
 	unwatch(c, &c->mon_fd);
+	close_inherited(c);
 	if (c->pid > 0) {
 		kill(c->pid, SIGKILL);
 		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
@@ -371,23 +441,15 @@ void dm_qemu_child_fini(struct dm_qemu_child *c)
 	}
 	if (c->mon_path[0])
 		unlink(c->mon_path);
+	for (size_t i = 0; i < c->n_swaps; i++) {
+		char path[PATH_MAX];
+
+		if (snprintf(path, sizeof(path), "%s/%s.sock", c->dir, c->swaps[i].id) <
+		    (int)sizeof(path))
+			unlink(path);
+	}
+	c->n_swaps = 0;
 	if (c->dir[0])
 		rmdir(c->dir);
 	c->mon_path[0] = c->dir[0] = '\0';
-}
-
-int dm_qemu_companion_run(struct dm_loop *loop, const struct dm_log *log, const char *qemu,
-                          int argc, char *const argv[])
-{
-	struct dm_qemu_child c;
-	char err[PATH_MAX + 128];
-	int rc;
-
-	if (dm_qemu_child_start(&c, loop, log, qemu, argc, argv, err, sizeof(err)) < 0) {
-		dm_err(log, "%s", err);
-		return 1;
-	}
-	rc = dm_loop_run(loop);
-	dm_qemu_child_fini(&c);
-	return rc;
 }

@@ -36,6 +36,14 @@
 #include "toolstack/qmp/client.h"
 
 #define DM_QEMU_MON_ID "rtcdm-qmp"
+#define DM_QEMU_MAX_SWAPS 4
+
+/* A -chardev of libxl's that QEMU gets in another form: the value of the
+ * -chardev whose id= is `id` becomes `value`. */
+struct dm_qemu_swap {
+	char id[64];
+	char value[128];
+};
 
 /* The child's argument list: argv[0] = the program. */
 struct dm_qemu_argv {
@@ -45,11 +53,13 @@ struct dm_qemu_argv {
 };
 
 /*
- * qemu, then argv[1..argc-1] without rtcdm's own options, then rtcdm's
- * monitor on descriptor mon_fd.  0 or -ENOMEM.
+ * qemu, then argv[1..argc-1] without rtcdm's own options (and with the
+ * -chardev values in swaps replaced), then rtcdm's monitor on descriptor
+ * mon_fd.  0 or -ENOMEM.
  */
 int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
-                       char *const argv[], int mon_fd);
+                       char *const argv[], int mon_fd, const struct dm_qemu_swap *swaps,
+                       size_t n_swaps);
 void dm_qemu_argv_free(struct dm_qemu_argv *a);
 
 enum dm_qemu_phase {
@@ -73,24 +83,38 @@ struct dm_qemu_child {
 	char status[32];         /* query-status "status" at readiness */
 	bool exited;
 	int exit_status;         /* 0..255, or 128 + signal */
+	int mon_lfd;             /* the listening socket QEMU inherits, until spawned */
+	struct dm_qemu_swap swaps[DM_QEMU_MAX_SWAPS];
+	int swap_fds[DM_QEMU_MAX_SWAPS]; /* listening sockets QEMU inherits */
+	size_t n_swaps;
 	struct qmp_client qmp;
 };
 
 /*
- * Start `qemu` with the list above and watch it in loop; takes over the
- * loop's signal handling.  0, or -1 with a one-line reason in err (nothing
- * left running, the private directory removed).
+ * The private directory and rtcdm's monitor socket.  0, or -1 with a
+ * one-line reason in err (call dm_qemu_child_fini() either way).
  */
-int dm_qemu_child_start(struct dm_qemu_child *c, struct dm_loop *loop, const struct dm_log *log,
-                        const char *qemu, int argc, char *const argv[], char *err, size_t errlen);
+int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
+                          const struct dm_log *log, char *err, size_t errlen);
+
+/*
+ * Give QEMU the monitor of chardev `id` on a listening socket of rtcdm's,
+ * DIR/ID.sock (its path into path), instead of what libxl gave: the
+ * -chardev with that id becomes "socket,id=ID,fd=N,server=on,wait=off".
+ * 0 or -1 with err.
+ */
+int dm_qemu_child_add_monitor(struct dm_qemu_child *c, const char *id, char *path,
+                              size_t pathlen, char *err, size_t errlen);
+
+/*
+ * Start `qemu` with the list above and watch it in the loop; takes over the
+ * loop's signal handling.  0, or -1 with a one-line reason in err.
+ */
+int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, char *const argv[],
+                        char *err, size_t errlen);
 
 /* Stop watching, close the monitor, remove the private directory; a child
  * still running (an error path of rtcdm) is killed and reaped. */
 void dm_qemu_child_fini(struct dm_qemu_child *c);
-
-/* Companion mode as this slice has it: start QEMU, run the loop until it
- * ends, return the status (see above). */
-int dm_qemu_companion_run(struct dm_loop *loop, const struct dm_log *log, const char *qemu,
-                          int argc, char *const argv[]);
 
 #endif

@@ -2,15 +2,19 @@
  * Companion mode, first part: rtcdm --companion runs a QEMU (here the
  * stand-in tests/fake-qemu) as its child: the argument list it gets, its
  * readiness, signals passed on, its exit status, failures to start or early
- * exits, its stderr in rtcdm's, the private directory.
+ * exits, its stderr in rtcdm's, the private directory; libxl's QMP
+ * monitors relayed to QEMU's (greeting, ids, events, descriptors, dm_restrict's
+ * pre-opened socket).
  */
 #include <CUnit/CUnit.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/support/support.h"
@@ -237,8 +241,8 @@ static void test_bad_options(void)
 	CU_ASSERT_EQUAL(count_substr(p.err, "\n"), 1);
 }
 
-/* Until the QMP pass-through exists, libxl's own monitors go to QEMU as
- * they are: a client there talks to QEMU, and quit ends both processes. */
+/* libxl's monitor, relayed: a client there talks to QEMU, and quit ends
+ * both processes. */
 static void test_libxl_monitor_reaches_qemu(void)
 {
 	struct comp c;
@@ -270,6 +274,150 @@ static void test_libxl_monitor_reaches_qemu(void)
 	comp_cleanup(&c);
 }
 
+/* Read one line (a QMP message) or "<none>". */
+static const char *line(int fd, char *buf, size_t len)
+{
+	if (!support_read_line(fd, buf, len, SUPPORT_TIMEOUT_MS))
+		snprintf(buf, len, "<none>");
+	return buf;
+}
+
+#define GREETING                                                                              \
+	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "        \
+	"\"package\": \"Debian 1:7.2+dfsg-7+deb12u1\"}, \"capabilities\": [\"oob\"]}}\r\n"
+
+/* Both of libxl's monitors, as libxl 4.17 lays them out. */
+static void test_passthrough(void)
+{
+	struct comp c;
+	char cmd_path[128], stat_path[128], cd1[256], cd2[256], buf[1024], file[128], want[256];
+	struct stat st;
+	int fd1, fd2, save_fd;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(cmd_path, sizeof(cmd_path), "%s/qmp-libxl-7", c.dir);
+	snprintf(stat_path, sizeof(stat_path), "%s/qmp-libxenstat-7", c.dir);
+	snprintf(cd1, sizeof(cd1), "socket,id=libxl-cmd,path=%s,server=on,wait=off", cmd_path);
+	snprintf(cd2, sizeof(cd2), "socket,id=libxenstat-cmd,path=%s,server=on,wait=off", stat_path);
+	const char *const args[] = {"-xen-domid", "7", "-chardev", cd1,
+	                            "-mon", "chardev=libxl-cmd,mode=control",
+	                            "-chardev", cd2,
+	                            "-mon", "chardev=libxenstat-cmd,mode=control", "-S", NULL};
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	/* QEMU got its monitors on rtcdm's sockets, not libxl's paths */
+	read_file(c.argv_file, buf, sizeof(buf));
+	CU_ASSERT_PTR_NULL(strstr(buf, cmd_path));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nsocket,id=libxl-cmd,fd="));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nsocket,id=libxenstat-cmd,fd="));
+
+	fd1 = support_unix_connect(cmd_path);
+	fd2 = support_unix_connect(stat_path);
+	CU_ASSERT_STRING_EQUAL(line(fd1, buf, sizeof(buf)), GREETING);
+	CU_ASSERT_STRING_EQUAL(line(fd2, buf, sizeof(buf)), GREETING);
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"qmp_capabilities\",\"id\":\"a\"}",
+	                                       -1, buf, sizeof(buf)),
+	                       "{\"return\": {}, \"id\": \"a\"}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd2, "{\"execute\":\"qmp_capabilities\"}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"query-status\",\"id\":7}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, "
+	                       "\"running\": false}, \"id\": 7}\r\n");
+	/* cont on one monitor: the event reaches the other */
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"cont\",\"id\":8}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 8}\r\n");
+	CU_ASSERT_STRING_EQUAL(line(fd2, buf, sizeof(buf)),
+	                       "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 0}, "
+	                       "\"event\": \"RESUME\"}\r\n");
+	/* libxl's save: stop, add-fd with the file, xen-save-devices-state */
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"stop\",\"id\":9}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 9}\r\n");
+	snprintf(file, sizeof(file), "%s/qemu-save.7", c.dir);
+	save_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CU_ASSERT_EQUAL(strncmp(support_qmp_cmd(fd1, "{\"execute\":\"add-fd\",\"id\":10}", save_fd,
+	                                        buf, sizeof(buf)),
+	                        "{\"return\": {\"fdset-id\": 0, \"fd\": ",
+	                        strlen("{\"return\": {\"fdset-id\": 0, \"fd\": ")),
+	                0);
+	close(save_fd);
+	CU_ASSERT_STRING_EQUAL(
+		support_qmp_cmd(fd1,
+		                "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":"
+		                "\"/dev/fdset/0\",\"live\":false},\"id\":11}",
+		                -1, buf, sizeof(buf)),
+		"{\"return\": {}, \"id\": 11}\r\n");
+	CU_ASSERT_EQUAL(stat(file, &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, 52); /* the stand-in's stream */
+	CU_ASSERT_TRUE(support_stderr_wait(
+		&c.proc, "QEMU saved its device state (xen-save-devices-state to /dev/fdset/0)",
+		SUPPORT_TIMEOUT_MS));
+	/* unknown commands come back with QEMU's own error */
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd2, "{\"execute\":\"query-nothing\",\"id\":1}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
+	                       "query-nothing has not been found\"}, \"id\": 1}\r\n");
+	/* one operation per connection, as libxl does: a new one works */
+	close(fd1);
+	fd1 = support_unix_connect(cmd_path);
+	CU_ASSERT_STRING_EQUAL(line(fd1, buf, sizeof(buf)), GREETING);
+	snprintf(want, sizeof(want), "{\"return\": {}, \"id\": 1}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"qmp_capabilities\",\"id\":1}", -1,
+	                                       buf, sizeof(buf)), want);
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"quit\",\"id\":2}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 2}\r\n");
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	/* rtcdm removes the sockets it made for libxl */
+	CU_ASSERT_EQUAL(access(cmd_path, F_OK), -1);
+	CU_ASSERT_EQUAL(access(stat_path, F_OK), -1);
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	close(fd1);
+	close(fd2);
+	comp_cleanup(&c);
+}
+
+/* dm_restrict: libxl pre-opens the listening socket and passes -S; it
+ * reads the run state over QMP.  QEMU does not inherit libxl's socket. */
+static void test_restrict_preopened(void)
+{
+	struct comp c;
+	char path[128], chardev[128], buf[1024], orig[32];
+	int lfd, fd;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(path, sizeof(path), "%s/qmp-libxl-9", c.dir);
+	lfd = support_unix_listen(path, 4);
+	CU_ASSERT_TRUE_FATAL(lfd >= 0);
+	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,fd=%d,server=on,wait=off", lfd);
+	snprintf(orig, sizeof(orig), "fd=%d,", lfd);
+	const char *const args[] = {"--companion", "--qemu", c.fake, "-xen-domid", "9",
+	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
+	                            "-S", "-xen-domid-restrict", NULL};
+	CU_ASSERT_EQUAL_FATAL(support_spawn(&c.proc, "rtcdm", args, &lfd, 1), 0);
+	close(lfd);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	read_file(c.argv_file, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nsocket,id=libxl-cmd,fd="));
+	CU_ASSERT_PTR_NULL(strstr(buf, chardev));
+	fd = support_unix_connect(path);
+	CU_ASSERT_STRING_EQUAL(line(fd, buf, sizeof(buf)), GREETING);
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 1}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"query-status\",\"id\":2}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, "
+	                       "\"running\": false}, \"id\": 2}\r\n");
+	close(fd);
+	support_signal(&c.proc, SIGHUP);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	comp_cleanup(&c);
+}
+
 void suite_companion(void)
 {
 	CU_pSuite s = CU_add_suite("companion: QEMU as a child", NULL, NULL);
@@ -282,4 +430,8 @@ void suite_companion(void)
 	CU_add_test(s, "QEMU ends before it is ready", test_early_exit);
 	CU_add_test(s, "--qemu without --companion, relative path", test_bad_options);
 	CU_add_test(s, "libxl's monitor reaches QEMU", test_libxl_monitor_reaches_qemu);
+
+	s = CU_add_suite("companion: QMP pass-through", NULL, NULL);
+	CU_add_test(s, "libxl-cmd and libxenstat-cmd relayed", test_passthrough);
+	CU_add_test(s, "dm_restrict: pre-opened socket, -S", test_restrict_preopened);
 }

@@ -33,6 +33,14 @@ static void test_own_words(void)
 	CU_ASSERT_EQUAL(dm_cli_own_words("-"), 0);
 }
 
+static void check_argv(const struct dm_qemu_argv *a, const char *const *want, size_t n)
+{
+	CU_ASSERT_EQUAL(a->argc, n);
+	for (size_t i = 0; i < a->argc && i < n; i++)
+		CU_ASSERT_STRING_EQUAL(a->argv[i], want[i]);
+	CU_ASSERT_PTR_NULL(a->argv[a->argc]);
+}
+
 static void test_argv(void)
 {
 	char *const argv[] = {"rtcdm", "--companion", "-xen-domid", "3", "--qemu", "/q",
@@ -44,16 +52,40 @@ static void test_argv(void)
 		"chardev=rtcdm-qmp,mode=control"};
 	struct dm_qemu_argv a;
 
-	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/usr/bin/qemu", 13, argv, 9), 0);
-	CU_ASSERT_EQUAL(a.argc, sizeof(want) / sizeof(want[0]));
-	for (size_t i = 0; i < a.argc && i < sizeof(want) / sizeof(want[0]); i++)
-		CU_ASSERT_STRING_EQUAL(a.argv[i], want[i]);
-	CU_ASSERT_PTR_NULL(a.argv[a.argc]);
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/usr/bin/qemu", 13, argv, 9, NULL, 0), 0);
+	check_argv(&a, want, sizeof(want) / sizeof(want[0]));
 	dm_qemu_argv_free(&a);
 	/* nothing but the program */
-	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/q", 1, argv, 4), 0);
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/q", 1, argv, 4, NULL, 0), 0);
 	CU_ASSERT_EQUAL(a.argc, 5);
 	CU_ASSERT_STRING_EQUAL(a.argv[2], "socket,id=rtcdm-qmp,fd=4,server=on,wait=off");
+	dm_qemu_argv_free(&a);
+}
+
+/* libxl's monitors go to QEMU on rtcdm's sockets; other chardevs as given. */
+static void test_argv_swaps(void)
+{
+	char *const argv[] = {"rtcdm",
+	                      "-chardev", "socket,id=libxl-cmd,path=/run/xen/qmp-libxl-3,server=on,wait=off",
+	                      "-mon", "chardev=libxl-cmd,mode=control",
+	                      "-chardev", "socket,path=/x,id=libxenstat-cmd,server=on",
+	                      "-chardev", "pty,id=serial0",
+	                      "-chardev", "socket,id=libxl-cmd2,path=/y", NULL};
+	const struct dm_qemu_swap swaps[] = {
+		{"libxl-cmd", "socket,id=libxl-cmd,fd=11,server=on,wait=off"},
+		{"libxenstat-cmd", "socket,id=libxenstat-cmd,fd=12,server=on,wait=off"}};
+	static const char *const want[] = {
+		"/q", "-chardev", "socket,id=libxl-cmd,fd=11,server=on,wait=off",
+		"-mon", "chardev=libxl-cmd,mode=control",
+		"-chardev", "socket,id=libxenstat-cmd,fd=12,server=on,wait=off",
+		"-chardev", "pty,id=serial0",
+		"-chardev", "socket,id=libxl-cmd2,path=/y",
+		"-chardev", "socket,id=rtcdm-qmp,fd=10,server=on,wait=off", "-mon",
+		"chardev=rtcdm-qmp,mode=control"};
+	struct dm_qemu_argv a;
+
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/q", 11, argv, 10, swaps, 2), 0);
+	check_argv(&a, want, sizeof(want) / sizeof(want[0]));
 	dm_qemu_argv_free(&a);
 }
 
@@ -116,8 +148,8 @@ static void test_client_overlong(void)
 	CU_ASSERT_EQUAL(c.len, QMP_CLIENT_MAX_LINE);
 	CU_ASSERT_PTR_NULL(qmp_client_next(&c, err, sizeof(err)));
 	CU_ASSERT_STRING_EQUAL(err, "QMP message longer than 65536 bytes");
-	close(sv[0]);
-	close(sv[1]);
+	for (int i = 0; i < 2; i++)
+		close(sv[i]);
 }
 
 void suite_dm_qemu_argv(void)
@@ -126,6 +158,7 @@ void suite_dm_qemu_argv(void)
 
 	CU_add_test(s, "rtcdm's own options are recognised", test_own_words);
 	CU_add_test(s, "argv: libxl's words, ours removed, monitor added", test_argv);
+	CU_add_test(s, "argv: libxl's monitors on rtcdm's sockets", test_argv_swaps);
 	CU_add_test(s, "QMP client: lines, partial, not an object, send", test_client_framing);
 	CU_add_test(s, "QMP client: overlong message", test_client_overlong);
 }
