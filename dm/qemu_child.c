@@ -430,6 +430,8 @@ int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, cha
 
 void dm_qemu_child_fini(struct dm_qemu_child *c)
 {
+	if (!c->loop)
+		return; /* never prepared */
 	unwatch(c, &c->pidfd);
 	unwatch(c, &c->mon_fd);
 	close_inherited(c);

@@ -114,7 +114,8 @@ int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, cha
                         char *err, size_t errlen);
 
 /* Stop watching, close the monitor, remove the private directory; a child
- * still running (an error path of rtcdm) is killed and reaped. */
+ * still running (an error path of rtcdm) is killed and reaped.  A zeroed
+ * struct (never prepared) is left alone. */
 void dm_qemu_child_fini(struct dm_qemu_child *c);
 
 #endif

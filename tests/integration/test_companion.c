@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "saverestore/companion.h"
 #include "tests/support/support.h"
 
 void suite_companion(void);
@@ -286,6 +287,35 @@ static const char *line(int fd, char *buf, size_t len)
 	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "        \
 	"\"package\": \"Debian 1:7.2+dfsg-7+deb12u1\"}, \"capabilities\": [\"oob\"]}}\r\n"
 
+/* A context as companion mode saves it: the stand-in's 52-byte stream,
+ * rtcdm's image, the trailer; rtcdm-ctx dump shows both parts. */
+static void check_saved(const char *file, long long offset)
+{
+	char out[16384], want[256];
+	const char *args[] = {"dump", file, NULL};
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct sr_companion found;
+	struct stat st;
+	char err[256];
+
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
+	CU_ASSERT_EQUAL(sr_companion_find(fd, 0, (uint64_t)st.st_size, &found, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL(found.qemu_len, 52);
+	CU_ASSERT_EQUAL(st.st_size, 52 + (off_t)found.image_len + 32);
+	CU_ASSERT_TRUE(sr_has(&found.image, SR_REC_OFFSET));
+	CU_ASSERT_EQUAL(found.image.offset.seconds, offset);
+	CU_ASSERT_EQUAL(found.image.offset.set, 1);
+	close(fd);
+	CU_ASSERT_EQUAL(support_capture("rtcdm-ctx", args, true, SUPPORT_TIMEOUT_MS, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want),
+	         "device-model context: %lld bytes in companion mode\n"
+	         "  QEMU's stream: bytes 0..51 (52 bytes, ends with QEMU_VM_EOF)\n"
+	         "  rtcdm's image: bytes 52..%u (%u bytes)\n",
+	         (long long)st.st_size, 52 + found.image_len - 1, found.image_len);
+	CU_ASSERT_EQUAL(strncmp(out, want, strlen(want)), 0);
+}
+
 /* Both of libxl's monitors, as libxl 4.17 lays them out. */
 static void test_passthrough(void)
 {
@@ -299,7 +329,7 @@ static void test_passthrough(void)
 	snprintf(stat_path, sizeof(stat_path), "%s/qmp-libxenstat-7", c.dir);
 	snprintf(cd1, sizeof(cd1), "socket,id=libxl-cmd,path=%s,server=on,wait=off", cmd_path);
 	snprintf(cd2, sizeof(cd2), "socket,id=libxenstat-cmd,path=%s,server=on,wait=off", stat_path);
-	const char *const args[] = {"-xen-domid", "7", "-chardev", cd1,
+	const char *const args[] = {"-xen-domid", "7", "--time-offset", "3600", "-chardev", cd1,
 	                            "-mon", "chardev=libxl-cmd,mode=control",
 	                            "-chardev", cd2,
 	                            "-mon", "chardev=libxenstat-cmd,mode=control", "-S", NULL};
@@ -351,10 +381,9 @@ static void test_passthrough(void)
 		                -1, buf, sizeof(buf)),
 		"{\"return\": {}, \"id\": 11}\r\n");
 	CU_ASSERT_EQUAL(stat(file, &st), 0);
-	CU_ASSERT_EQUAL(st.st_size, 52); /* the stand-in's stream */
-	CU_ASSERT_TRUE(support_stderr_wait(
-		&c.proc, "QEMU saved its device state (xen-save-devices-state to /dev/fdset/0)",
-		SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "saved: QEMU's device state, then rtcdm's image",
+	                                   SUPPORT_TIMEOUT_MS));
+	check_saved(file, 3600);
 	/* unknown commands come back with QEMU's own error */
 	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd2, "{\"execute\":\"query-nothing\",\"id\":1}", -1,
 	                                       buf, sizeof(buf)),
@@ -418,6 +447,118 @@ static void test_restrict_preopened(void)
 	comp_cleanup(&c);
 }
 
+/* libxl's save over a fresh connection to sock: stop, add-fd, save; then quit. */
+static void save_and_quit(const char *sock, const char *file)
+{
+	char buf[1024];
+	int fd = support_unix_connect(sock);
+	int out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	line(fd, buf, sizeof(buf));
+	support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}", -1, buf, sizeof(buf));
+	support_qmp_cmd(fd, "{\"execute\":\"stop\"}", -1, buf, sizeof(buf));
+	support_qmp_cmd(fd, "{\"execute\":\"add-fd\"}", out, buf, sizeof(buf));
+	close(out);
+	CU_ASSERT_STRING_EQUAL(
+		support_qmp_cmd(fd, "{\"execute\":\"xen-save-devices-state\",\"arguments\":"
+		                    "{\"filename\":\"/dev/fdset/0\"}}",
+		                -1, buf, sizeof(buf)),
+		"{\"return\": {}}\r\n");
+	support_qmp_cmd(fd, "{\"execute\":\"quit\"}", -1, buf, sizeof(buf));
+	close(fd);
+}
+
+/* rtcdm --companion with libxl's monitor at sock and more args; -incoming
+ * fd:N when `incoming` is a file. */
+static int start_dm(struct comp *c, const char *sock, const char *incoming, const char *extra)
+{
+	char chardev[256], in[32];
+	int fd = -1, rc;
+
+	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off", sock);
+	if (incoming)
+		fd = open(incoming, O_RDONLY); /* inherited, as libxl's qemu-resume file */
+	snprintf(in, sizeof(in), "fd:%d", fd);
+	const char *const args[] = {"--companion", "--qemu", c->fake, "-xen-domid", "7",
+	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
+	                            incoming ? "-incoming" : extra, incoming ? in : NULL,
+	                            incoming ? extra : NULL, NULL};
+	rc = support_spawn(&c->proc, "rtcdm", args, &fd, fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void copy_prefix(const char *from, const char *to, off_t len, off_t patch_at, uint8_t v)
+{
+	char data[4096];
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t n = read(in, data, sizeof(data));
+
+	if (len < 0)
+		len = n;
+	if (patch_at >= 0 && patch_at < n)
+		data[patch_at] = (char)v;
+	CU_ASSERT_EQUAL(write(out, data, (size_t)len), (ssize_t)len);
+	close(in);
+	close(out);
+}
+
+/* A saved context restores: QEMU reads its stream from the start (the
+ * stand-in checks every byte up to QEMU_VM_EOF) and rtcdm takes its part,
+ * which the next save carries on; a stock context has no rtcdm part; a
+ * malformed trailer is refused before QEMU starts. */
+static void test_restore(void)
+{
+	struct comp c;
+	char sock[128], a[128], b[128], bad[128], d[128];
+	struct stat st;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(a, sizeof(a), "%s/saved", c.dir);
+	snprintf(b, sizeof(b), "%s/stock", c.dir);
+	snprintf(bad, sizeof(bad), "%s/bad", c.dir);
+	snprintf(d, sizeof(d), "%s/again", c.dir);
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, NULL, "--time-offset=7200"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	save_and_quit(sock, a);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+	check_saved(a, 7200);
+
+	/* restore, no toolstack offset: rtcdm's part comes back and is saved again */
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, a, NULL), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: QEMU's stream (52 bytes), then rtcdm's image ("));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 52 bytes of device state, stopped at QEMU_VM_EOF\n"));
+	save_and_quit(sock, d);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+	check_saved(d, 7200);
+
+	/* stock qemu-xen context: QEMU's stream alone */
+	copy_prefix(a, b, 52, -1, 0);
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, b, NULL), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: a stock qemu-xen context, no rtcdm part\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 52 bytes of device state"));
+	support_signal(&c.proc, SIGTERM);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+
+	/* trailer version 2: refused, QEMU never started */
+	CU_ASSERT_EQUAL(stat(a, &st), 0);
+	copy_prefix(a, bad, -1, st.st_size - 24, 2);
+	unlink(c.argv_file);
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, bad, NULL), 0);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "error: rtcdm trailer: version 2 (this rtcdm reads 1)\n"));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "\n"), 1);
+	CU_ASSERT_EQUAL(access(c.argv_file, F_OK), -1);
+	comp_cleanup(&c);
+}
+
 void suite_companion(void)
 {
 	CU_pSuite s = CU_add_suite("companion: QEMU as a child", NULL, NULL);
@@ -434,4 +575,7 @@ void suite_companion(void)
 	s = CU_add_suite("companion: QMP pass-through", NULL, NULL);
 	CU_add_test(s, "libxl-cmd and libxenstat-cmd relayed", test_passthrough);
 	CU_add_test(s, "dm_restrict: pre-opened socket, -S", test_restrict_preopened);
+
+	s = CU_add_suite("companion: save and restore framing", NULL, NULL);
+	CU_add_test(s, "save, restore, stock context, bad trailer", test_restore);
 }
