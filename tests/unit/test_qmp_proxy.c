@@ -201,6 +201,36 @@ static void test_hook_sees_and_replaces_reply(void)
 	rig_cleanup(&r);
 }
 
+/* Replies are matched to commands by id: input QEMU cannot parse (answered
+ * without an id) and a command answered out of the hook's sight do not make
+ * the hook see the wrong reply. */
+static void test_reply_matching(void)
+{
+	struct rig r;
+
+	CU_ASSERT_EQUAL_FATAL(rig_setup(&r), 0);
+	say(r.client, "{\"execute\":\"stop\",\"id\":4}");
+	say(r.client, save);
+	drain(&r, r.qemu, r.buf, sizeof(r.buf));
+	/* QEMU's parse error without an id matches nothing: both stay pending */
+	say(r.qemu, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error\"}}\r\n");
+	drain(&r, r.client, r.buf, sizeof(r.buf));
+	CU_ASSERT_STRING_EQUAL(r.replies, "");
+	/* the answer to id 5 comes first: stop's is dropped, the hook sees id 5 */
+	say(r.qemu, "{\"return\": {}, \"id\": 5}\r\n");
+	drain(&r, r.client, r.buf, sizeof(r.buf));
+	CU_ASSERT_STRING_EQUAL(r.replies, "xen-save-devices-state "
+	                                  "{\"filename\":\"/dev/fdset/1\",\"live\":false} "
+	                                  "{\"return\":{},\"id\":5};");
+	/* a late reply with id 4 finds no command: relayed, no hook */
+	r.replies[0] = '\0';
+	say(r.qemu, "{\"return\": {}, \"id\": 4}\r\n");
+	CU_ASSERT_STRING_EQUAL(drain(&r, r.client, r.buf, sizeof(r.buf)),
+	                       "{\"return\": {}, \"id\": 4}\r\n");
+	CU_ASSERT_STRING_EQUAL(r.replies, "");
+	rig_cleanup(&r);
+}
+
 /* A descriptor with add-fd reaches QEMU with the command's bytes; rtcdm keeps
  * a copy under QEMU's fdset-id until remove-fd. */
 static void test_descriptors(void)
@@ -264,5 +294,6 @@ void suite_qmp_proxy(void)
 
 	CU_add_test(s, "bytes both ways unchanged, split commands, close", test_bytes_unchanged);
 	CU_add_test(s, "the hook sees a reply and may replace it", test_hook_sees_and_replaces_reply);
+	CU_add_test(s, "replies matched to commands by id", test_reply_matching);
 	CU_add_test(s, "SCM_RIGHTS descriptors and fdsets", test_descriptors);
 }

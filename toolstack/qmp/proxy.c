@@ -368,6 +368,33 @@ static int read_client(struct conn *c)
 	return flush(c, true);
 }
 
+/* The command a reply answers, out of the FIFO into *pd.  Replies come in
+ * order; a reply with an id answers the oldest command with an equal id
+ * (older ones without an answer, e.g. input QEMU could not parse, are
+ * dropped), a reply without one answers the oldest command only if that has
+ * no id either.  -1: the reply matches no command (left alone). */
+static int take_pending(struct conn *c, struct json_object *reply, struct pending *pd)
+{
+	struct json_object *id = NULL;
+	size_t i = 0;
+
+	json_object_object_get_ex(reply, "id", &id);
+	if (id) {
+		while (i < c->n_pend && !(c->pend[i].id && json_object_equal(c->pend[i].id, id)))
+			i++;
+	} else if (c->n_pend && c->pend[0].id) {
+		return -1;
+	}
+	if (i >= c->n_pend)
+		return -1;
+	for (size_t k = 0; k < i; k++)
+		pending_clear(&c->pend[k]);
+	*pd = c->pend[i];
+	memmove(c->pend, c->pend + i + 1, (c->n_pend - i - 1) * sizeof(*pd));
+	c->n_pend -= i + 1;
+	return 0;
+}
+
 /* A reply of QEMU's to the oldest pending command: the proxy's own
  * bookkeeping, then the hook.  Returns a replacement line (malloc'd) or
  * NULL to relay the line as it is. */
@@ -379,11 +406,8 @@ static char *on_reply(struct conn *c, struct json_object *reply)
 	char err[256] = "";
 	char *line = NULL;
 
-	if (!c->n_pend)
+	if (take_pending(c, reply, &pd) < 0)
 		return NULL;
-	pd = c->pend[0];
-	memmove(c->pend, c->pend + 1, (c->n_pend - 1) * sizeof(pd));
-	c->n_pend--;
 	json_object_object_get_ex(reply, "return", &ret);
 	if (pd.name && ret && strcmp(pd.name, "add-fd") == 0 && pd.fd >= 0 &&
 	    json_object_object_get_ex(ret, "fdset-id", &v)) {

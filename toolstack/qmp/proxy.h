@@ -13,7 +13,8 @@
  *
  * rtcdm looks at the traffic without changing it: the client's JSON stream
  * is parsed into commands, QEMU's lines (one message each) into replies,
- * matched to commands in order (libxl does not use out-of-band commands).
+ * matched to commands by id and order (libxl does not use out-of-band
+ * commands; a reply that matches no command is relayed and nothing else).
  * Two things it does with that:
  *  - descriptor sets: for each add-fd QEMU accepts, rtcdm keeps its own copy
  *    of the descriptor under QEMU's fdset-id (qmp_proxy_fdset_fd), dropped
