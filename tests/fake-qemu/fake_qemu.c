@@ -17,14 +17,14 @@
  * echoed.
  *
  * The device-state stream, as QEMU's save_device_state lays it out (fixed
- * contents, FAKE_STREAM_LEN bytes):
+ * contents, 50 bytes):
  *   "QEVM" be32 3 | 0x04 (section full) be32 0 (section id) 0x08 "fake-dev"
  *   be32 0 (instance) be32 1 (version) be32 10 "FAKE-STATE" |
  *   0x7e (footer) be32 0 | 0x00 (QEMU_VM_EOF)
  * (the be32 payload length stands in for what QEMU's vmstate knows).  A load
- * reads exactly that far and stops at QEMU_VM_EOF, as QEMU does with
- * suppress-vmdesc; it logs "fake-qemu: loaded N bytes of device state,
- * stopped at QEMU_VM_EOF".
+ * (-incoming fd:N) reads from the descriptor's position section by section,
+ * never past QEMU_VM_EOF, as QEMU does with suppress-vmdesc, and logs
+ * "fake-qemu: loaded N bytes of device state, stopped at QEMU_VM_EOF".
  *
  * SIGTERM, SIGINT and SIGHUP: "fake-qemu: terminating on signal N", exit 0
  * (as QEMU); with FAKE_QEMU_DIE_BY_SIGNAL=1 it dies by the signal instead.
@@ -49,7 +49,6 @@
 
 #define MAX_MON 8
 #define MAX_FDSETS 16
-#define FAKE_STREAM_LEN 52
 
 struct mon {
 	char id[256];
@@ -69,7 +68,7 @@ struct fake {
 	bool no_greeting;
 };
 
-static const uint8_t stream[FAKE_STREAM_LEN] = {
+static const uint8_t stream[] = {
 	'Q', 'E', 'V', 'M', 0, 0, 0, 3,
 	0x04, 0, 0, 0, 0, 8, 'f', 'a', 'k', 'e', '-', 'd', 'e', 'v',
 	0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 10,
@@ -338,21 +337,49 @@ static void client_read(struct fake *f, struct mon *m)
 	}
 }
 
-/* -incoming fd:N: read the stream as QEMU's loader does, up to QEMU_VM_EOF. */
-static void load(int fd)
+/* Exactly n bytes of the incoming stream (counted in *got). */
+static void take(int fd, void *buf, size_t n, size_t *got)
 {
-	uint8_t b[FAKE_STREAM_LEN];
-	size_t got = 0;
-
-	while (got < sizeof(b)) {
-		ssize_t r = read(fd, b + got, sizeof(b) - got);
+	for (size_t done = 0; done < n;) {
+		ssize_t r = read(fd, (uint8_t *)buf + done, n - done);
 
 		if (r <= 0)
 			die("device state stream ends early");
-		got += (size_t)r;
+		done += (size_t)r;
 	}
-	if (memcmp(b, stream, sizeof(b)) != 0)
+	*got += n;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* -incoming fd:N: the stream as QEMU's loader reads it, up to QEMU_VM_EOF. */
+static void load(int fd)
+{
+	uint8_t b[256], type;
+	size_t got = 0;
+
+	take(fd, b, 8, &got);
+	if (memcmp(b, "QEVM", 4) != 0 || be32(b + 4) != 3)
 		die("Not a migration stream");
+	for (;;) {
+		take(fd, &type, 1, &got);
+		if (type == 0x00)
+			break;
+		if (type != 0x04)
+			die("Unknown savevm section type");
+		take(fd, b, 5, &got);          /* section id, idstr length */
+		take(fd, b + 5, b[4], &got);   /* idstr */
+		take(fd, b, 12, &got);         /* instance, version, payload length */
+		if (be32(b + 8) > sizeof(b))
+			die("section too large");
+		take(fd, b, be32(b + 8), &got); /* payload */
+		take(fd, b, 5, &got);          /* footer */
+		if (b[0] != 0x7e)
+			die("Missing section footer");
+	}
 	fprintf(stderr, "fake-qemu: loaded %zu bytes of device state, stopped at QEMU_VM_EOF\n",
 	        got);
 }

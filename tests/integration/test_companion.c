@@ -287,7 +287,7 @@ static const char *line(int fd, char *buf, size_t len)
 	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "        \
 	"\"package\": \"Debian 1:7.2+dfsg-7+deb12u1\"}, \"capabilities\": [\"oob\"]}}\r\n"
 
-/* A context as companion mode saves it: the stand-in's 52-byte stream,
+/* A context as companion mode saves it: the stand-in's 50-byte stream,
  * rtcdm's image, the trailer; rtcdm-ctx dump shows both parts. */
 static void check_saved(const char *file, long long offset)
 {
@@ -301,8 +301,8 @@ static void check_saved(const char *file, long long offset)
 	CU_ASSERT_TRUE_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
 	CU_ASSERT_EQUAL(sr_companion_find(fd, 0, (uint64_t)st.st_size, &found, err, sizeof(err)), 1);
-	CU_ASSERT_EQUAL(found.qemu_len, 52);
-	CU_ASSERT_EQUAL(st.st_size, 52 + (off_t)found.image_len + 32);
+	CU_ASSERT_EQUAL(found.qemu_len, 50);
+	CU_ASSERT_EQUAL(st.st_size, 50 + (off_t)found.image_len + 32);
 	CU_ASSERT_TRUE(sr_has(&found.image, SR_REC_OFFSET));
 	CU_ASSERT_EQUAL(found.image.offset.seconds, offset);
 	CU_ASSERT_EQUAL(found.image.offset.set, 1);
@@ -310,9 +310,9 @@ static void check_saved(const char *file, long long offset)
 	CU_ASSERT_EQUAL(support_capture("rtcdm-ctx", args, true, SUPPORT_TIMEOUT_MS, out, sizeof(out)), 0);
 	snprintf(want, sizeof(want),
 	         "device-model context: %lld bytes in companion mode\n"
-	         "  QEMU's stream: bytes 0..51 (52 bytes, ends with QEMU_VM_EOF)\n"
-	         "  rtcdm's image: bytes 52..%u (%u bytes)\n",
-	         (long long)st.st_size, 52 + found.image_len - 1, found.image_len);
+	         "  QEMU's stream: bytes 0..49 (50 bytes, ends with QEMU_VM_EOF)\n"
+	         "  rtcdm's image: bytes 50..%u (%u bytes)\n",
+	         (long long)st.st_size, 50 + found.image_len - 1, found.image_len);
 	CU_ASSERT_EQUAL(strncmp(out, want, strlen(want)), 0);
 }
 
@@ -530,19 +530,28 @@ static void test_restore(void)
 	/* restore, no toolstack offset: rtcdm's part comes back and is saved again */
 	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, a, NULL), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: QEMU's stream (52 bytes), then rtcdm's image ("));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 52 bytes of device state, stopped at QEMU_VM_EOF\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: QEMU's stream (50 bytes), then rtcdm's image ("));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 50 bytes of device state, stopped at QEMU_VM_EOF\n"));
 	save_and_quit(sock, d);
 	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
 	support_proc_cleanup(&c.proc);
 	check_saved(d, 7200);
 
 	/* stock qemu-xen context: QEMU's stream alone */
-	copy_prefix(a, b, 52, -1, 0);
+	copy_prefix(a, b, 50, -1, 0);
+	{
+		const char *dump[] = {"dump", b, "--json", NULL};
+		char out[1024];
+
+		CU_ASSERT_EQUAL(support_capture("rtcdm-ctx", dump, false, SUPPORT_TIMEOUT_MS, out,
+		                                sizeof(out)), 0);
+		CU_ASSERT_STRING_EQUAL(out, "{\n  \"context_bytes\":50,\n  \"qemu_stream_bytes\":50,\n"
+		                            "  \"rtcdm_image_bytes\":null,\n  \"rtcdm\":null\n}\n");
+	}
 	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, b, NULL), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: a stock qemu-xen context, no rtcdm part\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 52 bytes of device state"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 50 bytes of device state"));
 	support_signal(&c.proc, SIGTERM);
 	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
 	support_proc_cleanup(&c.proc);
