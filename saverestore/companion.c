@@ -169,7 +169,7 @@ char *sr_companion_dump_json(int found, uint64_t len, const struct sr_companion 
 		return NULL;
 	json_object_object_add(o, "context_bytes", json_object_new_int64((int64_t)len));
 	json_object_object_add(o, "qemu_stream_bytes",
-	                       found == 1 ? json_object_new_int64((int64_t)c->qemu_len) : NULL);
+	                       json_object_new_int64(found == 1 ? (int64_t)c->qemu_len : (int64_t)len));
 	json_object_object_add(o, "rtcdm_image_bytes",
 	                       found == 1 ? json_object_new_int64(c->image_len) : NULL);
 	if (found == 1) {

@@ -64,8 +64,9 @@ int sr_companion_append(int fd, const uint8_t *image, size_t image_len, char *er
  * of sr_companion_find, 1 or 0; len = the context's length). */
 void sr_companion_dump_text(FILE *out, int found, uint64_t len, const struct sr_companion *c);
 
-/* As JSON (malloc'd, caller frees): {"context_bytes", "qemu_stream_bytes",
- * "rtcdm_image_bytes", "rtcdm": image or null}. */
+/* As JSON (malloc'd, caller frees): {"context_bytes", "qemu_stream_bytes"
+ * (the whole context when there is no rtcdm part), "rtcdm_image_bytes" (or
+ * null), "rtcdm": image or null}. */
 char *sr_companion_dump_json(int found, uint64_t len, const struct sr_companion *c);
 
 #endif
