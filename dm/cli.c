@@ -951,18 +951,32 @@ int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_
 	return 0;
 }
 
-int dm_cli_own_words(const char *arg)
+int dm_cli_option_words(const char *arg, const char *next, bool *own)
 {
-	const struct opt *o;
+	const struct opt *o = NULL;
+	const char *name;
 	size_t len;
+	bool inline_val = false;
 
-	if (strcmp(arg, "-v") == 0 || strcmp(arg, "-q") == 0)
+	*own = false;
+	if (strcmp(arg, "-v") == 0 || strcmp(arg, "-q") == 0) {
+		*own = true;
 		return 1;
-	if (arg[0] != '-' || arg[1] != '-')
-		return 0;
-	len = strcspn(arg + 2, "=");
-	o = lookup(own_opts, sizeof(own_opts) / sizeof(own_opts[0]), arg + 2, len);
-	if (!o)
-		return 0;
-	return o->has_arg && arg[2 + len] != '=' ? 2 : 1;
+	}
+	if (arg[0] != '-' || arg[1] == '\0')
+		return 1;
+	if (arg[1] == '-') {
+		name = arg + 2;
+		len = strcspn(name, "=");
+		inline_val = name[len] == '=';
+		o = lookup(own_opts, sizeof(own_opts) / sizeof(own_opts[0]), name, len);
+		*own = o != NULL;
+		if (!o)
+			o = lookup(qemu_opts, N_QEMU_OPTS, name, len);
+	} else {
+		o = lookup(qemu_opts, N_QEMU_OPTS, arg + 1, strlen(arg + 1));
+	}
+	if (!o) /* as dm_cli_parse(): an unknown option takes a word not starting with '-' */
+		return !inline_val && next && next[0] != '-' ? 2 : 1;
+	return o->has_arg && !inline_val && next ? 2 : 1;
 }

@@ -128,10 +128,11 @@ void dm_config_free(struct dm_config *cfg);
 int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_log *log,
                  char *err, size_t errlen);
 
-/* How many words of an argument list starting at arg are one of rtcdm's own
- * options (--NAME [VALUE], --NAME=VALUE, -v, -q): 0 (not ours), 1 or 2.
- * Companion mode gives QEMU the list without them. */
-int dm_cli_own_words(const char *arg);
+/* The option at arg (next: the word after it, or NULL) as dm_cli_parse()
+ * reads it: how many words it takes (1 or 2: a value in the next word), and
+ * in *own whether it is one of rtcdm's own (--NAME, -v, -q).  Companion mode
+ * gives QEMU the list without rtcdm's own options. */
+int dm_cli_option_words(const char *arg, const char *next, bool *own);
 
 /* The --help text. */
 const char *dm_cli_usage(void);

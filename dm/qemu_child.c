@@ -58,17 +58,17 @@ int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
 	         "socket,id=" DM_QEMU_MON_ID ",fd=%d,server=on,wait=off", mon_fd);
 	out->argv[n++] = (char *)qemu;
 	for (int i = 1; i < argc; i++) {
-		int own = dm_cli_own_words(argv[i]);
+		bool own;
+		int words = dm_cli_option_words(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &own);
 
-		if (own) {
-			i += own - 1;
-			continue;
+		if (!own) {
+			out->argv[n++] = argv[i];
+			if (words == 2)
+				out->argv[n++] = strcmp(argv[i], "-chardev") == 0
+				                         ? (char *)swapped(argv[i + 1], swaps, n_swaps)
+				                         : argv[i + 1];
 		}
-		out->argv[n++] = argv[i];
-		if (strcmp(argv[i], "-chardev") == 0 && i + 1 < argc) {
-			i++;
-			out->argv[n++] = (char *)swapped(argv[i], swaps, n_swaps);
-		}
+		i += words - 1;
 	}
 	out->argv[n++] = (char *)"-chardev";
 	out->argv[n++] = out->chardev;

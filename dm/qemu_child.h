@@ -3,7 +3,7 @@
  * child (docs/design.md, "Companion mode (in progress)").
  *
  * The child gets libxl's argument list without rtcdm's own options
- * (dm_cli_own_words) and, at its end, a QMP monitor for rtcdm:
+ * (dm_cli_option_words) and, at its end, a QMP monitor for rtcdm:
  *   -chardev socket,id=rtcdm-qmp,fd=N,server=on,wait=off
  *   -mon chardev=rtcdm-qmp,mode=control
  * where N is a listening socket rtcdm created in a private directory

@@ -16,21 +16,29 @@ void suite_dm_qemu_argv(void);
 
 static void test_own_words(void)
 {
-	CU_ASSERT_EQUAL(dm_cli_own_words("--time-offset"), 2);
-	CU_ASSERT_EQUAL(dm_cli_own_words("--time-offset=5"), 1);
-	CU_ASSERT_EQUAL(dm_cli_own_words("--companion"), 1);
-	CU_ASSERT_EQUAL(dm_cli_own_words("--qemu"), 2);
-	CU_ASSERT_EQUAL(dm_cli_own_words("--qemu=/q"), 1);
-	CU_ASSERT_EQUAL(dm_cli_own_words("-v"), 1);
-	CU_ASSERT_EQUAL(dm_cli_own_words("-q"), 1);
-	CU_ASSERT_EQUAL(dm_cli_own_words("--verbose"), 1);
-	/* QEMU's, single dash, or unknown */
-	CU_ASSERT_EQUAL(dm_cli_own_words("-xen-domid"), 0);
-	CU_ASSERT_EQUAL(dm_cli_own_words("--xen-domid"), 0);
-	CU_ASSERT_EQUAL(dm_cli_own_words("-time-offset"), 0);
-	CU_ASSERT_EQUAL(dm_cli_own_words("--time-offsetX"), 0);
-	CU_ASSERT_EQUAL(dm_cli_own_words("1024"), 0);
-	CU_ASSERT_EQUAL(dm_cli_own_words("-"), 0);
+	static const struct {
+		const char *arg, *next;
+		int words;
+		bool own;
+	} cases[] = {
+		{"--time-offset", "5", 2, true}, {"--time-offset=5", "-m", 1, true},
+		{"--companion", "-m", 1, true}, {"--qemu", "/q", 2, true},
+		{"-v", "-m", 1, true}, {"-q", NULL, 1, true},
+		/* QEMU's, with and without a value, also spelled with two dashes */
+		{"-xen-domid", "3", 2, false}, {"--xen-domid", "3", 2, false}, {"-S", "-m", 1, false},
+		/* a value that looks like one of ours stays QEMU's */
+		{"-append", "-v", 2, false},
+		/* unknown: the next word is its value unless it starts with '-' */
+		{"-time-offset", "5", 2, false}, {"--time-offsetX", "-m", 1, false},
+		{"1024", NULL, 1, false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool own = !cases[i].own;
+
+		CU_ASSERT_EQUAL(dm_cli_option_words(cases[i].arg, cases[i].next, &own), cases[i].words);
+		CU_ASSERT_EQUAL(own, cases[i].own);
+	}
 }
 
 static void check_argv(const struct dm_qemu_argv *a, const char *const *want, size_t n)
@@ -45,14 +53,14 @@ static void test_argv(void)
 {
 	char *const argv[] = {"rtcdm", "--companion", "-xen-domid", "3", "--qemu", "/q",
 	                      "-m", "512", "--state-dir=/s", "-v", "-S", "--restore", "/r",
-	                      NULL};
+	                      "-append", "-v", NULL};
 	static const char *const want[] = {
-		"/usr/bin/qemu", "-xen-domid", "3", "-m", "512", "-S", "-chardev",
+		"/usr/bin/qemu", "-xen-domid", "3", "-m", "512", "-S", "-append", "-v", "-chardev",
 		"socket,id=rtcdm-qmp,fd=9,server=on,wait=off", "-mon",
 		"chardev=rtcdm-qmp,mode=control"};
 	struct dm_qemu_argv a;
 
-	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/usr/bin/qemu", 13, argv, 9, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/usr/bin/qemu", 15, argv, 9, NULL, 0), 0);
 	check_argv(&a, want, sizeof(want) / sizeof(want[0]));
 	dm_qemu_argv_free(&a);
 	/* nothing but the program */
