@@ -104,9 +104,23 @@ static int drop_privileges(const struct dm_config *cfg, struct dm_ctl *ctl,
 	return 0;
 }
 
+/* --companion among rtcdm's own options (read as the parser reads them). */
+static bool companion_requested(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		bool own;
+		int words = dm_cli_option_words(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &own);
+
+		if (own && strcmp(argv[i], "--companion") == 0)
+			return true;
+		i += words - 1;
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
-	struct dm_log log;
+	struct dm_log log, quiet;
 	struct dm_config cfg;
 	struct dm_loop loop;
 	struct dm_platform *plat = NULL;
@@ -117,10 +131,15 @@ int main(int argc, char **argv)
 	int rc;
 
 	dm_log_init(&log, STDERR_FILENO);
+	/* In companion mode the options rtcdm does not use are QEMU's, not
+	 * ignored: the parser's notes about them would mislead. */
+	quiet = log;
+	quiet.level = DM_LOG_WARN;
 	/* A full file system or RLIMIT_FSIZE must fail a save, not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
 	dm_config_init(&cfg);
-	rc = dm_cli_parse(&cfg, argc, argv, &log, err, sizeof(err));
+	rc = dm_cli_parse(&cfg, argc, argv, companion_requested(argc, argv) ? &quiet : &log, err,
+	                  sizeof(err));
 	if (rc) {
 		dm_err(&log, "%s", err);
 		dm_config_free(&cfg);

@@ -131,6 +131,8 @@ static void test_argv_and_ready(void)
 	CU_ASSERT_STRING_EQUAL(got, want);
 	CU_ASSERT_TRUE(fd > 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "status prelaunch)"));
+	/* -m and -machine are QEMU's here, not ignored */
+	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "ignoring option"));
 	/* the private directory with rtcdm's socket exists while QEMU runs */
 	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 1);
 	support_signal(&c.proc, SIGHUP);
