@@ -118,6 +118,7 @@ void dm_config_free(struct dm_config *cfg)
 	free(cfg->chroot_dir);
 	free(cfg->machine);
 	free(cfg->accel);
+	free(cfg->qemu_path);
 	dm_config_init(cfg);
 }
 
@@ -160,6 +161,8 @@ enum opt_id {
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_COMPANION,
+	OPT_QEMU,
 	/* QEMU options rtcdm uses */
 	OPT_XEN_DOMID,
 	OPT_CHARDEV,
@@ -203,6 +206,8 @@ static const struct opt own_opts[] = {
 	{"quiet", false, OPT_QUIET},
 	{"help", false, OPT_HELP},
 	{"version", false, OPT_VERSION},
+	{"companion", false, OPT_COMPANION},
+	{"qemu", true, OPT_QEMU},
 };
 
 /* QEMU's options (qemu-options.hx) with their arity.  OPT_IGNORE entries do
@@ -367,6 +372,10 @@ const char *dm_cli_usage(void)
 	       "  --save-path FILE          where the xenstore \"save\" command writes\n"
 	       "                            (default /var/lib/xen/qemu-save.DOMID)\n"
 	       "  --lost-ticks discard|slew periodic interrupts the guest missed\n"
+	       "  --companion               start qemu-xen as a child with this argument list\n"
+	       "                            (in progress: no RTC of rtcdm's own yet)\n"
+	       "  --qemu PATH               the qemu-xen --companion starts\n"
+	       "                            (default " RTCDM_QEMU_PATH ")\n"
 	       "  -v, --verbose             more log output (repeatable)\n"
 	       "  -q, --quiet               less log output\n"
 	       "  --help, --version\n"
@@ -857,6 +866,9 @@ static int apply_switch(struct parse_ctx *ctx, enum opt_id id)
 	case OPT_NO_SHUTDOWN:
 		cfg->no_shutdown = true;
 		return 0;
+	case OPT_COMPANION:
+		cfg->companion = true;
+		return 0;
 	default:
 		FAIL(ctx, "internal error: option %d is not a switch", (int)id);
 	}
@@ -927,6 +939,10 @@ static int apply_path(struct parse_ctx *ctx, enum opt_id id, const char *opt, co
 		return keep_path(ctx, opt, v, 0, "user", &cfg->runas);
 	case OPT_CHROOT:
 		return keep_path(ctx, opt, v, 0, "directory", &cfg->chroot_dir);
+	case OPT_QEMU:
+		if (v[0] != '/')
+			FAIL(ctx, "%s '%s': expected an absolute path", opt, v);
+		return keep_path(ctx, opt, v, 0, "path", &cfg->qemu_path);
 	default:
 		FAIL(ctx, "internal error: option %d is not a path", (int)id);
 	}
@@ -971,14 +987,14 @@ static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, co
 	case OPT_INCOMING:
 		return parse_incoming(ctx, v);
 	case OPT_VERBOSE: case OPT_QUIET: case OPT_HELP: case OPT_VERSION:
-	case OPT_S: case OPT_DOMID_RESTRICT: case OPT_NO_SHUTDOWN:
+	case OPT_S: case OPT_DOMID_RESTRICT: case OPT_NO_SHUTDOWN: case OPT_COMPANION:
 		return apply_switch(ctx, o->id);
 	case OPT_PLATFORM: case OPT_TIME_OFFSET: case OPT_SIM_WALLCLOCK:
 	case OPT_LOST_TICKS: case OPT_UUID:
 		return apply_choice(ctx, o->id, opt, v);
 	case OPT_STATE_DIR: case OPT_RESTORE: case OPT_LOADVM: case OPT_SIM_SHINFO:
 	case OPT_SIM_XENSTORE: case OPT_SAVE_PATH: case OPT_QTEST_LOG: case OPT_RUNAS:
-	case OPT_CHROOT:
+	case OPT_CHROOT: case OPT_QEMU:
 		return apply_path(ctx, o->id, opt, v);
 	case OPT_CHARDEV: case OPT_MON: case OPT_NAME: case OPT_RTC: case OPT_QTEST:
 	case OPT_MACHINE: case OPT_ACCEL:
@@ -1019,6 +1035,8 @@ static int check_consistency(struct parse_ctx *ctx, bool xen_domid_seen)
 		FAIL(ctx, "--sim-xenstore needs --platform sim");
 	if ((cfg->restore_file != NULL) + (cfg->loadvm != NULL) + (cfg->incoming_fd >= 0) > 1)
 		FAIL(ctx, "--restore, -loadvm and -incoming are exclusive");
+	if (cfg->qemu_path && !cfg->companion)
+		FAIL(ctx, "--qemu needs --companion");
 	return 0;
 }
 
@@ -1075,9 +1093,40 @@ int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_
 	rc = check_consistency(&ctx, xen_domid_seen);
 	if (rc)
 		return rc;
-	if (ctx.ignored_opts[0] || ctx.ignored_keys[0])
+	/* In companion mode what rtcdm does not use is QEMU's, not ignored. */
+	if (!cfg->companion && (ctx.ignored_opts[0] || ctx.ignored_keys[0]))
 		dm_info(log, "RTC only, ignoring%s%s%s%s%s", ctx.ignored_opts[0] ? " options " : "",
 		        ctx.ignored_opts, ctx.ignored_opts[0] && ctx.ignored_keys[0] ? ";" : "",
 		        ctx.ignored_keys[0] ? " keys " : "", ctx.ignored_keys);
 	return 0;
+}
+
+int dm_cli_option_words(const char *arg, const char *next, bool *own)
+{
+	const struct opt *o = NULL;
+	const char *name;
+	size_t len;
+	bool inline_val = false;
+
+	*own = false;
+	if (strcmp(arg, "-v") == 0 || strcmp(arg, "-q") == 0) {
+		*own = true;
+		return 1;
+	}
+	if (arg[0] != '-' || arg[1] == '\0')
+		return 1;
+	if (arg[1] == '-') {
+		name = arg + 2;
+		len = strcspn(name, "=");
+		inline_val = name[len] == '=';
+		o = lookup(own_opts, sizeof(own_opts) / sizeof(own_opts[0]), name, len);
+		*own = o != NULL;
+		if (!o)
+			o = lookup(qemu_opts, N_QEMU_OPTS, name, len);
+	} else {
+		o = lookup(qemu_opts, N_QEMU_OPTS, arg + 1, strlen(arg + 1));
+	}
+	if (!o) /* as dm_cli_parse(): an unknown option takes a word not starting with '-' */
+		return !inline_val && next && next[0] != '-' ? 2 : 1;
+	return o->has_arg && !inline_val && next ? 2 : 1;
 }

@@ -6,7 +6,8 @@
  *   --domid N, --platform sim|xen, --time-offset SECONDS, --state-dir DIR,
  *   --restore FILE, --qtest unix:PATH, --sim-shared-info FILE,
  *   --sim-wallclock UNIX_SECONDS[.NS], --sim-xenstore DIR, --save-path FILE,
- *   --lost-ticks discard|slew, -v, -q, --help, --version.
+ *   --lost-ticks discard|slew, --companion, --qemu PATH, -v, -q, --help,
+ *   --version.
  * QEMU options are looked up in a table with their arity.  Those that matter
  * here are parsed and validated (-xen-domid, -chardev, -mon, -name, -uuid,
  * -incoming, -loadvm, -S, -runas, -chroot, -xen-domid-restrict, -rtc,
@@ -102,6 +103,9 @@ struct dm_config {
 	char *chroot_dir;
 	char *machine;      /* -machine / -M, the whole value */
 	char *accel;        /* -accel, or accel= of -machine */
+	/* companion mode (dm/qemu_child.h) */
+	bool companion;     /* --companion: run qemu-xen as a child */
+	char *qemu_path;    /* --qemu PATH, NULL: RTCDM_QEMU_PATH */
 	/* process */
 	int verbosity;      /* -v: +1, -q: -1 */
 	bool help;
@@ -121,6 +125,12 @@ void dm_config_free(struct dm_config *cfg);
  */
 int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_log *log,
                  char *err, size_t errlen);
+
+/* The option at arg (next: the word after it, or NULL) as dm_cli_parse()
+ * reads it: how many words it takes (1 or 2: a value in the next word), and
+ * in *own whether it is one of rtcdm's own (--NAME, -v, -q).  Companion mode
+ * gives QEMU the list without rtcdm's own options. */
+int dm_cli_option_words(const char *arg, const char *next, bool *own);
 
 /* The --help text. */
 const char *dm_cli_usage(void);

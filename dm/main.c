@@ -6,7 +6,8 @@
  * CMOS and decides the offset (dm/control.h), serves QMP and the xenstore
  * protocol, leaves root when asked (-chroot, -runas), then runs the event
  * loop until a signal (SIGTERM, SIGINT, SIGHUP: exit 0), QMP quit or the
- * qtest client leaves.
+ * qtest client leaves.  With --companion it runs qemu-xen as its child
+ * instead (dm/companion.h) and exits with QEMU's status.
  *
  * Exit status: 0 clean exit, 1 run-time failure, 2 bad command line.
  */
@@ -20,6 +21,7 @@
 
 #include "config.h"
 #include "dm/cli.h"
+#include "dm/companion.h"
 #include "dm/control.h"
 #include "dm/device.h"
 #include "base/log.h"
@@ -120,6 +122,10 @@ int main(int argc, char **argv)
 		dm_err(&log, "cannot create the event loop: %s", strerror(-rc));
 		dm_config_free(&cfg);
 		return 1;
+	}
+	if (cfg.companion) {
+		rc = dm_companion_run(&loop, &log, &cfg, argc, argv);
+		goto out_loop;
 	}
 	platform_config(&cfg, &pcfg);
 	rc = dm_platform_create(&pcfg, &loop, &log, &plat, err, sizeof(err));

@@ -82,7 +82,7 @@ lint:
 	sh scripts/check-layers
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -I. -D__GNUC__ \
-		rtc base saverestore toolstack platform dm tools tests/support tests/unit tests/integration tests/fuzz tests/bench tests/e2e tests/demo tests/runner.c
+		rtc base saverestore toolstack platform dm tools tests/support tests/fake-qemu tests/unit tests/integration tests/fuzz tests/bench tests/e2e tests/demo tests/runner.c
 
 # ---- check: lint, fuzz, then check-unit (CUnit summary last) ----------------------
 check: all $(TEST_BINS) $(SAN_TEST_BINS) $(addprefix $(S)/,$(PROGRAMS))
@@ -116,3 +116,13 @@ demo: all
 .PHONY: fuzz fuzz-check bench lint check check-unit check-xen demo
 -include tests/e2e/module.mk
 -include tests/demo/module.mk
+
+# tests/fake-qemu/: a stand-in for qemu-xen 7.2 (QMP, add-fd, a device-state
+# stream ending in QEMU_VM_EOF) that companion-mode tests start through
+# rtcdm --companion --qemu $(B)/fake-qemu.
+$(B)/fake-qemu: $(B)/tests/fake-qemu/fake_qemu.o
+	$(CC) $(ALL_CFLAGS) $(OPT_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LINK_LIBS)
+$(S)/fake-qemu: $(S)/tests/fake-qemu/fake_qemu.o
+	$(CC) $(SAN_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LINK_LIBS)
+$(B)/integration-tests: | $(B)/fake-qemu
+$(S)/integration-tests: | $(S)/fake-qemu

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "saverestore/companion.h"
 #include "saverestore/sr.h"
 #include "tests/support/support.h"
 
@@ -42,7 +43,7 @@ static size_t our_image(uint8_t *buf, size_t cap, unsigned present, uint32_t rtc
 
 #define ALL ((1u << SR_REC_COUNT) - 1)
 
-enum emu { EMU_RTCDM, EMU_QEMU, EMU_BROKEN, EMU_NONE };
+enum emu { EMU_RTCDM, EMU_QEMU, EMU_BROKEN, EMU_NONE, EMU_COMPANION };
 
 /* A whole xl save image.  rtc_len: 24, 16 or 0 (no RTC record). */
 static void xl_image(struct support_bytes *o, enum emu emu, uint32_t rtc_len)
@@ -135,6 +136,14 @@ static void xl_image(struct support_bytes *o, enum emu emu, uint32_t rtc_len)
 			memcpy(blob + 8, "QEVM\0\0\0\3", 8);
 			memset(blob + 16, 0x33, 100);
 			n = 108;
+		} else if (emu == EMU_COMPANION) {
+			/* QEMU's stream ending in QEMU_VM_EOF, rtcdm's image, trailer */
+			memcpy(blob + 8, "QEVM\0\0\0\3", 8);
+			memset(blob + 16, 0x33, 99);
+			blob[8 + 107] = 0x00;
+			size_t img = our_image(blob + 8 + 108, sizeof(blob) - 8 - 108 - 32, ALL, 24);
+			sr_companion_trailer(blob + 8 + 108 + img, 108, (uint32_t)img);
+			n = 108 + img + 32;
 		} else {
 			n = our_image(blob + 8, sizeof(blob) - 8, ALL, 24);
 			if (emu == EMU_BROKEN)
@@ -405,6 +414,39 @@ static size_t make_seeds(struct seed *s)
 
 /* The committed seeds are exactly what this file generates (set
  * RTCDM_WRITE_SEEDS=1 to rewrite them), and every load seed is valid. */
+/* The EMULATOR_CONTEXT of a companion-mode save: rtcdm's part is found
+ * inside the xl image by offset and length; a stock QEMU blob has none. */
+static void test_walk_companion(void)
+{
+	char dir[64], path[128], err[SR_ERR_MAX];
+	static struct sr_companion c;
+	enum emu kinds[2] = {EMU_COMPANION, EMU_QEMU};
+	int want[2] = {1, 0};
+
+	CU_ASSERT_EQUAL_FATAL(support_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(path, sizeof(path), "%s/xl", dir);
+	for (int k = 0; k < 2; k++) {
+		struct support_bytes o = {0};
+		int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		xl_image(&o, kinds[k], 24);
+		CU_ASSERT_EQUAL_FATAL(walk_mem(o.b, o.n, &info, err), 0);
+		CU_ASSERT_EQUAL(info.emulator_kind, SR_EMU_QEMU);
+		CU_ASSERT_EQUAL(write(fd, o.b, o.n), (ssize_t)o.n);
+		CU_ASSERT_EQUAL(sr_companion_find(fd, info.emulator_at, info.emulator_len, &c, err,
+		                                  sizeof(err)),
+		                want[k]);
+		if (want[k]) {
+			CU_ASSERT_EQUAL(c.qemu_len, 108);
+			CU_ASSERT_EQUAL(c.image_len, info.emulator_len - 108 - 32);
+			CU_ASSERT_EQUAL(c.image.offset.seconds, 7200);
+		}
+		close(fd);
+		support_bytes_free(&o);
+	}
+	support_rmtree(dir);
+}
+
 static void test_seeds(void)
 {
 	struct seed s[16];
@@ -447,5 +489,6 @@ void suite_sr_image(void)
 	CU_add_test(s, "QEMU blob, refused blob, no RTC", test_walk_variants);
 	CU_add_test(s, "refused xl images and every prefix", test_walk_errors);
 	CU_add_test(s, "walk from a file and a pipe", test_walk_fd);
+	CU_add_test(s, "companion-mode EMULATOR_CONTEXT", test_walk_companion);
 	CU_add_test(s, "fuzz seed corpora", test_seeds);
 }

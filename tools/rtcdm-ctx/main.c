@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "saverestore/companion.h"
 #include "saverestore/sr.h"
 #include "tools/rtcdm-ctx/xl_older.h"
 #if RTCDM_HAVE_XEN
@@ -138,6 +140,27 @@ static int print_json(char *s)
 	return 0;
 }
 
+/* A device-model context of QEMU's (len bytes of fd at base): its own part
+ * and rtcdm's, when there is one (saverestore/companion.h). */
+static int dump_context(const char *path, int fd, uint64_t base, uint64_t len, bool json)
+{
+	struct sr_companion *c = malloc(sizeof(*c));
+	char err[SR_ERR_MAX];
+	int found, rc = 0;
+
+	if (!c)
+		return refused(path, "out of memory");
+	found = sr_companion_find(fd, base, len, c, err, sizeof(err));
+	if (found < 0)
+		rc = refused(path, err);
+	else if (json)
+		rc = print_json(sr_companion_dump_json(found, len, c));
+	else
+		sr_companion_dump_text(stdout, found, len, c);
+	free(c);
+	return rc;
+}
+
 static int dump_xl(const char *path, int fd, bool json)
 {
 	struct sr_reader r;
@@ -152,6 +175,8 @@ static int dump_xl(const char *path, int fd, bool json)
 		return refused(path, err);
 	}
 	int rc = json ? print_json(sr_dump_xl_json(info)) : (sr_dump_xl_text(stdout, info), 0);
+	if (rc == 0 && !json && info->emulator_kind == SR_EMU_QEMU)
+		rc = dump_context(path, fd, info->emulator_at, info->emulator_len, false);
 	if (rc == 0 && info->emulator_kind == SR_EMU_INVALID) {
 		fprintf(stderr, "rtcdm-ctx: %s: EMULATOR_CONTEXT: %s\n", path, info->emu_error);
 		rc = EXIT_REFUSED;
@@ -176,6 +201,13 @@ static int cmd_dump(int argc, char **argv)
 	ssize_t n = pread(fd, head, sizeof(head), 0);
 	if (n >= 0 && sr_looks_like_xl(head, (size_t)n)) {
 		rc = dump_xl(path, fd, a.json);
+		close(fd);
+		return rc;
+	}
+	struct stat st;
+	if (n >= 4 && memcmp(head, "QEVM", 4) == 0 && fstat(fd, &st) == 0) {
+		/* qemu-save.<domid> / qemu-resume.<domid>: the context on its own */
+		rc = dump_context(path, fd, 0, (uint64_t)st.st_size, a.json);
 		close(fd);
 		return rc;
 	}

@@ -1,0 +1,457 @@
+/* qemu_child.c — qemu-xen as rtcdm's child (see qemu_child.h). */
+#include "dm/qemu_child.h"
+#include "dm/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ---- the argument list ------------------------------------------------------------ */
+
+/* The id= of a -chardev value, or NULL (len in *len). */
+static const char *chardev_id(const char *v, size_t *len)
+{
+	for (const char *p = v; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, "id=", 3) == 0) {
+			*len = strcspn(p + 3, ",");
+			return p + 3;
+		}
+	return NULL;
+}
+
+static const char *swapped(const char *v, const struct dm_qemu_swap *swaps, size_t n)
+{
+	size_t len;
+	const char *id = chardev_id(v, &len);
+
+	for (size_t i = 0; id && i < n; i++)
+		if (strlen(swaps[i].id) == len && strncmp(swaps[i].id, id, len) == 0)
+			return swaps[i].value;
+	return v;
+}
+
+int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
+                       char *const argv[], int mon_fd, const struct dm_qemu_swap *swaps,
+                       size_t n_swaps)
+{
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* program + argv[1..] + 4 of ours + NULL */
+	out->argv = calloc((size_t)(argc > 0 ? argc : 1) + 5, sizeof(char *));
+	if (!out->argv)
+		return -ENOMEM;
+	snprintf(out->chardev, sizeof(out->chardev),
+	         "socket,id=" DM_QEMU_MON_ID ",fd=%d,server=on,wait=off", mon_fd);
+	out->argv[n++] = (char *)qemu;
+	for (int i = 1; i < argc; i++) {
+		bool own;
+		int words = dm_cli_option_words(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &own);
+
+		if (!own) {
+			out->argv[n++] = argv[i];
+			if (words == 2)
+				out->argv[n++] = strcmp(argv[i], "-chardev") == 0
+				                         ? (char *)swapped(argv[i + 1], swaps, n_swaps)
+				                         : argv[i + 1];
+		}
+		i += words - 1;
+	}
+	out->argv[n++] = (char *)"-chardev";
+	out->argv[n++] = out->chardev;
+	out->argv[n++] = (char *)"-mon";
+	out->argv[n++] = (char *)"chardev=" DM_QEMU_MON_ID ",mode=control";
+	out->argv[n] = NULL;
+	out->argc = n;
+	return 0;
+}
+
+void dm_qemu_argv_free(struct dm_qemu_argv *a)
+{
+	free(a->argv);
+	a->argv = NULL;
+	a->argc = 0;
+}
+
+/* ---- exit status ---------------------------------------------------------------- */
+
+static int wait_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+static void describe(char *buf, size_t len, int status)
+{
+	if (status > 128 && status < 128 + NSIG && sigabbrev_np(status - 128))
+		snprintf(buf, len, "killed by SIG%s", sigabbrev_np(status - 128));
+	else
+		snprintf(buf, len, "status %d", status);
+}
+
+static void unwatch(struct dm_qemu_child *c, int *fd)
+{
+	if (*fd < 0)
+		return;
+	dm_loop_del_fd(c->loop, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
+static void on_exit_fd(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct dm_qemu_child *c = opaque;
+	char what[64];
+	int st;
+	pid_t r;
+
+	(void)fd;
+	(void)events;
+	r = waitpid(c->pid, &st, WNOHANG);
+	if (r == 0 || (r < 0 && errno == EINTR))
+		return;
+	c->exited = true;
+	c->exit_status = r < 0 ? 1 : wait_status(st);
+	c->pid = -1;
+	unwatch(c, &c->pidfd);
+	describe(what, sizeof(what), c->exit_status);
+	if (c->phase != DM_QEMU_READY) {
+		dm_err(c->log, "QEMU %s ended before it was ready (%s)", c->program, what);
+		dm_loop_stop(loop, c->exit_status ? c->exit_status : 1);
+		return;
+	}
+	dm_info(c->log, "QEMU ended (%s), exiting with its status", what);
+	dm_loop_stop(loop, c->exit_status);
+}
+
+static void on_signal(struct dm_loop *loop, int signo, void *opaque)
+{
+	struct dm_qemu_child *c = opaque;
+
+	(void)loop;
+	if (c->pid < 0)
+		return;
+	dm_info(c->log, "passing SIG%s on to QEMU (pid %d)", sigabbrev_np(signo), (int)c->pid);
+	kill(c->pid, signo);
+}
+
+/* ---- rtcdm's monitor ------------------------------------------------------------------ */
+
+/* Give up on the monitor: QEMU is asked to end, its exit ends rtcdm. */
+static void monitor_failed(struct dm_qemu_child *c, const char *why)
+{
+	dm_err(c->log, "rtcdm's QMP monitor on QEMU: %s; stopping QEMU", why);
+	unwatch(c, &c->mon_fd);
+	if (c->pid > 0)
+		kill(c->pid, SIGTERM);
+}
+
+static void copy_str(char *dst, size_t len, struct json_object *o)
+{
+	snprintf(dst, len, "%s", o ? json_object_get_string(o) : "?");
+}
+
+/* One message from QEMU. 0, or -1 after monitor_failed(). */
+static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
+{
+	struct json_object *v, *ret;
+
+	if (json_object_object_get_ex(msg, "event", &v)) {
+		dm_debug(c->log, "QEMU event %s", json_object_get_string(v));
+		return 0;
+	}
+	switch (c->phase) {
+	case DM_QEMU_GREETING:
+		if (!json_object_object_get_ex(msg, "QMP", &v)) {
+			monitor_failed(c, "no greeting");
+			return -1;
+		}
+		if (json_object_object_get_ex(v, "version", &v) &&
+		    json_object_object_get_ex(v, "qemu", &v)) {
+			struct json_object *ma = json_object_object_get(v, "major");
+			struct json_object *mi = json_object_object_get(v, "minor");
+			struct json_object *mc = json_object_object_get(v, "micro");
+
+			snprintf(c->version, sizeof(c->version), "%d.%d.%d", json_object_get_int(ma),
+			         json_object_get_int(mi), json_object_get_int(mc));
+		}
+		if (qmp_client_send(&c->qmp, "{\"execute\":\"qmp_capabilities\"}") < 0) {
+			monitor_failed(c, "cannot send qmp_capabilities");
+			return -1;
+		}
+		c->phase = DM_QEMU_CAPS;
+		return 0;
+	case DM_QEMU_CAPS:
+	case DM_QEMU_STATUS:
+		if (!json_object_object_get_ex(msg, "return", &ret)) {
+			char why[160];
+
+			json_object_object_get_ex(msg, "error", &v);
+			snprintf(why, sizeof(why), "%s refused: %s",
+			         c->phase == DM_QEMU_CAPS ? "qmp_capabilities" : "query-status",
+			         v ? json_object_to_json_string(v) : "no return");
+			monitor_failed(c, why);
+			return -1;
+		}
+		if (c->phase == DM_QEMU_CAPS) {
+			if (qmp_client_send(&c->qmp, "{\"execute\":\"query-status\"}") < 0) {
+				monitor_failed(c, "cannot send query-status");
+				return -1;
+			}
+			c->phase = DM_QEMU_STATUS;
+			return 0;
+		}
+		copy_str(c->status, sizeof(c->status), json_object_object_get(ret, "status"));
+		c->phase = DM_QEMU_READY;
+		dm_info(c->log, "QEMU %s ready (pid %d, status %s)", c->version, (int)c->pid,
+		        c->status);
+		return 0;
+	case DM_QEMU_READY:
+		return 0; /* nothing else is asked yet */
+	}
+	return 0;
+}
+
+static void on_monitor(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct dm_qemu_child *c = opaque;
+	struct json_object *msg;
+	char err[160];
+	int more;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	more = qmp_client_fill(&c->qmp);
+	while ((msg = qmp_client_next(&c->qmp, err, sizeof(err)))) {
+		int rc = monitor_message(c, msg);
+
+		json_object_put(msg);
+		if (rc < 0)
+			return;
+	}
+	if (err[0]) {
+		monitor_failed(c, err);
+		return;
+	}
+	if (more <= 0) {
+		/* QEMU is ending (or closed the monitor): its exit says the rest. */
+		if (c->phase != DM_QEMU_READY)
+			dm_debug(c->log, "QEMU closed rtcdm's monitor before it was ready");
+		unwatch(c, &c->mon_fd);
+	}
+}
+
+/* ---- start and stop ---------------------------------------------------------------------- */
+
+/* A listening socket at c->mon_path (inherited by the child) and rtcdm's
+ * connection to it.  Returns the listening fd, or -1 with err. */
+static int make_monitor(struct dm_qemu_child *c, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int lfd;
+
+	if (strlen(c->mon_path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "companion: monitor path %s is too long", c->mon_path);
+		return -1;
+	}
+	memcpy(sa.sun_path, c->mon_path, strlen(c->mon_path) + 1);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0); /* no CLOEXEC: QEMU inherits it */
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0) {
+		snprintf(err, errlen, "companion: monitor socket %s: %s", c->mon_path,
+		         strerror(errno));
+		goto fail;
+	}
+	c->mon_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->mon_fd < 0 || connect(c->mon_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(err, errlen, "companion: connecting to %s: %s", c->mon_path,
+		         strerror(errno));
+		goto fail;
+	}
+	return lfd;
+fail:
+	if (lfd >= 0)
+		close(lfd);
+	return -1;
+}
+
+static int spawn(struct dm_qemu_child *c, const struct dm_qemu_argv *a, char *err,
+                 size_t errlen)
+{
+	static const int defaults[] = {SIGPIPE, SIGXFSZ, SIGTERM, SIGINT, SIGHUP};
+	posix_spawnattr_t attr;
+	sigset_t none, def;
+	int rc;
+
+	sigemptyset(&none);
+	sigemptyset(&def);
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		sigaddset(&def, defaults[i]);
+	rc = posix_spawnattr_init(&attr);
+	if (!rc)
+		rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (!rc)
+		rc = posix_spawnattr_setsigmask(&attr, &none);
+	if (!rc)
+		rc = posix_spawnattr_setsigdefault(&attr, &def);
+	if (!rc)
+		rc = posix_spawn(&c->pid, c->program, NULL, &attr, a->argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (rc) {
+		c->pid = -1;
+		snprintf(err, errlen, "cannot start QEMU %s: %s", c->program, strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
+                          const struct dm_log *log, char *err, size_t errlen)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	memset(c, 0, sizeof(*c));
+	c->loop = loop;
+	c->log = log;
+	c->pid = -1;
+	c->pidfd = -1;
+	c->mon_fd = -1;
+	c->mon_lfd = -1;
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	snprintf(c->dir, sizeof(c->dir), "%s/rtcdm-qemu.XXXXXX", tmp);
+	if (!mkdtemp(c->dir)) {
+		snprintf(err, errlen, "companion: cannot create a directory in %s: %s", tmp,
+		         strerror(errno));
+		c->dir[0] = '\0';
+		return -1;
+	}
+	if (snprintf(c->mon_path, sizeof(c->mon_path), "%s/%s.sock", c->dir, DM_QEMU_MON_ID) >=
+	    (int)sizeof(c->mon_path)) {
+		snprintf(err, errlen, "companion: %s is too long a directory", tmp);
+		return -1;
+	}
+	c->mon_lfd = make_monitor(c, err, errlen);
+	return c->mon_lfd < 0 ? -1 : 0;
+}
+
+int dm_qemu_child_add_monitor(struct dm_qemu_child *c, const char *id, char *path,
+                              size_t pathlen, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct dm_qemu_swap *sw = &c->swaps[c->n_swaps];
+	int fd;
+
+	if (c->n_swaps == DM_QEMU_MAX_SWAPS || strlen(id) >= sizeof(sw->id)) {
+		snprintf(err, errlen, "companion: cannot relay monitor '%s'", id);
+		return -1;
+	}
+	if (snprintf(path, pathlen, "%s/%s.sock", c->dir, id) >= (int)pathlen ||
+	    strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "companion: monitor path for '%s' is too long", id);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0); /* no CLOEXEC: QEMU inherits it */
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		snprintf(err, errlen, "companion: monitor socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	snprintf(sw->id, sizeof(sw->id), "%s", id);
+	snprintf(sw->value, sizeof(sw->value), "socket,id=%s,fd=%d,server=on,wait=off", id, fd);
+	c->swap_fds[c->n_swaps++] = fd;
+	return 0;
+}
+
+static void close_inherited(struct dm_qemu_child *c)
+{
+	if (c->mon_lfd >= 0)
+		close(c->mon_lfd);
+	c->mon_lfd = -1;
+	for (size_t i = 0; i < c->n_swaps; i++)
+		if (c->swap_fds[i] >= 0)
+			close(c->swap_fds[i]);
+	for (size_t i = 0; i < c->n_swaps; i++)
+		c->swap_fds[i] = -1;
+}
+
+int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, char *const argv[],
+                        char *err, size_t errlen)
+{
+	struct dm_qemu_argv a = {0};
+
+	snprintf(c->program, sizeof(c->program), "%s", qemu);
+	if (dm_qemu_argv_build(&a, qemu, argc, argv, c->mon_lfd, c->swaps, c->n_swaps) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (spawn(c, &a, err, errlen) < 0) {
+		dm_qemu_argv_free(&a);
+		return -1;
+	}
+	dm_qemu_argv_free(&a);
+	close_inherited(c);
+	c->pidfd = pidfd_open(c->pid, 0);
+	if (c->pidfd < 0 || dm_loop_add_fd(c->loop, c->pidfd, EPOLLIN, on_exit_fd, c) < 0) {
+		snprintf(err, errlen, "companion: cannot watch QEMU (pid %d): %s", (int)c->pid,
+		         strerror(errno));
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		c->pidfd = -1;
+		return -1;
+	}
+	qmp_client_init(&c->qmp, c->mon_fd);
+	if (dm_loop_add_fd(c->loop, c->mon_fd, EPOLLIN, on_monitor, c) < 0) {
+		snprintf(err, errlen, "companion: cannot watch rtcdm's monitor");
+		return -1;
+	}
+	dm_loop_set_signal_handler(c->loop, on_signal, c);
+	dm_info(c->log, "started QEMU %s (pid %d)", c->program, (int)c->pid);
+	return 0;
+}
+
+void dm_qemu_child_fini(struct dm_qemu_child *c)
+{
+	if (!c->loop)
+		return; /* never prepared */
+	unwatch(c, &c->pidfd);
+	unwatch(c, &c->mon_fd);
+	close_inherited(c);
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		c->pid = -1;
+	}
+	if (c->mon_path[0])
+		unlink(c->mon_path);
+	for (size_t i = 0; i < c->n_swaps; i++) {
+		char path[PATH_MAX];
+
+		if (snprintf(path, sizeof(path), "%s/%s.sock", c->dir, c->swaps[i].id) <
+		    (int)sizeof(path))
+			unlink(path);
+	}
+	c->n_swaps = 0;
+	if (c->dir[0])
+		rmdir(c->dir);
+	c->mon_path[0] = c->dir[0] = '\0';
+}

@@ -1,0 +1,121 @@
+/*
+ * qemu_child.h — companion mode, first part: rtcdm runs qemu-xen as its
+ * child (docs/design.md, "Companion mode (in progress)").
+ *
+ * The child gets libxl's argument list without rtcdm's own options
+ * (dm_cli_option_words) and, at its end, a QMP monitor for rtcdm:
+ *   -chardev socket,id=rtcdm-qmp,fd=N,server=on,wait=off
+ *   -mon chardev=rtcdm-qmp,mode=control
+ * where N is a listening socket rtcdm created in a private directory
+ * ($TMPDIR or /tmp, rtcdm-qemu.XXXXXX, mode 0700) and is already connected
+ * to, so there is no start-up race.  Its stdin, stdout and stderr are
+ * rtcdm's (libxl's log gets QEMU's messages), as are the descriptors libxl
+ * handed over (-incoming fd:N, a pre-opened QMP socket); its signal mask is
+ * empty and SIGPIPE, SIGXFSZ, SIGTERM, SIGINT and SIGHUP are at their
+ * defaults.
+ *
+ * Everything runs in the event loop: the child's end is seen through a
+ * pidfd, the monitor is read when readable.  On the monitor rtcdm waits for
+ * the greeting, sends qmp_capabilities and then query-status; the answer
+ * makes QEMU "ready" (logged with QEMU's version and run state).
+ * SIGTERM, SIGINT and SIGHUP that reach rtcdm are passed on to QEMU; when
+ * QEMU ends, the loop stops with QEMU's exit status (128 + N after signal
+ * N).  QEMU that cannot be started, or ends before it is ready, is one
+ * error line, and the status is never 0 then.
+ */
+#ifndef RTCDM_DM_QEMU_CHILD_H
+#define RTCDM_DM_QEMU_CHILD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "base/log.h"
+#include "base/loop.h"
+#include "toolstack/qmp/client.h"
+
+#define DM_QEMU_MON_ID "rtcdm-qmp"
+#define DM_QEMU_MAX_SWAPS 4
+
+/* A -chardev of libxl's that QEMU gets in another form: the value of the
+ * -chardev whose id= is `id` becomes `value`. */
+struct dm_qemu_swap {
+	char id[64];
+	char value[128];
+};
+
+/* The child's argument list: argv[0] = the program. */
+struct dm_qemu_argv {
+	char **argv;        /* NULL-terminated; strings borrowed or in chardev/ */
+	size_t argc;
+	char chardev[64];   /* "socket,id=rtcdm-qmp,fd=N,server=on,wait=off" */
+};
+
+/*
+ * qemu, then argv[1..argc-1] without rtcdm's own options (and with the
+ * -chardev values in swaps replaced), then rtcdm's monitor on descriptor
+ * mon_fd.  0 or -ENOMEM.
+ */
+int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
+                       char *const argv[], int mon_fd, const struct dm_qemu_swap *swaps,
+                       size_t n_swaps);
+void dm_qemu_argv_free(struct dm_qemu_argv *a);
+
+enum dm_qemu_phase {
+	DM_QEMU_GREETING = 0, /* waiting for {"QMP": ...} */
+	DM_QEMU_CAPS = 1,     /* qmp_capabilities sent */
+	DM_QEMU_STATUS = 2,   /* query-status sent */
+	DM_QEMU_READY = 3,
+};
+
+struct dm_qemu_child {
+	struct dm_loop *loop;
+	const struct dm_log *log;
+	char program[PATH_MAX];
+	char dir[PATH_MAX];      /* private directory, "" when none */
+	char mon_path[PATH_MAX]; /* rtcdm's monitor socket in dir */
+	pid_t pid;               /* -1 when none or reaped */
+	int pidfd;
+	int mon_fd;
+	enum dm_qemu_phase phase;
+	char version[32];        /* "7.2.0" from the greeting */
+	char status[32];         /* query-status "status" at readiness */
+	bool exited;
+	int exit_status;         /* 0..255, or 128 + signal */
+	int mon_lfd;             /* the listening socket QEMU inherits, until spawned */
+	struct dm_qemu_swap swaps[DM_QEMU_MAX_SWAPS];
+	int swap_fds[DM_QEMU_MAX_SWAPS]; /* listening sockets QEMU inherits */
+	size_t n_swaps;
+	struct qmp_client qmp;
+};
+
+/*
+ * The private directory and rtcdm's monitor socket.  0, or -1 with a
+ * one-line reason in err (call dm_qemu_child_fini() either way).
+ */
+int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
+                          const struct dm_log *log, char *err, size_t errlen);
+
+/*
+ * Give QEMU the monitor of chardev `id` on a listening socket of rtcdm's,
+ * DIR/ID.sock (its path into path), instead of what libxl gave: the
+ * -chardev with that id becomes "socket,id=ID,fd=N,server=on,wait=off".
+ * 0 or -1 with err.
+ */
+int dm_qemu_child_add_monitor(struct dm_qemu_child *c, const char *id, char *path,
+                              size_t pathlen, char *err, size_t errlen);
+
+/*
+ * Start `qemu` with the list above and watch it in the loop; takes over the
+ * loop's signal handling.  0, or -1 with a one-line reason in err.
+ */
+int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, char *const argv[],
+                        char *err, size_t errlen);
+
+/* Stop watching, close the monitor, remove the private directory; a child
+ * still running (an error path of rtcdm) is killed and reaped.  A zeroed
+ * struct (never prepared) is left alone. */
+void dm_qemu_child_fini(struct dm_qemu_child *c);
+
+#endif

@@ -1,0 +1,96 @@
+#!/bin/sh
+# e2e-timeout: 900
+#
+# Companion mode, first slice (`--companion` from xl.cfg's
+# device_model_args_hvm): libxl starts rtcdm, rtcdm starts Debian's qemu-xen
+# as its child with libxl's arguments and relays libxl's QMP monitors to it.
+# QEMU still serves the whole guest (rtcdm's RTC is not attached yet).
+# Checked: xl create succeeds, QEMU is rtcdm's child and answered rtcdm's
+# own monitor, the guest's NVRAM (QEMU's CMOS) and one-year step work, xl
+# save (through the relayed QMP) writes an EMULATOR_CONTEXT that
+# `rtcdm-ctx dump` shows as QEMU's stream followed by rtcdm's image, xl
+# restore gives the running guest back with its NVRAM (QEMU read its stream
+# from the start, rtcdm found its part), xl destroy ends both processes.
+. /e2e/lib.sh
+
+NAME=e2e-companion
+IMG=$E2E_SAVE/companion.img
+DMLOG=/var/log/xen/qemu-dm-$NAME.log
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear 'device_model_override = "/e2e/bin/rtcdm"' \
+	'device_model_args_hvm = [ "--companion" ]'
+require rtcdm rtcdm-ctx
+
+# companion_pids DOMID — DM_PID (rtcdm, the device-model pid libxl knows) and
+# QEMU_PID (its child), or fail.
+companion_pids() {
+	DM_PID=$(xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/null)
+	[ -n "$DM_PID" ] || fail "no device-model pid for d$1"
+	grep -q rtcdm "/proc/$DM_PID/cmdline" 2>/dev/null || fail "device-model pid $DM_PID is not rtcdm"
+	QEMU_PID=
+	for _d in /proc/[0-9]*; do
+		[ "$(awk '/^PPid:/ { print $2 }' "$_d/status" 2>/dev/null)" = "$DM_PID" ] || continue
+		case $(tr '\0' ' ' <"$_d/cmdline" 2>/dev/null) in
+		*qemu-system-i386*) QEMU_PID=${_d#/proc/} ;;
+		esac
+	done
+	[ -n "$QEMU_PID" ] || fail "rtcdm (pid $DM_PID) has no qemu-system-i386 child"
+	log "rtcdm pid $DM_PID, its QEMU pid $QEMU_PID"
+}
+
+create "$E2E_RUN/hvm.cfg" "$NAME"
+id=$DOMID
+companion_pids "$id"
+grep -q 'QEMU 7\.2\.[0-9]* ready' "$DMLOG" || fail "rtcdm did not see QEMU ready: $(tail -n 3 "$DMLOG" | tr '\n' ' ')"
+log "ok: $(grep -o 'QEMU 7\.2\.[0-9]* ready.*' "$DMLOG")"
+grep -q 'ignoring option' "$DMLOG" && fail "rtcdm logs QEMU's options as ignored in companion mode"
+grep -q "rtcdm-qmp" "/proc/$QEMU_PID/cmdline" || fail "QEMU has no rtcdm-qmp monitor"
+
+expect_guest "$id" '^ready' 150 "ready line"
+reset_regs "$id" "reset registers (A B D, CMOS present)"
+expect_guest "$id" '^nvram ' 5 "nvram line"
+check "NVRAM 0x41 write/read (QEMU's CMOS through the companion)" "$LINE" \
+	"nvram index=41 wrote=a5 read=a5 wrote=3c read=3c"
+year_step "$id" 5
+want=$STEP
+guest_offset "$id" 0 3
+check_near "guest clock minus dom0 clock before save" "$SEEN_OFFSET" "$want" 10
+n_before=$SEEN_N
+
+# ---- save: QEMU's stream, then rtcdm's image ---------------------------------------
+xl_save "$id" "$IMG"
+[ -n "$(domid "$NAME")" ] && fail "domain $NAME still exists after xl save"
+grep -q "saved: QEMU's device state, then rtcdm's image" "$DMLOG" ||
+	fail "rtcdm did not append its image: $(tail -n 3 "$DMLOG" | tr '\n' ' ')"
+run 180 rtcdm-ctx dump "$IMG" || fail "rtcdm-ctx dump exited $?: $(tail -n 1 "$OUT")"
+grep -q "in companion mode" "$OUT" || fail "rtcdm-ctx dump shows no companion context: $(grep -A2 EMULATOR "$OUT" | tr '\n' ' ')"
+grep -q "QEMU's stream: bytes 0\.\." "$OUT" || fail "rtcdm-ctx dump shows no QEMU stream"
+grep -q "rtcdm's image: bytes " "$OUT" || fail "rtcdm-ctx dump shows no rtcdm image"
+log "ok: $(grep -E "QEMU's stream|rtcdm's image" "$OUT" | tr -s ' ' | tr '\n' ';')"
+
+# ---- restore: QEMU reads its stream, rtcdm finds its part -----------------------------
+xl_restore "$IMG" "$NAME"
+id=$DOMID
+companion_pids "$id"
+grep -q "incoming: QEMU's stream ([0-9]* bytes), then rtcdm's image" "$DMLOG" ||
+	fail "rtcdm did not find its part of the incoming context: $(tail -n 3 "$DMLOG" | tr '\n' ' ')"
+guest_offset "$id" "$n_before" 3
+check_near "guest clock minus dom0 clock after restore" "$SEEN_OFFSET" "$want" 10
+guest_lines "$id" | grep -q '^boot ' && fail "the restored guest booted again"
+expect_guest "$id" "^n=" 5 "a report line"
+check "NVRAM after restore (marker, scratch)" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
+
+# ---- destroy: both processes end ---------------------------------------------------------
+destroy "$id"
+[ -n "$(domid "$NAME")" ] && fail "domain $NAME still exists after xl destroy"
+# running: the process exists and is not a zombie waiting for its parent
+running() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+end=$(($(date +%s) + 20))
+while running "$DM_PID" || running "$QEMU_PID"; do
+	[ "$(date +%s)" -ge "$end" ] && fail "rtcdm ($DM_PID) or QEMU ($QEMU_PID) still runs 20 s after xl destroy"
+	sleep 1
+done
+grep -q 'passing SIGHUP on to QEMU' "$DMLOG" || fail "rtcdm did not pass libxl's SIGHUP on"
+grep -q 'QEMU ended (status 0), exiting with its status' "$DMLOG" ||
+	fail "rtcdm did not end with QEMU: $(tail -n 3 "$DMLOG" | tr '\n' ' ')"
+log "ok: xl destroy ended QEMU (through rtcdm) and rtcdm"
+pass

@@ -1,0 +1,516 @@
+/*
+ * fake-qemu — a stand-in for qemu-xen 7.2 in companion-mode tests.
+ *
+ * It reads only what concerns it from a QEMU argument list and ignores the
+ * rest: -chardev socket,id=ID,path=P|fd=N,server=on[,wait=off] with
+ * -mon chardev=ID,mode=control (each such monitor serves one client at a
+ * time, like QEMU's chardev socket server), -S (start in "prelaunch"),
+ * -incoming fd:N (a device-state stream, loaded at start).
+ *
+ * QMP as QEMU 7.2 speaks it: the greeting
+ *   {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "..."}, "capabilities": ["oob"]}}
+ * then qmp_capabilities, query-status, query-version, stop, cont (STOP and
+ * RESUME events to every negotiated client), add-fd (a descriptor passed
+ * with SCM_RIGHTS; fdset-id as given or the next free one from 0),
+ * remove-fd, xen-save-devices-state {"filename": "/dev/fdset/N" | PATH},
+ * quit (SHUTDOWN event, exit 0); anything else is CommandNotFound.  Ids are
+ * echoed.
+ *
+ * The device-state stream, as QEMU's save_device_state lays it out (fixed
+ * contents, 50 bytes):
+ *   "QEVM" be32 3 | 0x04 (section full) be32 0 (section id) 0x08 "fake-dev"
+ *   be32 0 (instance) be32 1 (version) be32 10 "FAKE-STATE" |
+ *   0x7e (footer) be32 0 | 0x00 (QEMU_VM_EOF)
+ * (the be32 payload length stands in for what QEMU's vmstate knows).  A load
+ * (-incoming fd:N) reads from the descriptor's position section by section,
+ * never past QEMU_VM_EOF, as QEMU does with suppress-vmdesc, and logs
+ * "fake-qemu: loaded N bytes of device state, stopped at QEMU_VM_EOF".
+ *
+ * SIGTERM, SIGINT and SIGHUP: "fake-qemu: terminating on signal N", exit 0
+ * (as QEMU); with FAKE_QEMU_DIE_BY_SIGNAL=1 it dies by the signal instead.
+ * FAKE_QEMU_ARGV=FILE writes the argument list there, one per line.
+ * FAKE_QEMU_EXIT=N exits with status N at once (after writing the argv).
+ * FAKE_QEMU_NO_GREETING=1 accepts clients but never greets them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MAX_MON 8
+#define MAX_FDSETS 16
+
+struct mon {
+	char id[256];
+	int listen_fd;
+	int client;        /* -1: none */
+	bool negotiated;
+	char buf[65536];
+	struct json_tokener *tok;
+	int pending_fd;    /* from SCM_RIGHTS, for add-fd */
+};
+
+struct fake {
+	struct mon mons[MAX_MON];
+	size_t n_mons;
+	const char *status;
+	int fdsets[MAX_FDSETS]; /* fd of fdset i, -1: free */
+	bool no_greeting;
+};
+
+static const uint8_t stream[] = {
+	'Q', 'E', 'V', 'M', 0, 0, 0, 3,
+	0x04, 0, 0, 0, 0, 8, 'f', 'a', 'k', 'e', '-', 'd', 'e', 'v',
+	0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 10,
+	'F', 'A', 'K', 'E', '-', 'S', 'T', 'A', 'T', 'E',
+	0x7e, 0, 0, 0, 0,
+	0x00,
+};
+
+static void fake_free(struct fake *f)
+{
+	for (size_t i = 0; i < f->n_mons; i++)
+		json_tokener_free(f->mons[i].tok);
+}
+
+static void die(const char *msg)
+{
+	fprintf(stderr, "fake-qemu: %s\n", msg);
+	exit(1);
+}
+
+/* "key=value" in a QEMU option string (no ",," escapes); NULL if absent. */
+static const char *opt_val(const char *s, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = s; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			size_t vl = strcspn(p + kl + 1, ",");
+
+			snprintf(out, len, "%.*s", (int)vl, p + kl + 1);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+static int listen_path(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0)
+		die("cannot listen on a chardev path");
+	return fd;
+}
+
+static void send_msg(struct mon *m, const char *text)
+{
+	char line[4096];
+	int n = snprintf(line, sizeof(line), "%s\r\n", text);
+
+	if (m->client >= 0 && n > 0)
+		(void)!send(m->client, line, (size_t)n, MSG_NOSIGNAL);
+}
+
+static void event_all(struct fake *f, const char *name, const char *data)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg),
+	         "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 0}, "
+	         "\"event\": \"%s\"%s%s}",
+	         name, data ? ", \"data\": " : "", data ? data : "");
+	for (size_t i = 0; i < f->n_mons; i++)
+		if (f->mons[i].negotiated)
+			send_msg(&f->mons[i], msg);
+}
+
+static void reply(struct mon *m, const char *ret, struct json_object *id)
+{
+	char msg[1024];
+
+	if (id)
+		snprintf(msg, sizeof(msg), "{\"return\": %s, \"id\": %s}", ret,
+		         json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN));
+	else
+		snprintf(msg, sizeof(msg), "{\"return\": %s}", ret);
+	send_msg(m, msg);
+}
+
+static void error(struct mon *m, const char *cls, const char *desc, struct json_object *id)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "{\"error\": {\"class\": \"%s\", \"desc\": \"%s\"}%s%s}", cls,
+	         desc, id ? ", \"id\": " : "",
+	         id ? json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN) : "");
+	send_msg(m, msg);
+}
+
+static int save_to(struct fake *f, const char *filename, char *why, size_t len)
+{
+	int fd, own = 0;
+	unsigned set;
+
+	if (sscanf(filename, "/dev/fdset/%u", &set) == 1) {
+		if (set >= MAX_FDSETS || f->fdsets[set] < 0) {
+			snprintf(why, len, "Could not open '%s': No such file or directory", filename);
+			return -1;
+		}
+		fd = dup(f->fdsets[set]);
+		own = 1;
+	} else {
+		fd = open(filename, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		own = 1;
+	}
+	if (fd < 0) {
+		snprintf(why, len, "Could not open '%s': %s", filename, strerror(errno));
+		return -1;
+	}
+	if (write(fd, stream, sizeof(stream)) != (ssize_t)sizeof(stream)) {
+		snprintf(why, len, "write failed");
+		close(fd);
+		return -1;
+	}
+	if (own)
+		close(fd);
+	return 0;
+}
+
+static void command(struct fake *f, struct mon *m, struct json_object *msg)
+{
+	struct json_object *exe, *id = NULL, *args = NULL, *v;
+	const char *name;
+	char buf[512];
+
+	json_object_object_get_ex(msg, "id", &id);
+	json_object_object_get_ex(msg, "arguments", &args);
+	if (!json_object_object_get_ex(msg, "execute", &exe)) {
+		error(m, "GenericError", "QMP input lacks member 'execute'", id);
+		return;
+	}
+	name = json_object_get_string(exe);
+	if (!m->negotiated) {
+		if (strcmp(name, "qmp_capabilities") == 0) {
+			m->negotiated = true;
+			reply(m, "{}", id);
+		} else {
+			error(m, "CommandNotFound",
+			      "Expecting capabilities negotiation with 'qmp_capabilities'", id);
+		}
+		return;
+	}
+	if (strcmp(name, "qmp_capabilities") == 0) {
+		error(m, "CommandNotFound", "Capabilities negotiation is already complete, command ignored", id);
+	} else if (strcmp(name, "query-status") == 0) {
+		snprintf(buf, sizeof(buf), "{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}",
+		         f->status, strcmp(f->status, "running") == 0 ? "true" : "false");
+		reply(m, buf, id);
+	} else if (strcmp(name, "query-version") == 0) {
+		reply(m, "{\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"fake-qemu\"}", id);
+	} else if (strcmp(name, "stop") == 0) {
+		reply(m, "{}", id);
+		if (strcmp(f->status, "running") == 0) {
+			f->status = "paused";
+			event_all(f, "STOP", NULL);
+		}
+	} else if (strcmp(name, "cont") == 0) {
+		reply(m, "{}", id);
+		if (strcmp(f->status, "running") != 0) {
+			f->status = "running";
+			event_all(f, "RESUME", NULL);
+		}
+	} else if (strcmp(name, "add-fd") == 0) {
+		int set = -1;
+
+		if (m->pending_fd < 0) {
+			error(m, "GenericError", "No file descriptor supplied via SCM_RIGHTS", id);
+			return;
+		}
+		if (args && json_object_object_get_ex(args, "fdset-id", &v))
+			set = json_object_get_int(v);
+		for (int i = 0; set < 0 && i < MAX_FDSETS; i++)
+			if (f->fdsets[i] < 0)
+				set = i;
+		if (set < 0 || set >= MAX_FDSETS || f->fdsets[set] >= 0) {
+			error(m, "GenericError", "fdset unavailable", id);
+			return;
+		}
+		f->fdsets[set] = m->pending_fd;
+		snprintf(buf, sizeof(buf), "{\"fdset-id\": %d, \"fd\": %d}", set, m->pending_fd);
+		m->pending_fd = -1;
+		reply(m, buf, id);
+	} else if (strcmp(name, "remove-fd") == 0) {
+		int set = args && json_object_object_get_ex(args, "fdset-id", &v) ? json_object_get_int(v) : -1;
+
+		if (set < 0 || set >= MAX_FDSETS || f->fdsets[set] < 0) {
+			error(m, "GenericError", "File descriptor named 'fdset-id' not found", id);
+			return;
+		}
+		close(f->fdsets[set]);
+		f->fdsets[set] = -1;
+		reply(m, "{}", id);
+	} else if (strcmp(name, "xen-save-devices-state") == 0) {
+		char why[256];
+
+		if (!args || !json_object_object_get_ex(args, "filename", &v)) {
+			error(m, "GenericError", "Parameter 'filename' is missing", id);
+			return;
+		}
+		if (save_to(f, json_object_get_string(v), why, sizeof(why)) < 0)
+			error(m, "GenericError", why, id);
+		else
+			reply(m, "{}", id);
+	} else if (strcmp(name, "quit") == 0) {
+		reply(m, "{}", id);
+		event_all(f, "SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
+		json_object_put(msg);
+		fake_free(f);
+		exit(0);
+	} else {
+		snprintf(buf, sizeof(buf), "The command %s has not been found", name);
+		error(m, "CommandNotFound", buf, id);
+	}
+}
+
+static void client_read(struct fake *f, struct mon *m)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = m->buf, .iov_len = sizeof(m->buf)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	                    .msg_controllen = sizeof(u.buf)};
+	ssize_t r = recvmsg(m->client, &mh, MSG_CMSG_CLOEXEC);
+
+	if (r <= 0) {
+		close(m->client);
+		m->client = -1;
+		m->negotiated = false;
+		json_tokener_reset(m->tok);
+		return;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			if (m->pending_fd >= 0)
+				close(m->pending_fd);
+			memcpy(&m->pending_fd, CMSG_DATA(c), sizeof(int));
+		}
+	/* A JSON stream, as QEMU parses it: messages need no line ends. */
+	for (size_t off = 0; off < (size_t)r;) {
+		struct json_object *msg;
+		enum json_tokener_error e;
+
+		while (off < (size_t)r && strchr(" \t\r\n", m->buf[off]))
+			off++;
+		if (off == (size_t)r)
+			break;
+		msg = json_tokener_parse_ex(m->tok, m->buf + off, (int)((size_t)r - off));
+		e = json_tokener_get_error(m->tok);
+		if (e == json_tokener_continue)
+			break;
+		if (!msg || !json_object_is_type(msg, json_type_object)) {
+			error(m, "GenericError", "JSON parse error", NULL);
+			json_object_put(msg);
+			json_tokener_reset(m->tok);
+			break;
+		}
+		off += json_tokener_get_parse_end(m->tok);
+		json_tokener_reset(m->tok);
+		command(f, m, msg);
+		json_object_put(msg);
+	}
+}
+
+/* Exactly n bytes of the incoming stream (counted in *got). */
+static void take(int fd, void *buf, size_t n, size_t *got)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t r = read(fd, (uint8_t *)buf + done, n - done);
+
+		if (r <= 0)
+			die("device state stream ends early");
+		done += (size_t)r;
+	}
+	*got += n;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* -incoming fd:N: the stream as QEMU's loader reads it, up to QEMU_VM_EOF. */
+static void load(int fd)
+{
+	uint8_t b[256], type;
+	size_t got = 0;
+
+	take(fd, b, 8, &got);
+	if (memcmp(b, "QEVM", 4) != 0 || be32(b + 4) != 3)
+		die("Not a migration stream");
+	for (;;) {
+		take(fd, &type, 1, &got);
+		if (type == 0x00)
+			break;
+		if (type != 0x04)
+			die("Unknown savevm section type");
+		take(fd, b, 5, &got);          /* section id, idstr length */
+		take(fd, b + 5, b[4], &got);   /* idstr */
+		take(fd, b, 12, &got);         /* instance, version, payload length */
+		if (be32(b + 8) > sizeof(b))
+			die("section too large");
+		take(fd, b, be32(b + 8), &got); /* payload */
+		take(fd, b, 5, &got);          /* footer */
+		if (b[0] != 0x7e)
+			die("Missing section footer");
+	}
+	fprintf(stderr, "fake-qemu: loaded %zu bytes of device state, stopped at QEMU_VM_EOF\n",
+	        got);
+}
+
+int main(int argc, char **argv)
+{
+	struct fake f = {.status = "running"};
+	char chardev_ids[MAX_MON][256], chardev_paths[MAX_MON][256];
+	int chardev_fds[MAX_MON];
+	size_t n_chardevs = 0;
+	const char *env;
+	sigset_t mask;
+	int sfd;
+
+	for (int i = 0; i < MAX_FDSETS; i++)
+		f.fdsets[i] = -1;
+	env = getenv("FAKE_QEMU_ARGV");
+	if (env) {
+		FILE *out = fopen(env, "w");
+
+		if (!out)
+			die("cannot write FAKE_QEMU_ARGV");
+		for (int i = 0; i < argc; i++)
+			fprintf(out, "%s\n", argv[i]);
+		fclose(out);
+	}
+	env = getenv("FAKE_QEMU_EXIT");
+	if (env) {
+		fprintf(stderr, "fake-qemu: exiting at once with status %d\n", atoi(env));
+		return atoi(env);
+	}
+	f.no_greeting = getenv("FAKE_QEMU_NO_GREETING") != NULL;
+	for (int i = 1; i < argc; i++) {
+		char val[256];
+
+		if (strcmp(argv[i], "-S") == 0) {
+			f.status = "prelaunch";
+		} else if (strcmp(argv[i], "-chardev") == 0 && i + 1 < argc) {
+			const char *s = argv[++i];
+
+			if (strncmp(s, "socket,", 7) != 0 || n_chardevs == MAX_MON)
+				continue;
+			snprintf(chardev_ids[n_chardevs], 256, "%s",
+			         opt_val(s, "id", val, sizeof(val)) ? val : "");
+			chardev_paths[n_chardevs][0] = '\0';
+			chardev_fds[n_chardevs] = -1;
+			if (opt_val(s, "path", val, sizeof(val)))
+				snprintf(chardev_paths[n_chardevs], 256, "%s", val);
+			else if (opt_val(s, "fd", val, sizeof(val)))
+				chardev_fds[n_chardevs] = atoi(val);
+			n_chardevs++;
+		} else if (strcmp(argv[i], "-mon") == 0 && i + 1 < argc) {
+			const char *s = argv[++i];
+
+			if (!opt_val(s, "chardev", val, sizeof(val)) || f.n_mons == MAX_MON)
+				die("-mon without chardev=");
+			for (size_t c = 0; c < n_chardevs; c++) {
+				if (strcmp(chardev_ids[c], val) != 0)
+					continue;
+				struct mon *m = &f.mons[f.n_mons++];
+
+				snprintf(m->id, sizeof(m->id), "%s", val);
+				m->client = -1;
+				m->pending_fd = -1;
+				m->tok = json_tokener_new();
+				m->listen_fd = chardev_fds[c] >= 0 ? chardev_fds[c]
+				                                   : listen_path(chardev_paths[c]);
+				fcntl(m->listen_fd, F_SETFD, FD_CLOEXEC);
+			}
+		} else if (strcmp(argv[i], "-incoming") == 0 && i + 1 < argc) {
+			const char *s = argv[++i];
+
+			if (strncmp(s, "fd:", 3) != 0)
+				die("-incoming: only fd:N");
+			load(atoi(s + 3));
+		}
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		die("signalfd");
+	for (;;) {
+		struct pollfd p[1 + 2 * MAX_MON];
+		size_t n = 0;
+
+		p[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		for (size_t i = 0; i < f.n_mons; i++) {
+			struct mon *m = &f.mons[i];
+
+			/* one client at a time, as a chardev socket server */
+			p[n++] = (struct pollfd){.fd = m->client >= 0 ? m->client : m->listen_fd,
+			                         .events = POLLIN};
+		}
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				fprintf(stderr, "fake-qemu: terminating on signal %u\n", si.ssi_signo);
+				if (getenv("FAKE_QEMU_DIE_BY_SIGNAL")) {
+					signal((int)si.ssi_signo, SIG_DFL);
+					sigprocmask(SIG_UNBLOCK, &mask, NULL);
+					raise((int)si.ssi_signo);
+				}
+				fake_free(&f);
+				return 0;
+			}
+		}
+		for (size_t i = 0; i < f.n_mons; i++) {
+			struct mon *m = &f.mons[i];
+
+			if (!p[1 + i].revents)
+				continue;
+			if (m->client < 0) {
+				m->client = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+				if (m->client >= 0 && !f.no_greeting)
+					send_msg(m, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, "
+					            "\"minor\": 2, \"major\": 7}, \"package\": "
+					            "\"Debian 1:7.2+dfsg-7+deb12u1\"}, \"capabilities\": "
+					            "[\"oob\"]}}");
+			} else {
+				client_read(&f, m);
+			}
+		}
+	}
+}

@@ -1,0 +1,592 @@
+/*
+ * Companion mode, first part: rtcdm --companion runs a QEMU (here the
+ * stand-in tests/fake-qemu) as its child: the argument list it gets, its
+ * readiness, signals passed on, its exit status, failures to start or early
+ * exits, its stderr in rtcdm's, the private directory; libxl's QMP
+ * monitors relayed to QEMU's (greeting, ids, events, descriptors, dm_restrict's
+ * pre-opened socket).
+ */
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "saverestore/companion.h"
+#include "tests/support/support.h"
+
+void suite_companion(void);
+
+struct comp {
+	char dir[64];
+	char fake[PATH_MAX];
+	char argv_file[PATH_MAX];
+	struct support_proc proc;
+};
+
+/* A temporary directory (also TMPDIR for rtcdm) and the stand-in's path. */
+static int comp_setup(struct comp *c)
+{
+	char rel[PATH_MAX];
+
+	memset(c, 0, sizeof(*c));
+	c->proc.pid = -1;
+	c->proc.err_fd = -1;
+	snprintf(rel, sizeof(rel), "%s/fake-qemu", support_build_dir());
+	if (support_tmpdir(c->dir, sizeof(c->dir)) < 0 || !realpath(rel, c->fake))
+		return -1;
+	snprintf(c->argv_file, sizeof(c->argv_file), "%s/argv", c->dir);
+	setenv("TMPDIR", c->dir, 1);
+	setenv("FAKE_QEMU_ARGV", c->argv_file, 1);
+	return 0;
+}
+
+/* rtcdm --companion --qemu FAKE args... */
+static int comp_start(struct comp *c, const char *const args[])
+{
+	const char *argv[40];
+	size_t n = 0;
+
+	argv[n++] = "--companion";
+	argv[n++] = "--qemu";
+	argv[n++] = c->fake;
+	for (size_t i = 0; args[i] && n < 39; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return support_spawn(&c->proc, "rtcdm", argv, NULL, 0);
+}
+
+static void comp_cleanup(struct comp *c)
+{
+	support_proc_cleanup(&c->proc);
+	support_rmtree(c->dir);
+	unsetenv("TMPDIR");
+	unsetenv("FAKE_QEMU_ARGV");
+	unsetenv("FAKE_QEMU_EXIT");
+	unsetenv("FAKE_QEMU_DIE_BY_SIGNAL");
+}
+
+static unsigned count_substr(const char *s, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Entries of dir whose name starts with prefix. */
+static unsigned count_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+static void read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* libxl's argv (with dm_restrict's -S) and rtcdm's own options in between:
+ * QEMU gets libxl's words in order, none of rtcdm's, and rtcdm's monitor at
+ * the end on an inherited descriptor. */
+static void test_argv_and_ready(void)
+{
+	static const char *const args[] = {
+		"-xen-domid", "7", "-no-shutdown", "--time-offset", "3600", "-v",
+		"-name", "guest", "--lost-ticks=slew", "-m", "1024", "-S",
+		"-machine", "xenfv,suppress-vmdesc=on", NULL};
+	struct comp c;
+	char got[4096], want[PATH_MAX + 512];
+	int fd = -1;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	read_file(c.argv_file, got, sizeof(got));
+	CU_ASSERT_EQUAL(sscanf(strstr(got, "fd=") ? strstr(got, "fd=") : "", "fd=%d", &fd), 1);
+	snprintf(want, sizeof(want),
+	         "%s\n-xen-domid\n7\n-no-shutdown\n-name\nguest\n-m\n1024\n-S\n-machine\n"
+	         "xenfv,suppress-vmdesc=on\n-chardev\nsocket,id=rtcdm-qmp,fd=%d,server=on,wait=off\n"
+	         "-mon\nchardev=rtcdm-qmp,mode=control\n",
+	         c.fake, fd);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	CU_ASSERT_TRUE(fd > 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "status prelaunch)"));
+	/* -m and -machine are QEMU's here, not ignored */
+	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "ignoring"));
+	/* the private directory with rtcdm's socket exists while QEMU runs */
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 1);
+	support_signal(&c.proc, SIGHUP);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "passing SIGHUP on to QEMU"), 1);
+	/* QEMU's stderr is rtcdm's */
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: terminating on signal 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU ended (status 0), exiting with its status"));
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+static void signal_passed_on(int sig, const char *name, bool die, int status)
+{
+	static const char *const args[] = {"-xen-domid", "7", NULL};
+	struct comp c;
+	char line[128];
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	if (die)
+		setenv("FAKE_QEMU_DIE_BY_SIGNAL", "1", 1);
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "status running)"));
+	support_signal(&c.proc, sig);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), status);
+	snprintf(line, sizeof(line), "passing %s on to QEMU", name);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, line), 1);
+	snprintf(line, sizeof(line), "fake-qemu: terminating on signal %d\n", sig);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, line));
+	if (die) {
+		snprintf(line, sizeof(line), "QEMU ended (killed by %s), exiting with its status",
+		         name);
+		CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, line));
+	}
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+static void test_sigterm(void)
+{
+	signal_passed_on(SIGTERM, "SIGTERM", false, 0);
+}
+
+static void test_sigint(void)
+{
+	signal_passed_on(SIGINT, "SIGINT", false, 0);
+}
+
+/* QEMU killed by the signal: rtcdm exits 128 + N. */
+static void test_killed_status(void)
+{
+	signal_passed_on(SIGTERM, "SIGTERM", true, 128 + SIGTERM);
+	signal_passed_on(SIGHUP, "SIGHUP", true, 128 + SIGHUP);
+}
+
+static void test_missing_program(void)
+{
+	static const char *const args[] = {"--companion", "--qemu", "/nonexistent/qemu",
+	                                   "-xen-domid", "7", NULL};
+	struct comp c;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	CU_ASSERT_EQUAL(support_run(&c.proc, "rtcdm", args, SUPPORT_TIMEOUT_MS), 1);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(c.proc.err, "error: cannot start QEMU /nonexistent/qemu: No such file or directory\n"));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "\n"), 1);
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+/* QEMU that ends before its monitor answered: one line, status not 0. */
+static void early_exit(const char *code, int status)
+{
+	static const char *const args[] = {"-xen-domid", "7", NULL};
+	struct comp c;
+	char line[PATH_MAX + 128];
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	setenv("FAKE_QEMU_EXIT", code, 1);
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), status);
+	snprintf(line, sizeof(line), "error: QEMU %s ended before it was ready (status %s)\n",
+	         c.fake, code);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, line));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 1);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "QEMU 7.2.0 ready"), 0);
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+static void test_early_exit(void)
+{
+	early_exit("3", 3);
+	early_exit("0", 1);
+}
+
+static void test_bad_options(void)
+{
+	static const char *const no_companion[] = {"--qemu", "/usr/bin/true", NULL};
+	static const char *const relative[] = {"--companion", "--qemu", "qemu", NULL};
+	struct support_proc p;
+
+	CU_ASSERT_EQUAL(support_run(&p, "rtcdm", no_companion, SUPPORT_TIMEOUT_MS), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, "error: --qemu needs --companion\n"));
+	CU_ASSERT_EQUAL(count_substr(p.err, "\n"), 1);
+	CU_ASSERT_EQUAL(support_run(&p, "rtcdm", relative, SUPPORT_TIMEOUT_MS), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.err, "error: --qemu 'qemu': expected an absolute path\n"));
+	CU_ASSERT_EQUAL(count_substr(p.err, "\n"), 1);
+}
+
+/* libxl's monitor, relayed: a client there talks to QEMU, and quit ends
+ * both processes. */
+static void test_libxl_monitor_reaches_qemu(void)
+{
+	struct comp c;
+	char chardev[256], path[128], buf[1024];
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(path, sizeof(path), "%s/qmp-libxl-7", c.dir);
+	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off", path);
+	const char *const args[] = {"-xen-domid", "7", "-chardev", chardev,
+	                            "-mon", "chardev=libxl-cmd,mode=control", NULL};
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	fd = support_unix_connect(path);
+	CU_ASSERT_TRUE(support_read_line(fd, buf, sizeof(buf), SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_STRING_EQUAL(buf, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+	                            "\"major\": 7}, \"package\": \"Debian 1:7.2+dfsg-7+deb12u1\"}, "
+	                            "\"capabilities\": [\"oob\"]}}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 1}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"quit\",\"id\":2}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 2}\r\n");
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU ended (status 0), exiting with its status"));
+	if (fd >= 0)
+		close(fd);
+	comp_cleanup(&c);
+}
+
+/* Read one line (a QMP message) or "<none>". */
+static const char *line(int fd, char *buf, size_t len)
+{
+	if (!support_read_line(fd, buf, len, SUPPORT_TIMEOUT_MS))
+		snprintf(buf, len, "<none>");
+	return buf;
+}
+
+#define GREETING                                                                              \
+	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "        \
+	"\"package\": \"Debian 1:7.2+dfsg-7+deb12u1\"}, \"capabilities\": [\"oob\"]}}\r\n"
+
+/* A context as companion mode saves it: the stand-in's 50-byte stream,
+ * rtcdm's image, the trailer; rtcdm-ctx dump shows both parts. */
+static void check_saved(const char *file, long long offset)
+{
+	char out[16384], want[256];
+	const char *args[] = {"dump", file, NULL};
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct sr_companion found;
+	struct stat st;
+	char err[256];
+
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
+	CU_ASSERT_EQUAL(sr_companion_find(fd, 0, (uint64_t)st.st_size, &found, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL(found.qemu_len, 50);
+	CU_ASSERT_EQUAL(st.st_size, 50 + (off_t)found.image_len + 32);
+	CU_ASSERT_TRUE(sr_has(&found.image, SR_REC_OFFSET));
+	CU_ASSERT_EQUAL(found.image.offset.seconds, offset);
+	CU_ASSERT_EQUAL(found.image.offset.set, 1);
+	close(fd);
+	CU_ASSERT_EQUAL(support_capture("rtcdm-ctx", args, true, SUPPORT_TIMEOUT_MS, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want),
+	         "device-model context: %lld bytes in companion mode\n"
+	         "  QEMU's stream: bytes 0..49 (50 bytes, ends with QEMU_VM_EOF)\n"
+	         "  rtcdm's image: bytes 50..%u (%u bytes)\n",
+	         (long long)st.st_size, 50 + found.image_len - 1, found.image_len);
+	CU_ASSERT_EQUAL(strncmp(out, want, strlen(want)), 0);
+}
+
+/* Both of libxl's monitors, as libxl 4.17 lays them out. */
+static void test_passthrough(void)
+{
+	struct comp c;
+	char cmd_path[128], stat_path[128], cd1[256], cd2[256], buf[1024], file[128], want[256];
+	struct stat st;
+	int fd1, fd2, save_fd;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(cmd_path, sizeof(cmd_path), "%s/qmp-libxl-7", c.dir);
+	snprintf(stat_path, sizeof(stat_path), "%s/qmp-libxenstat-7", c.dir);
+	snprintf(cd1, sizeof(cd1), "socket,id=libxl-cmd,path=%s,server=on,wait=off", cmd_path);
+	snprintf(cd2, sizeof(cd2), "socket,id=libxenstat-cmd,path=%s,server=on,wait=off", stat_path);
+	const char *const args[] = {"-xen-domid", "7", "--time-offset", "3600", "-chardev", cd1,
+	                            "-mon", "chardev=libxl-cmd,mode=control",
+	                            "-chardev", cd2,
+	                            "-mon", "chardev=libxenstat-cmd,mode=control", "-S", NULL};
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	/* QEMU got its monitors on rtcdm's sockets, not libxl's paths */
+	read_file(c.argv_file, buf, sizeof(buf));
+	CU_ASSERT_PTR_NULL(strstr(buf, cmd_path));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nsocket,id=libxl-cmd,fd="));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nsocket,id=libxenstat-cmd,fd="));
+
+	fd1 = support_unix_connect(cmd_path);
+	fd2 = support_unix_connect(stat_path);
+	CU_ASSERT_STRING_EQUAL(line(fd1, buf, sizeof(buf)), GREETING);
+	CU_ASSERT_STRING_EQUAL(line(fd2, buf, sizeof(buf)), GREETING);
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"qmp_capabilities\",\"id\":\"a\"}",
+	                                       -1, buf, sizeof(buf)),
+	                       "{\"return\": {}, \"id\": \"a\"}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd2, "{\"execute\":\"qmp_capabilities\"}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"query-status\",\"id\":7}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, "
+	                       "\"running\": false}, \"id\": 7}\r\n");
+	/* cont on one monitor: the event reaches the other */
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"cont\",\"id\":8}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 8}\r\n");
+	CU_ASSERT_STRING_EQUAL(line(fd2, buf, sizeof(buf)),
+	                       "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 0}, "
+	                       "\"event\": \"RESUME\"}\r\n");
+	/* libxl's save: stop, add-fd with the file, xen-save-devices-state */
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"stop\",\"id\":9}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 9}\r\n");
+	snprintf(file, sizeof(file), "%s/qemu-save.7", c.dir);
+	save_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CU_ASSERT_EQUAL(strncmp(support_qmp_cmd(fd1, "{\"execute\":\"add-fd\",\"id\":10}", save_fd,
+	                                        buf, sizeof(buf)),
+	                        "{\"return\": {\"fdset-id\": 0, \"fd\": ",
+	                        strlen("{\"return\": {\"fdset-id\": 0, \"fd\": ")),
+	                0);
+	close(save_fd);
+	CU_ASSERT_STRING_EQUAL(
+		support_qmp_cmd(fd1,
+		                "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":"
+		                "\"/dev/fdset/0\",\"live\":false},\"id\":11}",
+		                -1, buf, sizeof(buf)),
+		"{\"return\": {}, \"id\": 11}\r\n");
+	CU_ASSERT_EQUAL(stat(file, &st), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "saved: QEMU's device state, then rtcdm's image",
+	                                   SUPPORT_TIMEOUT_MS));
+	check_saved(file, 3600);
+	/* unknown commands come back with QEMU's own error */
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd2, "{\"execute\":\"query-nothing\",\"id\":1}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
+	                       "query-nothing has not been found\"}, \"id\": 1}\r\n");
+	/* one operation per connection, as libxl does: a new one works */
+	close(fd1);
+	fd1 = support_unix_connect(cmd_path);
+	CU_ASSERT_STRING_EQUAL(line(fd1, buf, sizeof(buf)), GREETING);
+	snprintf(want, sizeof(want), "{\"return\": {}, \"id\": 1}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"qmp_capabilities\",\"id\":1}", -1,
+	                                       buf, sizeof(buf)), want);
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd1, "{\"execute\":\"quit\",\"id\":2}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 2}\r\n");
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	/* rtcdm removes the sockets it made for libxl */
+	CU_ASSERT_EQUAL(access(cmd_path, F_OK), -1);
+	CU_ASSERT_EQUAL(access(stat_path, F_OK), -1);
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	close(fd1);
+	close(fd2);
+	comp_cleanup(&c);
+}
+
+/* dm_restrict: libxl pre-opens the listening socket and passes -S; it
+ * reads the run state over QMP.  QEMU does not inherit libxl's socket. */
+static void test_restrict_preopened(void)
+{
+	struct comp c;
+	char path[128], chardev[128], buf[1024], orig[32];
+	int lfd, fd;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(path, sizeof(path), "%s/qmp-libxl-9", c.dir);
+	lfd = support_unix_listen(path, 4);
+	CU_ASSERT_TRUE_FATAL(lfd >= 0);
+	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,fd=%d,server=on,wait=off", lfd);
+	snprintf(orig, sizeof(orig), "fd=%d,", lfd);
+	const char *const args[] = {"--companion", "--qemu", c.fake, "-xen-domid", "9",
+	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
+	                            "-S", "-xen-domid-restrict", NULL};
+	CU_ASSERT_EQUAL_FATAL(support_spawn(&c.proc, "rtcdm", args, &lfd, 1), 0);
+	close(lfd);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	read_file(c.argv_file, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nsocket,id=libxl-cmd,fd="));
+	CU_ASSERT_PTR_NULL(strstr(buf, chardev));
+	fd = support_unix_connect(path);
+	CU_ASSERT_STRING_EQUAL(line(fd, buf, sizeof(buf)), GREETING);
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"return\": {}, \"id\": 1}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"query-status\",\"id\":2}", -1, buf,
+	                                       sizeof(buf)),
+	                       "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, "
+	                       "\"running\": false}, \"id\": 2}\r\n");
+	close(fd);
+	support_signal(&c.proc, SIGHUP);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	comp_cleanup(&c);
+}
+
+/* libxl's save over a fresh connection to sock: stop, add-fd, save; then quit. */
+static void save_and_quit(const char *sock, const char *file)
+{
+	char buf[1024];
+	int fd = support_unix_connect(sock);
+	int out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	line(fd, buf, sizeof(buf));
+	support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}", -1, buf, sizeof(buf));
+	support_qmp_cmd(fd, "{\"execute\":\"stop\"}", -1, buf, sizeof(buf));
+	support_qmp_cmd(fd, "{\"execute\":\"add-fd\"}", out, buf, sizeof(buf));
+	close(out);
+	CU_ASSERT_STRING_EQUAL(
+		support_qmp_cmd(fd, "{\"execute\":\"xen-save-devices-state\",\"arguments\":"
+		                    "{\"filename\":\"/dev/fdset/0\"}}",
+		                -1, buf, sizeof(buf)),
+		"{\"return\": {}}\r\n");
+	support_qmp_cmd(fd, "{\"execute\":\"quit\"}", -1, buf, sizeof(buf));
+	close(fd);
+}
+
+/* rtcdm --companion with libxl's monitor at sock and more args; -incoming
+ * fd:N when `incoming` is a file. */
+static int start_dm(struct comp *c, const char *sock, const char *incoming, const char *extra)
+{
+	char chardev[256], in[32];
+	int fd = -1, rc;
+
+	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off", sock);
+	if (incoming)
+		fd = open(incoming, O_RDONLY); /* inherited, as libxl's qemu-resume file */
+	snprintf(in, sizeof(in), "fd:%d", fd);
+	const char *const args[] = {"--companion", "--qemu", c->fake, "-xen-domid", "7",
+	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
+	                            incoming ? "-incoming" : extra, incoming ? in : NULL,
+	                            incoming ? extra : NULL, NULL};
+	rc = support_spawn(&c->proc, "rtcdm", args, &fd, fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void copy_prefix(const char *from, const char *to, off_t len, off_t patch_at, uint8_t v)
+{
+	char data[4096];
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t n = read(in, data, sizeof(data));
+
+	if (len < 0)
+		len = n;
+	if (patch_at >= 0 && patch_at < n)
+		data[patch_at] = (char)v;
+	CU_ASSERT_EQUAL(write(out, data, (size_t)len), (ssize_t)len);
+	close(in);
+	close(out);
+}
+
+/* A saved context restores: QEMU reads its stream from the start (the
+ * stand-in checks every byte up to QEMU_VM_EOF) and rtcdm takes its part,
+ * which the next save carries on; a stock context has no rtcdm part; a
+ * malformed trailer is refused before QEMU starts. */
+static void test_restore(void)
+{
+	struct comp c;
+	char sock[128], a[128], b[128], bad[128], d[128];
+	struct stat st;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(a, sizeof(a), "%s/saved", c.dir);
+	snprintf(b, sizeof(b), "%s/stock", c.dir);
+	snprintf(bad, sizeof(bad), "%s/bad", c.dir);
+	snprintf(d, sizeof(d), "%s/again", c.dir);
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, NULL, "--time-offset=7200"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	save_and_quit(sock, a);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+	check_saved(a, 7200);
+
+	/* restore, no toolstack offset: rtcdm's part comes back and is saved again */
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, a, NULL), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: QEMU's stream (50 bytes), then rtcdm's image ("));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 50 bytes of device state, stopped at QEMU_VM_EOF\n"));
+	save_and_quit(sock, d);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+	check_saved(d, 7200);
+
+	/* stock qemu-xen context: QEMU's stream alone */
+	copy_prefix(a, b, 50, -1, 0);
+	{
+		const char *dump[] = {"dump", b, "--json", NULL};
+		char out[1024];
+
+		CU_ASSERT_EQUAL(support_capture("rtcdm-ctx", dump, false, SUPPORT_TIMEOUT_MS, out,
+		                                sizeof(out)), 0);
+		CU_ASSERT_STRING_EQUAL(out, "{\n  \"context_bytes\":50,\n  \"qemu_stream_bytes\":50,\n"
+		                            "  \"rtcdm_image_bytes\":null,\n  \"rtcdm\":null\n}\n");
+	}
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, b, NULL), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: a stock qemu-xen context, no rtcdm part\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 50 bytes of device state"));
+	support_signal(&c.proc, SIGTERM);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+
+	/* trailer version 2: refused, QEMU never started */
+	CU_ASSERT_EQUAL(stat(a, &st), 0);
+	copy_prefix(a, bad, -1, st.st_size - 24, 2);
+	unlink(c.argv_file);
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, bad, NULL), 0);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "error: rtcdm trailer: version 2 (this rtcdm reads 1)\n"));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "\n"), 1);
+	CU_ASSERT_EQUAL(access(c.argv_file, F_OK), -1);
+	comp_cleanup(&c);
+}
+
+void suite_companion(void)
+{
+	CU_pSuite s = CU_add_suite("companion: QEMU as a child", NULL, NULL);
+
+	CU_add_test(s, "argv, readiness, SIGHUP, stderr, private dir", test_argv_and_ready);
+	CU_add_test(s, "SIGTERM passed on", test_sigterm);
+	CU_add_test(s, "SIGINT passed on", test_sigint);
+	CU_add_test(s, "QEMU killed by a signal: 128+N", test_killed_status);
+	CU_add_test(s, "missing program: one line, status 1", test_missing_program);
+	CU_add_test(s, "QEMU ends before it is ready", test_early_exit);
+	CU_add_test(s, "--qemu without --companion, relative path", test_bad_options);
+	CU_add_test(s, "libxl's monitor reaches QEMU", test_libxl_monitor_reaches_qemu);
+
+	s = CU_add_suite("companion: QMP pass-through", NULL, NULL);
+	CU_add_test(s, "libxl-cmd and libxenstat-cmd relayed", test_passthrough);
+	CU_add_test(s, "dm_restrict: pre-opened socket, -S", test_restrict_preopened);
+
+	s = CU_add_suite("companion: save and restore framing", NULL, NULL);
+	CU_add_test(s, "save, restore, stock context, bad trailer", test_restore);
+}
