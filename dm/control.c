@@ -24,38 +24,8 @@ static struct dm_ctl *ctl_of(void *opaque)
 
 /* ---- QMP descriptors in the event loop ---------------------------------------------- */
 
-static void qmp_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque);
-
-/* The QMP server's descriptor set changes as clients come and go: register
- * exactly what it wants polled now. */
-static void qmp_sync(struct dm_ctl *c)
-{
-	struct pollfd fds[QMP_MAX_POLLFDS];
-	size_t n;
-
-	if (!c->qmp)
-		return;
-	for (size_t i = 0; i < c->n_qmp_fds; i++)
-		dm_loop_del_fd(c->loop, c->qmp_fds[i]);
-	c->n_qmp_fds = 0;
-	n = qmp_server_pollfds(c->qmp, fds, QMP_MAX_POLLFDS);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t ev = 0;
-		int rc;
-
-		if (fds[i].events & POLLIN)
-			ev |= EPOLLIN;
-		if (fds[i].events & POLLOUT)
-			ev |= EPOLLOUT;
-		rc = dm_loop_add_fd(c->loop, fds[i].fd, ev, qmp_ready, c);
-		if (rc < 0) {
-			dm_warn(c->log, "QMP: cannot watch descriptor %d: %s", fds[i].fd, strerror(-rc));
-			continue;
-		}
-		c->qmp_fds[c->n_qmp_fds++] = fds[i].fd;
-	}
-}
-
+/* Each QMP descriptor is registered once, edge-triggered for input and
+ * output, from its open to its close (see qmp/server.h). */
 static void qmp_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct dm_ctl *c = opaque;
@@ -66,12 +36,48 @@ static void qmp_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaqu
 		rev |= POLLIN;
 	if (events & EPOLLOUT)
 		rev |= POLLOUT;
-	if (events & EPOLLHUP)
+	if (events & (EPOLLHUP | EPOLLRDHUP))
 		rev |= POLLHUP;
 	if (events & EPOLLERR)
 		rev |= POLLERR;
 	qmp_server_handle(c->qmp, fd, rev);
-	qmp_sync(c);
+}
+
+static int qmp_watch(void *opaque, int fd)
+{
+	struct dm_ctl *c = opaque;
+
+	return dm_loop_add_fd(c->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, qmp_ready, c);
+}
+
+static void qmp_unwatch(void *opaque, int fd)
+{
+	dm_loop_del_fd(ctl_of(opaque)->loop, fd);
+}
+
+static uint64_t qmp_now_ns(void *opaque)
+{
+	(void)opaque;
+	return dm_monotonic_ns();
+}
+
+static void qmp_arm_alarm(void *opaque, uint64_t deadline_ns)
+{
+	struct dm_ctl *c = opaque;
+	int rc;
+
+	if (deadline_ns == QMP_NO_DEADLINE) {
+		dm_timer_disarm(&c->qmp_alarm);
+		return;
+	}
+	rc = dm_timer_arm(&c->qmp_alarm, deadline_ns);
+	if (rc < 0)
+		dm_warn(c->log, "QMP: cannot arm the idle-connection timer: %s", strerror(-rc));
+}
+
+static void qmp_alarm_rang(void *opaque)
+{
+	qmp_server_expire(ctl_of(opaque)->qmp);
 }
 
 /* ---- announcing readiness ---------------------------------------------------------- */
@@ -257,7 +263,6 @@ static void offset_changed(void *opaque, enum dm_offset_source src, const struct
 		if (data) {
 			json_object_object_add(data, "offset", json_object_new_int64(now->seconds));
 			qmp_server_event(c->qmp, "RTC_CHANGE", data);
-			qmp_sync(c);
 		}
 	}
 }
@@ -448,7 +453,6 @@ static void ts_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque
 	(void)fd;
 	(void)events;
 	toolstack_handle(c->ts);
-	qmp_sync(c);
 }
 
 static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
@@ -473,6 +477,12 @@ static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
 	}
 	qc.ops = &dm_ctl_ops;
 	qc.opaque = c;
+	qc.hooks.watch = qmp_watch;
+	qc.hooks.unwatch = qmp_unwatch;
+	qc.hooks.now_ns = qmp_now_ns;
+	qc.hooks.arm_alarm = qmp_arm_alarm;
+	qc.hooks.opaque = c;
+	qc.idle_timeout_ns = QMP_IDLE_TIMEOUT_NS;
 	qc.vcpus = 1;
 	qc.chardevs = c->chardevs;
 	qc.n_chardevs = cfg->n_chardevs;
@@ -494,6 +504,13 @@ static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
 			return 1;
 		}
 		if (!c->qmp) {
+			int rc = dm_timer_init(&c->qmp_alarm, c->loop, qmp_alarm_rang, c);
+
+			if (rc < 0) {
+				snprintf(err, errlen, "QMP: cannot create a timer: %s", strerror(-rc));
+				return 1;
+			}
+			c->qmp_alarm_ready = true;
 			c->qmp = qmp_server_new(&qc, err, errlen);
 			if (!c->qmp)
 				return 1;
@@ -511,7 +528,6 @@ static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
 		}
 		n_listen++;
 	}
-	qmp_sync(c);
 	return 0;
 }
 
@@ -555,18 +571,13 @@ void dm_ctl_fini(struct dm_ctl *c)
 	dm_battery_fini(&c->battery);
 	if (c->qmp) {
 		/* Replies still queued (e.g. to "quit") get one non-blocking try. */
-		struct pollfd fds[QMP_MAX_POLLFDS];
-		size_t n = qmp_server_pollfds(c->qmp, fds, QMP_MAX_POLLFDS);
-
-		for (size_t i = 0; i < n; i++)
-			if (fds[i].events & POLLOUT)
-				qmp_server_handle(c->qmp, fds[i].fd, POLLOUT);
-		for (size_t i = 0; i < c->n_qmp_fds; i++)
-			dm_loop_del_fd(c->loop, c->qmp_fds[i]);
-		c->n_qmp_fds = 0;
+		qmp_server_flush(c->qmp);
 		qmp_server_free(c->qmp);
 		c->qmp = NULL;
 	}
+	if (c->qmp_alarm_ready)
+		dm_timer_fini(&c->qmp_alarm);
+	c->qmp_alarm_ready = false;
 	if (c->store_watched)
 		dm_loop_del_fd(c->loop, toolstack_fd(c->ts));
 	toolstack_free(c->ts);

@@ -50,8 +50,8 @@ struct dm_ctl {
 	struct qmp_server *qmp;
 	struct qmp_chardev_info chardevs[DM_MAX_CHARDEVS];
 	char chardev_names[DM_MAX_CHARDEVS][160];
-	int qmp_fds[QMP_MAX_POLLFDS]; /* descriptors registered with the loop */
-	size_t n_qmp_fds;
+	struct dm_timer qmp_alarm;    /* closes idle QMP connections */
+	bool qmp_alarm_ready;
 	/* xenstore */
 	struct store *store;
 	struct toolstack *ts;
