@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -135,6 +136,26 @@ static size_t encode_state(struct dm_ctl *c, uint8_t *buf, char *err, size_t err
 	return n;
 }
 
+/* A pipe or socket waits for its reader: a write to one that is full, or
+ * whose reader never reads, would stall the whole process.  Regular files
+ * and devices are written. */
+static int refuse_stalling_fd(struct dm_ctl *c, int fd, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "saving the device state: %s", strerror(errno));
+	} else if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen,
+		         "saving the device state: refusing a %s (a reader that stalls would stall rtcdm)",
+		         S_ISFIFO(st.st_mode) ? "pipe" : "socket");
+	} else {
+		return 0;
+	}
+	dm_err(c->log, "%s", err);
+	return -1;
+}
+
 static int op_save_fd(void *opaque, int fd, bool live, char *err, size_t errlen)
 {
 	struct dm_ctl *c = ctl_of(opaque);
@@ -143,6 +164,8 @@ static int op_save_fd(void *opaque, int fd, bool live, char *err, size_t errlen)
 	size_t n;
 
 	(void)live;
+	if (refuse_stalling_fd(c, fd, err, errlen) < 0)
+		return -1;
 	n = encode_state(c, buf, err, errlen);
 	if (!n)
 		return -1;
@@ -193,7 +216,9 @@ static int op_load_fd(void *opaque, int fd, char *err, size_t errlen)
 static int op_load_path(void *opaque, const char *path, char *err, size_t errlen)
 {
 	struct dm_ctl *c = ctl_of(opaque);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO with no writer must not wait for one
+	 * (the loader then refuses anything but a regular file). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	int rc;
 
 	if (fd < 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- what the RTC core calls ---------------------------------------------------- */
@@ -266,9 +267,22 @@ void dm_device_apply_image(struct dm_device *dev, const struct sr_image *img,
 int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char *err,
                      size_t errlen)
 {
-	uint8_t *b = malloc(SR_IMAGE_MAX + 1);
+	struct stat st;
+	uint8_t *b;
 	size_t got = 0;
 
+	/* A pipe, FIFO, socket or device can make read() wait for a peer for
+	 * ever, and the whole process with it: only a regular file is read. */
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", what, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (a pipe or device could stall rtcdm)",
+		         what);
+		return -1;
+	}
+	b = malloc(SR_IMAGE_MAX + 1);
 	if (!b) {
 		snprintf(err, errlen, "%s: out of memory", what);
 		return -1;

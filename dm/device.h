@@ -89,7 +89,8 @@ void dm_device_apply_image(struct dm_device *dev, const struct sr_image *img,
                            const struct dm_offset_decision *d);
 
 /* Read a whole image from fd (at most SR_IMAGE_MAX bytes) into a malloc'd
- * buffer.  0, or -1 with "WHAT: reason" in err. */
+ * buffer.  Only a regular file is read (anything else could block the
+ * process).  0, or -1 with "WHAT: reason" in err. */
 int dm_read_image_fd(int fd, const char *what, uint8_t **buf, size_t *len, char *err,
                      size_t errlen);
 
