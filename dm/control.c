@@ -275,21 +275,50 @@ const struct dm_ops dm_ctl_ops = {
 
 /* ---- device listeners ------------------------------------------------------------------ */
 
+/* The offset in force goes to xenstore: at once for the first change of a
+ * burst, then at most every DM_CTL_PUBLISH_INTERVAL_NS (the latest value). */
+static void publish_offset(void *opaque, uint64_t held)
+{
+	struct dm_ctl *c = opaque;
+	struct rtc_offset now;
+
+	(void)held;
+	rtc_get_offset(c->dev->rtc, &now);
+	if (c->ts)
+		toolstack_publish_offset(c->ts, now.seconds);
+}
+
+/* RTC_CHANGE {"offset": N}, throttled as QEMU does (one a second, the
+ * latest offset always delivered). */
+static void send_rtc_change(void *opaque, uint64_t held)
+{
+	struct dm_ctl *c = opaque;
+	struct rtc_offset now;
+	struct json_object *data;
+
+	(void)held;
+	if (!c->qmp || !(data = json_object_new_object()))
+		return;
+	rtc_get_offset(c->dev->rtc, &now);
+	json_object_object_add(data, "offset", json_object_new_int64(now.seconds));
+	qmp_server_event(c->qmp, "RTC_CHANGE", data);
+}
+
 static void offset_changed(void *opaque, enum dm_offset_source src, const struct rtc_offset *now)
 {
 	struct dm_ctl *c = opaque;
 
-	if (c->ts)
-		toolstack_publish_offset(c->ts, now->seconds);
-	dm_battery_changed(&c->battery);
-	if (c->qmp && src != DM_OFFSET_TOOLSTACK) {
-		struct json_object *data = json_object_new_object();
-
-		if (data) {
-			json_object_object_add(data, "offset", json_object_new_int64(now->seconds));
-			qmp_server_event(c->qmp, "RTC_CHANGE", data);
-		}
+	(void)now;
+	if (src == DM_OFFSET_TOOLSTACK) {
+		/* The toolstack's own setting is written at once (and replaces
+		 * whatever a guest burst still held back). */
+		dm_ratelimit_flush(&c->publish_limit);
+		publish_offset(c, 0);
+	} else {
+		dm_ratelimit_offer(&c->publish_limit);
+		dm_ratelimit_offer(&c->rtc_change_limit);
 	}
+	dm_battery_changed(&c->battery);
 }
 
 static void cmos_written(void *opaque, uint8_t index)
@@ -389,6 +418,14 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
 	if (dm_battery_init(&c->battery, cfg->state_dir, c->have_uuid ? c->uuid : NULL, dev, loop,
 	                    log, err, errlen) < 0)
 		return 1;
+	if (dm_ratelimit_init(&c->publish_limit, loop, DM_CTL_PUBLISH_INTERVAL_NS, publish_offset,
+	                      c) < 0 ||
+	    dm_ratelimit_init(&c->rtc_change_limit, loop, DM_CTL_RTC_CHANGE_INTERVAL_NS,
+	                      send_rtc_change, c) < 0) {
+		snprintf(err, errlen, "cannot create the rate-limit timers: %s", strerror(errno));
+		return 1;
+	}
+	c->limits_ready = true;
 	if (dm_device_add_offset_listener(dev, offset_changed, c) < 0) {
 		snprintf(err, errlen, "no room for another offset listener");
 		return 1;
@@ -594,6 +631,12 @@ int dm_ctl_ready(struct dm_ctl *c, char *err, size_t errlen)
 void dm_ctl_fini(struct dm_ctl *c)
 {
 	dm_battery_fini(&c->battery);
+	if (c->limits_ready) {
+		/* What a burst still held back goes out before the channels close. */
+		dm_ratelimit_fini(&c->rtc_change_limit);
+		dm_ratelimit_fini(&c->publish_limit);
+		c->limits_ready = false;
+	}
 	if (c->qmp) {
 		/* Replies still queued (e.g. to "quit") get one non-blocking try. */
 		qmp_server_flush(c->qmp);
