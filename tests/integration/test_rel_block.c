@@ -23,30 +23,6 @@ void suite_rel_block(void);
 	"{\"error\":{\"class\":\"GenericError\",\"desc\":\"saving the device state: refusing a " kind \
 	" (a reader that stalls would stall rtcdm)\"},\"id\":2}\r\n"
 
-/* On a connection of its own: add-fd `fd` as fdset `set`, then `cmd`
- * ("xen-save-devices-state" or "xen-load-devices-state") on /dev/fdset/SET.
- * The last reply goes to buf. */
-static const char *fdset_op(const char *qmp, const char *cmd, int fd, int set, char *buf,
-                            size_t len)
-{
-	char msg[256], want[64];
-	int c = support_qmp_open(qmp);
-
-	snprintf(msg, sizeof(msg), "{\"execute\":\"add-fd\",\"arguments\":{\"fdset-id\":%d},\"id\":1}",
-	         set);
-	snprintf(want, sizeof(want), "\"fdset-id\":%d", set);
-	support_qmp_cmd(c, msg, fd, buf, len);
-	if (strstr(buf, want)) {
-		snprintf(msg, sizeof(msg),
-		         "{\"execute\":\"%s\",\"arguments\":{\"filename\":\"/dev/fdset/%d\"},\"id\":2}",
-		         cmd, set);
-		support_qmp_cmd(c, msg, -1, buf, len);
-	}
-	if (c >= 0)
-		close(c);
-	return buf;
-}
-
 static void test_qmp_refuses_what_could_block(void)
 {
 	char dir[64], sock[96], qmp[96], fifo[96], cd[160], msg[256], buf[1024];
@@ -80,7 +56,7 @@ static void test_qmp_refuses_what_could_block(void)
 	/* A pipe that never ends (its writer stays open, silent). */
 	int p[2];
 	CU_ASSERT_EQUAL_FATAL(pipe2(p, O_CLOEXEC), 0);
-	CU_ASSERT_STRING_EQUAL(fdset_op(qmp, "xen-load-devices-state", p[0], 1, buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(rel_fdset_op(qmp, "xen-load-devices-state", "", p[0], 1, buf, sizeof(buf)),
 	                       LOAD_REFUSED("descriptor"));
 	/* A full pipe nobody reads. */
 	int fl = fcntl(p[1], F_GETFL);
@@ -90,12 +66,12 @@ static void test_qmp_refuses_what_could_block(void)
 	while (write(p[1], fill, sizeof(fill)) > 0)
 		;
 	CU_ASSERT_EQUAL(fcntl(p[1], F_SETFL, fl), 0); /* blocking again, as libxl's would be */
-	CU_ASSERT_STRING_EQUAL(fdset_op(qmp, "xen-save-devices-state", p[1], 2, buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(rel_fdset_op(qmp, "xen-save-devices-state", "", p[1], 2, buf, sizeof(buf)),
 	                       SAVE_REFUSED("pipe"));
 	/* A socket whose peer never reads. */
 	int sv[2];
 	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	CU_ASSERT_STRING_EQUAL(fdset_op(qmp, "xen-save-devices-state", sv[0], 3, buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(rel_fdset_op(qmp, "xen-save-devices-state", "", sv[0], 3, buf, sizeof(buf)),
 	                       SAVE_REFUSED("socket"));
 
 	/* Still answering the toolstack and the guest, state unchanged. */

@@ -26,25 +26,7 @@ static const char running[] =
 /* Save into `fd` passed with add-fd as fdset `set`; the reply goes to buf. */
 static const char *save_to_fd(const char *qmp, int fd, int set, char *buf, size_t len)
 {
-	char msg[256], want[64];
-	int c = support_qmp_open(qmp);
-
-	snprintf(msg, sizeof(msg), "{\"execute\":\"add-fd\",\"arguments\":{\"fdset-id\":%d},\"id\":1}",
-	         set);
-	snprintf(want, sizeof(want), "\"fdset-id\":%d", set);
-	support_qmp_cmd(c, msg, fd, buf, len);
-	if (!strstr(buf, want)) {
-		if (c >= 0)
-			close(c);
-		return buf;
-	}
-	snprintf(msg, sizeof(msg),
-	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"live\":false,"
-	         "\"filename\":\"/dev/fdset/%d\"},\"id\":2}",
-	         set);
-	support_qmp_cmd(c, msg, -1, buf, len);
-	close(c);
-	return buf;
+	return rel_fdset_op(qmp, "xen-save-devices-state", "\"live\":false,", fd, set, buf, len);
 }
 
 static void test_failing_descriptors(void)

@@ -332,7 +332,8 @@ static void test_ids_echoed(void)
 	CU_ASSERT_STRING_EQUAL(
 	    xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":4294967295}\n", buf, sizeof(buf)),
 	    "{\"return\":{\"enabled\":false},\"id\":4294967295}\r\n");
-	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":-2.5}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":-2.5}\n",
+	                            buf, sizeof(buf)),
 	                       "{\"return\":{\"enabled\":false},\"id\":-2.5}\r\n");
 	/* Well-formed UTF-8 up to four bytes is echoed as it came. */
 	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c,
@@ -573,7 +574,8 @@ static void test_quit_and_offset_commands(void)
 	         buf, sizeof(buf)),
 	    "{\"return\":{}}\r\n");
 	CU_ASSERT_STRING_EQUAL(f.calls, "set_offset -7200;");
-	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"rtcdm-query-time-offset\"}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"rtcdm-query-time-offset\"}\n",
+	                            buf, sizeof(buf)),
 	                       "{\"return\":{\"seconds\":-7200,\"phase-ns\":250000000,\"set\":true}}\r\n");
 	CU_ASSERT_STRING_EQUAL(
 	    xchg(&f, s, c,
@@ -751,7 +753,8 @@ static void test_sequential_and_concurrent_clients(void)
 		CU_ASSERT_FATAL(c >= 0);
 		pump(&f, s);
 		CU_ASSERT_STRING_EQUAL(recv_text(c, buf, sizeof(buf), NULL), GREETING);
-		CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":0}\r\n", buf, sizeof(buf)),
+		CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":0}\r\n",
+		                            buf, sizeof(buf)),
 		                       NEED_CAPS ",\"id\":0}\r\n");
 		CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n", buf,
 		                            sizeof(buf)),
