@@ -36,59 +36,53 @@ uint64_t dm_throttle_release(struct dm_throttle *t, uint64_t now_ns)
 	return n;
 }
 
-static void release_held(struct dm_ratelimit *r, uint64_t now_ns)
+static void alarm_rang(void *opaque)
 {
-	uint64_t n = dm_throttle_release(&r->rule, now_ns);
+	struct dm_ratelimit *r = opaque;
+	uint64_t n = dm_throttle_release(&r->rule, dm_clock_now(r->clock));
 
 	if (n)
 		r->send(r->opaque, n);
+	else if (r->rule.held) /* rang early: again at the deadline */
+		dm_clock_alarm_arm(r->clock, r->alarm, dm_throttle_deadline(&r->rule));
 }
 
-static void timer_rang(void *opaque)
-{
-	struct dm_ratelimit *r = opaque;
-
-	release_held(r, dm_monotonic_ns());
-	if (r->rule.held) /* rang early: try again at the deadline */
-		dm_timer_arm(&r->timer, dm_throttle_deadline(&r->rule));
-}
-
-int dm_ratelimit_init(struct dm_ratelimit *r, struct dm_loop *loop, uint64_t interval_ns,
+int dm_ratelimit_init(struct dm_ratelimit *r, struct dm_clock *clock, uint64_t interval_ns,
                       dm_ratelimit_cb send, void *opaque)
 {
-	int rc = 0;
-
 	memset(r, 0, sizeof(*r));
 	dm_throttle_init(&r->rule, interval_ns);
 	r->send = send;
 	r->opaque = opaque;
-	r->timer.fd = -1;
-	if (loop) {
-		rc = dm_timer_init(&r->timer, loop, timer_rang, r);
-		r->has_timer = rc == 0;
-	}
-	return rc;
+	r->alarm = -1;
+	if (!clock)
+		return 0;
+	r->alarm = dm_clock_alarm_new(clock, alarm_rang, r);
+	if (r->alarm < 0)
+		return r->alarm;
+	r->clock = clock;
+	return 0;
 }
 
 void dm_ratelimit_fini(struct dm_ratelimit *r)
 {
 	dm_ratelimit_flush(r);
-	if (r->has_timer)
-		dm_timer_fini(&r->timer);
-	r->has_timer = false;
+	if (r->clock)
+		dm_clock_alarm_free(r->clock, r->alarm);
+	r->clock = NULL;
 }
 
 void dm_ratelimit_offer(struct dm_ratelimit *r)
 {
-	if (!r->has_timer) {
+	if (!r->clock) {
 		r->send(r->opaque, 0);
 		return;
 	}
 	bool first_held = r->rule.held == 0;
-	if (dm_throttle_offer(&r->rule, dm_monotonic_ns()))
+	if (dm_throttle_offer(&r->rule, dm_clock_now(r->clock)))
 		r->send(r->opaque, 0);
 	else if (first_held)
-		dm_timer_arm(&r->timer, dm_throttle_deadline(&r->rule));
+		dm_clock_alarm_arm(r->clock, r->alarm, dm_throttle_deadline(&r->rule));
 }
 
 void dm_ratelimit_flush(struct dm_ratelimit *r)
@@ -98,8 +92,9 @@ void dm_ratelimit_flush(struct dm_ratelimit *r)
 	if (!n)
 		return;
 	r->rule.held = 0;
-	r->rule.last_ns = r->has_timer ? dm_monotonic_ns() : r->rule.last_ns;
-	if (r->has_timer)
-		dm_timer_disarm(&r->timer);
+	if (r->clock) {
+		r->rule.last_ns = dm_clock_now(r->clock);
+		dm_clock_alarm_arm(r->clock, r->alarm, DM_CLOCK_NO_DEADLINE);
+	}
 	r->send(r->opaque, n);
 }

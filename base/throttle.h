@@ -4,9 +4,10 @@
  * stands for all of them (QEMU throttles its RTC_CHANGE event this way: the
  * latest value always arrives, late by at most one interval).
  *
- * struct dm_throttle is the rule alone, on a clock the caller passes in
- * (unit-tested on a test clock).  struct dm_ratelimit runs it on the loop:
- * CLOCK_MONOTONIC and a timer for the held-back message.
+ * struct dm_throttle is the rule alone, on a time the caller passes in.
+ * struct dm_ratelimit runs it on a struct dm_clock (the guest's clock: real
+ * on Xen, virtual under qtest, so tests step it) with one of its alarms for
+ * the held-back message.
  */
 #ifndef RTCDM_BASE_THROTTLE_H
 #define RTCDM_BASE_THROTTLE_H
@@ -14,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "base/loop.h"
+#include "base/clock.h"
 
 #define DM_THROTTLE_NONE UINT64_MAX
 
@@ -41,16 +42,17 @@ typedef void (*dm_ratelimit_cb)(void *opaque, uint64_t held);
 
 struct dm_ratelimit {
 	struct dm_throttle rule;
-	struct dm_timer timer;
-	bool has_timer; /* no loop: nothing is held back */
+	struct dm_clock *clock; /* NULL: nothing is held back */
+	int alarm;
 	dm_ratelimit_cb send;
 	void *opaque;
 };
 
-/* loop may be NULL (then every occurrence goes out at once).  0 or -errno. */
-int dm_ratelimit_init(struct dm_ratelimit *r, struct dm_loop *loop, uint64_t interval_ns,
+/* clock may be NULL (then every occurrence goes out at once).  0 or
+ * -errno (then too). */
+int dm_ratelimit_init(struct dm_ratelimit *r, struct dm_clock *clock, uint64_t interval_ns,
                       dm_ratelimit_cb send, void *opaque);
-/* Sends what is still held back, then stops the timer. */
+/* Sends what is still held back, then frees the alarm. */
 void dm_ratelimit_fini(struct dm_ratelimit *r);
 void dm_ratelimit_offer(struct dm_ratelimit *r);
 /* Send what is held back now (e.g. before a value must be exact). */

@@ -418,11 +418,13 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
 	if (dm_battery_init(&c->battery, cfg->state_dir, c->have_uuid ? c->uuid : NULL, dev, loop,
 	                    log, err, errlen) < 0)
 		return 1;
-	if (dm_ratelimit_init(&c->publish_limit, loop, DM_CTL_PUBLISH_INTERVAL_NS, publish_offset,
-	                      c) < 0 ||
-	    dm_ratelimit_init(&c->rtc_change_limit, loop, DM_CTL_RTC_CHANGE_INTERVAL_NS,
-	                      send_rtc_change, c) < 0) {
-		snprintf(err, errlen, "cannot create the rate-limit timers: %s", strerror(errno));
+	int rc = dm_ratelimit_init(&c->publish_limit, dm_platform_clock(plat),
+	                           DM_CTL_PUBLISH_INTERVAL_NS, publish_offset, c);
+	if (rc == 0)
+		rc = dm_ratelimit_init(&c->rtc_change_limit, dm_platform_clock(plat),
+		                       DM_CTL_RTC_CHANGE_INTERVAL_NS, send_rtc_change, c);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot create the rate-limit alarms: %s", strerror(-rc));
 		return 1;
 	}
 	c->limits_ready = true;

@@ -165,8 +165,8 @@ int dm_device_init(struct dm_device *dev, struct dm_platform *plat, const struct
 	cfg.host_wallclock_ns = plat->ops->host_wallclock_ns(plat);
 	cfg.lost_tick_policy = lost_ticks;
 	dev->rtc = rtc_new(&cfg);
-	if (dev->rtc && dm_ratelimit_init(&dev->change_log, plat->loop, DM_CHANGE_LOG_INTERVAL_NS,
-	                                  log_clock_change, dev) < 0)
+	if (dev->rtc && dm_ratelimit_init(&dev->change_log, dm_platform_clock(plat),
+	                                  DM_CHANGE_LOG_INTERVAL_NS, log_clock_change, dev) < 0)
 		dm_warn(log, "no timer for the clock-change log: every change is logged");
 	if (!dev->rtc) {
 		dm_err(log, "cannot allocate the RTC");

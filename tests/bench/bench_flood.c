@@ -2,10 +2,13 @@
  * bench_flood — a guest that changes its clock as fast as it can, and what
  * reaches dom0.  rtcdm runs on the simulated platform (qtest, xenstore in a
  * directory, one QMP socket); the guest writes the RTC seconds register
- * WRITES times, alternating two values, so every write is a clock change.
- * One QMP client reads its events, CLIENTS - 1 others never read.
+ * WRITES times, counting 0..59 round, so every write is a clock change,
+ * while its (virtual) clock moves 10 us per write: 100,000 writes take one
+ * second of guest time.  One QMP client reads its events, CLIENTS - 1
+ * others never read.
  *
- * Reported (after the burst and SETTLE_MS for held-back messages):
+ * Reported (after the burst and one more guest second for what is held
+ * back):
  *   flood.writes, flood.burst_ms     guest writes and how long they took
  *   flood.log_lines, flood.log_bytes rtcdm's stderr
  *   flood.xs_writes                  values written to rtc/timeoffset
@@ -24,7 +27,8 @@
 #include "tests/bench/bench_util.h"
 
 #define PROG "bench_flood"
-#define SETTLE_MS 1500
+#define SETTLE_MS 500
+#define NS_PER_WRITE 10000ull /* guest time per write */
 #define CHUNK 500 /* guest writes sent before their answers are read */
 
 static unsigned long bcd(unsigned long v)
@@ -207,7 +211,7 @@ static int start(struct run *r, const char *rtcdm)
  * reads its events all along.  Returns the time taken (ns), 0 on failure. */
 static uint64_t guest_burst(struct run *r, unsigned long writes)
 {
-	char cmd[64 * CHUNK];
+	char cmd[64 * CHUNK + 64];
 	uint64_t t0 = bench_now_ns();
 
 	for (unsigned long done = 0; done < writes;) {
@@ -217,9 +221,11 @@ static uint64_t guest_burst(struct run *r, unsigned long writes)
 			len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
 			                        "outb 0x70 0x00\noutb 0x71 0x%02lx\n",
 			                        bcd((done + i) % 60));
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "clock_step %llu\n",
+		                        n * NS_PER_WRITE);
 		if (bench_qt_send(&r->q, cmd, len) < 0)
 			return 0;
-		for (unsigned long i = 0; i < 2 * n; i++)
+		for (unsigned long i = 0; i < 2 * n + 1; i++)
 			if (!bench_qt_readline(&r->q))
 				return 0;
 		drain(r->readers[0], r->events, r->ev_cap, strlen(r->events), 0, NULL);
@@ -312,7 +318,9 @@ static int flood(struct run *r, const char *rtcdm, unsigned long writes, char *s
 	uint64_t burst_ns = guest_burst(r, writes);
 	if (!burst_ns)
 		return 1;
-	/* What is held back comes within a second. */
+	/* What is held back comes within a second of guest time. */
+	if (bench_qt_send(&r->q, "clock_step 1000000000\n", 22) < 0 || !bench_qt_readline(&r->q))
+		return 1;
 	drain(r->readers[0], r->events, r->ev_cap, strlen(r->events), SETTLE_MS, NULL);
 	bench_sleep_ms(200);
 	unsigned dropped = dropped_clients(r, sink, sink_cap);

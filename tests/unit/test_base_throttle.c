@@ -1,6 +1,10 @@
 /* The rate-limit rule: one at once per interval, the rest as one, on a test clock. */
 #include <CUnit/CUnit.h>
 
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "base/throttle.h"
 
 void suite_base_throttle(void);
@@ -88,8 +92,8 @@ static void record(void *opaque, uint64_t held)
 	k->calls++;
 }
 
-/* Without a loop nothing is held back; fini sends what is. */
-static void test_ratelimit_without_loop(void)
+/* Without a clock nothing is held back. */
+static void test_ratelimit_without_clock(void)
 {
 	struct dm_ratelimit r;
 	struct sink k = {0};
@@ -104,23 +108,92 @@ static void test_ratelimit_without_loop(void)
 	CU_ASSERT_EQUAL(k.calls, 2);
 }
 
-/* With a loop: the first at once, the rest held and sent as one at fini. */
-static void test_ratelimit_flush_at_fini(void)
+/* On a virtual clock: the first at once, the rest held until the clock
+ * passes the end of the interval, then sent as one; fini sends the rest. */
+static void test_ratelimit_on_virtual_clock(void)
 {
-	struct dm_loop loop;
+	struct dm_clock clock;
 	struct dm_ratelimit r;
 	struct sink k = {0};
 
-	CU_ASSERT_EQUAL_FATAL(dm_loop_init(&loop, NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(dm_ratelimit_init(&r, &loop, 3600000 * MS, record, &k), 0);
+	dm_clock_init_virtual(&clock, NULL);
+	CU_ASSERT_EQUAL_FATAL(dm_ratelimit_init(&r, &clock, 1000 * MS, record, &k), 0);
 	for (int i = 0; i < 5; i++)
 		dm_ratelimit_offer(&r);
 	CU_ASSERT_EQUAL(k.calls, 1);
-	dm_ratelimit_fini(&r);
-	CU_ASSERT_EQUAL(k.calls, 2);
 	CU_ASSERT_EQUAL(k.held[0], 0);
+	/* The RTC's timer is not this alarm: qtest's next deadline is unchanged. */
+	CU_ASSERT_EQUAL(dm_clock_deadline(&clock), DM_CLOCK_NO_DEADLINE);
+	CU_ASSERT_EQUAL(dm_clock_warp(&clock, 999 * MS), 0);
+	CU_ASSERT_EQUAL(k.calls, 1);
+	CU_ASSERT_EQUAL(dm_clock_warp(&clock, 1000 * MS), 0);
+	CU_ASSERT_EQUAL(k.calls, 2);
 	CU_ASSERT_EQUAL(k.held[1], 4);
-	dm_loop_fini(&loop);
+	/* Held again, then the process ends: sent at fini. */
+	dm_ratelimit_offer(&r);
+	dm_ratelimit_offer(&r);
+	CU_ASSERT_EQUAL(k.calls, 2);
+	dm_ratelimit_fini(&r);
+	CU_ASSERT_EQUAL(k.calls, 3);
+	CU_ASSERT_EQUAL(k.held[2], 2);
+	CU_ASSERT_EQUAL(dm_clock_warp(&clock, 5000 * MS), 0); /* the alarm is gone */
+	CU_ASSERT_EQUAL(k.calls, 3);
+	dm_clock_fini(&clock);
+}
+
+struct order {
+	struct dm_clock clock;
+	char seen[64];
+};
+
+static void note(struct order *o, const char *who)
+{
+	size_t n = strlen(o->seen);
+	snprintf(o->seen + n, sizeof(o->seen) - n, "%s@%llu;", who,
+	         (unsigned long long)(dm_clock_now(&o->clock) / MS));
+}
+
+static void note_a(void *opaque)
+{
+	note(opaque, "a");
+}
+
+static void note_b(void *opaque)
+{
+	note(opaque, "b");
+}
+
+static void note_rtc(void *opaque)
+{
+	note(opaque, "rtc");
+}
+
+/* Alarms and the RTC's timer ring in deadline order, each at its time. */
+static void test_alarms_in_order(void)
+{
+	struct order o = {.seen = ""};
+
+	dm_clock_init_virtual(&o.clock, NULL);
+	dm_clock_set_expired_cb(&o.clock, note_rtc, &o);
+	int a = dm_clock_alarm_new(&o.clock, note_a, &o);
+	int b = dm_clock_alarm_new(&o.clock, note_b, &o);
+	CU_ASSERT(a >= 0 && b >= 0 && a != b);
+	dm_clock_alarm_arm(&o.clock, a, 300 * MS);
+	dm_clock_alarm_arm(&o.clock, b, 100 * MS);
+	dm_clock_arm(&o.clock, 200 * MS);
+	CU_ASSERT_EQUAL(dm_clock_deadline(&o.clock), 200 * MS);
+	CU_ASSERT_EQUAL(dm_clock_warp(&o.clock, 250 * MS), 0);
+	CU_ASSERT_STRING_EQUAL(o.seen, "b@100;rtc@200;");
+	CU_ASSERT_EQUAL(dm_clock_now(&o.clock), 250 * MS);
+	dm_clock_alarm_arm(&o.clock, b, DM_CLOCK_NO_DEADLINE);
+	CU_ASSERT_EQUAL(dm_clock_warp(&o.clock, 1000 * MS), 0);
+	CU_ASSERT_STRING_EQUAL(o.seen, "b@100;rtc@200;a@300;");
+	for (int i = 2; i < DM_CLOCK_MAX_ALARMS; i++)
+		CU_ASSERT(dm_clock_alarm_new(&o.clock, note_a, &o) >= 0);
+	CU_ASSERT_EQUAL(dm_clock_alarm_new(&o.clock, note_a, &o), -ENOSPC);
+	dm_clock_alarm_free(&o.clock, a);
+	CU_ASSERT_EQUAL(dm_clock_alarm_new(&o.clock, note_a, &o), a);
+	dm_clock_fini(&o.clock);
 }
 
 void suite_base_throttle(void)
@@ -128,6 +201,8 @@ void suite_base_throttle(void)
 	CU_pSuite s = CU_add_suite("base_throttle", NULL, NULL);
 	CU_add_test(s, "a burst of 100,000: one at once, then one per interval", test_burst);
 	CU_add_test(s, "what goes out when", test_steps);
-	CU_add_test(s, "no loop: nothing held back", test_ratelimit_without_loop);
-	CU_add_test(s, "held-back occurrences go out at fini", test_ratelimit_flush_at_fini);
+	CU_add_test(s, "no clock: nothing held back", test_ratelimit_without_clock);
+	CU_add_test(s, "on a virtual clock: held until the clock passes, rest at fini",
+	            test_ratelimit_on_virtual_clock);
+	CU_add_test(s, "clock alarms and the RTC timer ring in deadline order", test_alarms_in_order);
 }
