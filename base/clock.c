@@ -71,19 +71,26 @@ static uint64_t to_monotonic(const struct dm_clock *c, uint64_t deadline_ns)
 	                                                   : c->mono_base + deadline_ns;
 }
 
+/* Real mode: set timer t for a clock deadline (DM_CLOCK_NO_DEADLINE:
+ * disarm).  Virtual mode: nothing, dm_clock_warp() fires the deadlines. */
+static void arm_real_timer(struct dm_clock *c, struct dm_timer *t, uint64_t deadline_ns,
+                           const char *what)
+{
+	if (c->is_virtual)
+		return;
+	if (deadline_ns == DM_CLOCK_NO_DEADLINE) {
+		dm_timer_disarm(t);
+		return;
+	}
+	int err = dm_timer_arm(t, to_monotonic(c, deadline_ns));
+	if (err < 0)
+		dm_err(c->log, "cannot arm %s: %s", what, strerror(-err));
+}
+
 void dm_clock_arm(struct dm_clock *c, uint64_t deadline_ns)
 {
 	c->deadline = deadline_ns;
-	if (c->is_virtual)
-		return; /* fired by dm_clock_warp() */
-	if (deadline_ns == DM_CLOCK_NO_DEADLINE) {
-		dm_timer_disarm(&c->timer);
-		return;
-	}
-	int err = dm_timer_arm(&c->timer, to_monotonic(c, deadline_ns));
-
-	if (err < 0)
-		dm_err(c->log, "cannot arm the RTC timer: %s", strerror(-err));
+	arm_real_timer(c, &c->timer, deadline_ns, "the RTC timer");
 }
 
 /* ---- alarms -------------------------------------------------------------- */
@@ -124,15 +131,7 @@ void dm_clock_alarm_arm(struct dm_clock *c, int alarm, uint64_t deadline_ns)
 	struct dm_clock_alarm *a = &c->alarms[alarm];
 
 	a->deadline = deadline_ns;
-	if (c->is_virtual)
-		return; /* rung by dm_clock_warp() */
-	if (deadline_ns == DM_CLOCK_NO_DEADLINE) {
-		dm_timer_disarm(&a->timer);
-		return;
-	}
-	int err = dm_timer_arm(&a->timer, to_monotonic(c, deadline_ns));
-	if (err < 0)
-		dm_err(c->log, "cannot arm a clock alarm: %s", strerror(-err));
+	arm_real_timer(c, &a->timer, deadline_ns, "a clock alarm");
 }
 
 void dm_clock_alarm_free(struct dm_clock *c, int alarm)
