@@ -295,18 +295,12 @@ static inline char *recv_text(int fd, char *buf, size_t size, bool *eof)
 	return buf;
 }
 
-static inline void send_text(int fd, const char *txt)
-{
-	size_t len = strlen(txt);
-	if (send(fd, txt, len, MSG_NOSIGNAL) != (ssize_t)len)
-		perror("send");
-}
-
 /* Send txt, let the server run, return its answer. */
 static inline char *xchg(struct fake_dm *f, struct qmp_server *s, int fd, const char *txt,
                          char *buf, size_t size)
 {
-	send_text(fd, txt);
+	if (support_send_fd(fd, txt, -1) < 0)
+		perror("send");
 	pump(f, s);
 	return recv_text(fd, buf, size, NULL);
 }

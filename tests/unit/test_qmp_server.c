@@ -43,7 +43,7 @@ static void test_loop_registrations_follow_open_close(void)
 	burst[sizeof(burst) - 1] = '\0';
 	for (int i = 0; i < 1000; i++)
 		memcpy(burst + (size_t)i * (sizeof(req) - 1), req, sizeof(req) - 1);
-	send_text(b, burst);
+	CU_ASSERT_EQUAL(support_send_fd(b, burst, -1), 0);
 	pump(&f, s);
 	/* Then it reads everything: every reply arrives. */
 	size_t replies = 0;
@@ -85,7 +85,7 @@ static void test_idle_connections_closed(void)
 	int busy = ready_client(&f, s);
 	CU_ASSERT_EQUAL(f.alarm_ns, 1030 * SEC); /* the oldest decides */
 	/* Half a command is not a command. */
-	send_text(idle, "{\"execute\":");
+	CU_ASSERT_EQUAL(support_send_fd(idle, "{\"execute\":", -1), 0);
 	pump(&f, s);
 	fake_advance(&f, s, 1029 * SEC);
 	CU_ASSERT_STRING_EQUAL(xchg(&f, s, busy, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
@@ -552,7 +552,7 @@ static void test_huge_message_closes(void)
 	int n = snprintf(msg, sizeof(msg), "{\"execute\":\"query-vnc\",\"id\":\"");
 	memset(msg + n, 'x', 60000);
 	strcpy(msg + n + 60000, "\"}\n");
-	send_text(c, msg);
+	CU_ASSERT_EQUAL(support_send_fd(c, msg, -1), 0);
 	pump(&f, s);
 	recv_text(c, buf, sizeof(buf), &eof);
 	CU_ASSERT_EQUAL(strlen(buf), strlen("{\"return\":{\"enabled\":false},\"id\":\"\"}\r\n") + 60000);
@@ -600,7 +600,7 @@ static void test_eof_after_request(void)
 	bool eof = false;
 
 	/* The client writes and half-closes: it still gets its answer. */
-	send_text(c, "{\"execute\":\"cont\",\"id\":5}\n");
+	CU_ASSERT_EQUAL(support_send_fd(c, "{\"execute\":\"cont\",\"id\":5}\n", -1), 0);
 	shutdown(c, SHUT_WR);
 	pump(&f, s);
 	recv_text(c, buf, sizeof(buf), &eof);
