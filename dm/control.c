@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -24,38 +25,8 @@ static struct dm_ctl *ctl_of(void *opaque)
 
 /* ---- QMP descriptors in the event loop ---------------------------------------------- */
 
-static void qmp_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque);
-
-/* The QMP server's descriptor set changes as clients come and go: register
- * exactly what it wants polled now. */
-static void qmp_sync(struct dm_ctl *c)
-{
-	struct pollfd fds[QMP_MAX_POLLFDS];
-	size_t n;
-
-	if (!c->qmp)
-		return;
-	for (size_t i = 0; i < c->n_qmp_fds; i++)
-		dm_loop_del_fd(c->loop, c->qmp_fds[i]);
-	c->n_qmp_fds = 0;
-	n = qmp_server_pollfds(c->qmp, fds, QMP_MAX_POLLFDS);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t ev = 0;
-		int rc;
-
-		if (fds[i].events & POLLIN)
-			ev |= EPOLLIN;
-		if (fds[i].events & POLLOUT)
-			ev |= EPOLLOUT;
-		rc = dm_loop_add_fd(c->loop, fds[i].fd, ev, qmp_ready, c);
-		if (rc < 0) {
-			dm_warn(c->log, "QMP: cannot watch descriptor %d: %s", fds[i].fd, strerror(-rc));
-			continue;
-		}
-		c->qmp_fds[c->n_qmp_fds++] = fds[i].fd;
-	}
-}
-
+/* Each QMP descriptor is registered once, edge-triggered for input and
+ * output, from its open to its close (see qmp/server.h). */
 static void qmp_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct dm_ctl *c = opaque;
@@ -66,12 +37,48 @@ static void qmp_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaqu
 		rev |= POLLIN;
 	if (events & EPOLLOUT)
 		rev |= POLLOUT;
-	if (events & EPOLLHUP)
+	if (events & (EPOLLHUP | EPOLLRDHUP))
 		rev |= POLLHUP;
 	if (events & EPOLLERR)
 		rev |= POLLERR;
 	qmp_server_handle(c->qmp, fd, rev);
-	qmp_sync(c);
+}
+
+static int qmp_watch(void *opaque, int fd)
+{
+	struct dm_ctl *c = opaque;
+
+	return dm_loop_add_fd(c->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, qmp_ready, c);
+}
+
+static void qmp_unwatch(void *opaque, int fd)
+{
+	dm_loop_del_fd(ctl_of(opaque)->loop, fd);
+}
+
+static uint64_t qmp_now_ns(void *opaque)
+{
+	(void)opaque;
+	return dm_monotonic_ns();
+}
+
+static void qmp_arm_alarm(void *opaque, uint64_t deadline_ns)
+{
+	struct dm_ctl *c = opaque;
+	int rc;
+
+	if (deadline_ns == QMP_NO_DEADLINE) {
+		dm_timer_disarm(&c->qmp_alarm);
+		return;
+	}
+	rc = dm_timer_arm(&c->qmp_alarm, deadline_ns);
+	if (rc < 0)
+		dm_warn(c->log, "QMP: cannot arm the idle-connection timer: %s", strerror(-rc));
+}
+
+static void qmp_alarm_rang(void *opaque)
+{
+	qmp_server_expire(ctl_of(opaque)->qmp);
 }
 
 /* ---- announcing readiness ---------------------------------------------------------- */
@@ -129,6 +136,26 @@ static size_t encode_state(struct dm_ctl *c, uint8_t *buf, char *err, size_t err
 	return n;
 }
 
+/* A pipe or socket waits for its reader: a write to one that is full, or
+ * whose reader never reads, would stall the whole process.  Regular files
+ * and devices are written. */
+static int refuse_stalling_fd(struct dm_ctl *c, int fd, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "saving the device state: %s", strerror(errno));
+	} else if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen,
+		         "saving the device state: refusing a %s (a reader that stalls would stall rtcdm)",
+		         S_ISFIFO(st.st_mode) ? "pipe" : "socket");
+	} else {
+		return 0;
+	}
+	dm_err(c->log, "%s", err);
+	return -1;
+}
+
 static int op_save_fd(void *opaque, int fd, bool live, char *err, size_t errlen)
 {
 	struct dm_ctl *c = ctl_of(opaque);
@@ -137,6 +164,8 @@ static int op_save_fd(void *opaque, int fd, bool live, char *err, size_t errlen)
 	size_t n;
 
 	(void)live;
+	if (refuse_stalling_fd(c, fd, err, errlen) < 0)
+		return -1;
 	n = encode_state(c, buf, err, errlen);
 	if (!n)
 		return -1;
@@ -227,7 +256,9 @@ static int op_load_fd(void *opaque, int fd, char *err, size_t errlen)
 static int op_load_path(void *opaque, const char *path, char *err, size_t errlen)
 {
 	struct dm_ctl *c = ctl_of(opaque);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO with no writer must not wait for one
+	 * (the loader then refuses anything but a regular file). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	int rc;
 
 	if (fd < 0) {
@@ -284,22 +315,50 @@ const struct dm_ops dm_ctl_ops = {
 
 /* ---- device listeners ------------------------------------------------------------------ */
 
+/* The offset in force goes to xenstore: at once for the first change of a
+ * burst, then at most every DM_CTL_PUBLISH_INTERVAL_NS (the latest value). */
+static void publish_offset(void *opaque, uint64_t held)
+{
+	struct dm_ctl *c = opaque;
+	struct rtc_offset now;
+
+	(void)held;
+	rtc_get_offset(c->dev->rtc, &now);
+	if (c->ts)
+		toolstack_publish_offset(c->ts, now.seconds);
+}
+
+/* RTC_CHANGE {"offset": N}, throttled as QEMU does (one a second, the
+ * latest offset always delivered). */
+static void send_rtc_change(void *opaque, uint64_t held)
+{
+	struct dm_ctl *c = opaque;
+	struct rtc_offset now;
+	struct json_object *data;
+
+	(void)held;
+	if (!c->qmp || !(data = json_object_new_object()))
+		return;
+	rtc_get_offset(c->dev->rtc, &now);
+	json_object_object_add(data, "offset", json_object_new_int64(now.seconds));
+	qmp_server_event(c->qmp, "RTC_CHANGE", data);
+}
+
 static void offset_changed(void *opaque, enum dm_offset_source src, const struct rtc_offset *now)
 {
 	struct dm_ctl *c = opaque;
 
-	if (c->ts)
-		toolstack_publish_offset(c->ts, now->seconds);
-	dm_battery_changed(&c->battery);
-	if (c->qmp && src != DM_OFFSET_TOOLSTACK) {
-		struct json_object *data = json_object_new_object();
-
-		if (data) {
-			json_object_object_add(data, "offset", json_object_new_int64(now->seconds));
-			qmp_server_event(c->qmp, "RTC_CHANGE", data);
-			qmp_sync(c);
-		}
+	(void)now;
+	if (src == DM_OFFSET_TOOLSTACK) {
+		/* The toolstack's own setting is written at once (and replaces
+		 * whatever a guest burst still held back). */
+		dm_ratelimit_flush(&c->publish_limit);
+		publish_offset(c, 0);
+	} else {
+		dm_ratelimit_offer(&c->publish_limit);
+		dm_ratelimit_offer(&c->rtc_change_limit);
 	}
+	dm_battery_changed(&c->battery);
 }
 
 static void cmos_written(void *opaque, uint8_t index)
@@ -404,6 +463,16 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
 	if (dm_battery_init(&c->battery, cfg->state_dir, c->have_uuid ? c->uuid : NULL,
 	                    cfg->runas ? &owner : NULL, dev, loop, log, err, errlen) < 0)
 		return 1;
+	int rc = dm_ratelimit_init(&c->publish_limit, dm_platform_clock(plat),
+	                           DM_CTL_PUBLISH_INTERVAL_NS, publish_offset, c);
+	if (rc == 0)
+		rc = dm_ratelimit_init(&c->rtc_change_limit, dm_platform_clock(plat),
+		                       DM_CTL_RTC_CHANGE_INTERVAL_NS, send_rtc_change, c);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot create the rate-limit alarms: %s", strerror(-rc));
+		return 1;
+	}
+	c->limits_ready = true;
 	if (dm_device_add_offset_listener(dev, offset_changed, c) < 0) {
 		snprintf(err, errlen, "no room for another offset listener");
 		return 1;
@@ -488,7 +557,6 @@ static void ts_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque
 	(void)fd;
 	(void)events;
 	toolstack_handle(c->ts);
-	qmp_sync(c);
 }
 
 static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
@@ -513,6 +581,12 @@ static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
 	}
 	qc.ops = &dm_ctl_ops;
 	qc.opaque = c;
+	qc.hooks.watch = qmp_watch;
+	qc.hooks.unwatch = qmp_unwatch;
+	qc.hooks.now_ns = qmp_now_ns;
+	qc.hooks.arm_alarm = qmp_arm_alarm;
+	qc.hooks.opaque = c;
+	qc.idle_timeout_ns = QMP_IDLE_TIMEOUT_NS;
 	qc.vcpus = 1;
 	qc.chardevs = c->chardevs;
 	qc.n_chardevs = cfg->n_chardevs;
@@ -534,6 +608,13 @@ static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
 			return 1;
 		}
 		if (!c->qmp) {
+			int rc = dm_timer_init(&c->qmp_alarm, c->loop, qmp_alarm_rang, c);
+
+			if (rc < 0) {
+				snprintf(err, errlen, "QMP: cannot create a timer: %s", strerror(-rc));
+				return 1;
+			}
+			c->qmp_alarm_ready = true;
 			c->qmp = qmp_server_new(&qc, err, errlen);
 			if (!c->qmp)
 				return 1;
@@ -551,7 +632,6 @@ static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
 		}
 		n_listen++;
 	}
-	qmp_sync(c);
 	return 0;
 }
 
@@ -593,20 +673,21 @@ int dm_ctl_ready(struct dm_ctl *c, char *err, size_t errlen)
 void dm_ctl_fini(struct dm_ctl *c)
 {
 	dm_battery_fini(&c->battery);
+	if (c->limits_ready) {
+		/* What a burst still held back goes out before the channels close. */
+		dm_ratelimit_fini(&c->rtc_change_limit);
+		dm_ratelimit_fini(&c->publish_limit);
+		c->limits_ready = false;
+	}
 	if (c->qmp) {
 		/* Replies still queued (e.g. to "quit") get one non-blocking try. */
-		struct pollfd fds[QMP_MAX_POLLFDS];
-		size_t n = qmp_server_pollfds(c->qmp, fds, QMP_MAX_POLLFDS);
-
-		for (size_t i = 0; i < n; i++)
-			if (fds[i].events & POLLOUT)
-				qmp_server_handle(c->qmp, fds[i].fd, POLLOUT);
-		for (size_t i = 0; i < c->n_qmp_fds; i++)
-			dm_loop_del_fd(c->loop, c->qmp_fds[i]);
-		c->n_qmp_fds = 0;
+		qmp_server_flush(c->qmp);
 		qmp_server_free(c->qmp);
 		c->qmp = NULL;
 	}
+	if (c->qmp_alarm_ready)
+		dm_timer_fini(&c->qmp_alarm);
+	c->qmp_alarm_ready = false;
 	if (c->store_watched)
 		dm_loop_del_fd(c->loop, toolstack_fd(c->ts));
 	toolstack_free(c->ts);

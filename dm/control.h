@@ -30,6 +30,7 @@
 #include "dm/device.h"
 #include "base/log.h"
 #include "base/loop.h"
+#include "base/throttle.h"
 #include "platform/platform.h"
 #include "toolstack/dm_ops.h"
 #include "toolstack/qmp/server.h"
@@ -37,6 +38,8 @@
 #include "toolstack/xenstore/store.h"
 
 #define DM_UUID_STR_LEN 36
+#define DM_CTL_PUBLISH_INTERVAL_NS 100000000ull     /* xenstore: latest offset within 100 ms */
+#define DM_CTL_RTC_CHANGE_INTERVAL_NS 1000000000ull /* RTC_CHANGE: one a second, as QEMU */
 
 struct dm_ctl {
 	const struct dm_config *cfg;
@@ -52,14 +55,18 @@ struct dm_ctl {
 	struct qmp_server *qmp;
 	struct qmp_chardev_info chardevs[DM_MAX_CHARDEVS];
 	char chardev_names[DM_MAX_CHARDEVS][160];
-	int qmp_fds[QMP_MAX_POLLFDS]; /* descriptors registered with the loop */
-	size_t n_qmp_fds;
+	struct dm_timer qmp_alarm;    /* closes idle QMP connections */
+	bool qmp_alarm_ready;
 	/* xenstore */
 	struct store *store;
 	struct toolstack *ts;
 	bool store_watched;
 	/* battery-backed CMOS */
 	struct dm_battery battery;
+	/* guest offset changes towards xenstore and QMP */
+	struct dm_ratelimit publish_limit;
+	struct dm_ratelimit rtc_change_limit;
+	bool limits_ready;
 };
 
 /* The operations QMP and xenstore carry out (opaque: struct dm_ctl). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- what the RTC core calls ---------------------------------------------------- */
@@ -37,13 +38,41 @@ static void notify(struct dm_device *dev, enum dm_offset_source src, const struc
 		dev->listeners[i].cb(dev->listeners[i].opaque, src, now);
 }
 
+/* The log line of a guest clock change: the first of a burst as it
+ * happens, then one line a second for the rest (a guest can change its
+ * clock as fast as it can write the port). */
+static void log_clock_change(void *opaque, uint64_t held)
+{
+	struct dm_device *dev = opaque;
+	struct rtc_offset now;
+
+	rtc_get_offset(dev->rtc, &now);
+	if (held)
+		dm_info(dev->log, "guest changed its clock %" PRIu64 " more times: offset %" PRId64
+		                  " s + %" PRIu32 " ns",
+		        held, now.seconds, now.phase_ns);
+	else if (dev->change_from_hypervisor)
+		dm_info(dev->log, "hypervisor reports a guest clock change of %+" PRId64
+		                  " s: offset %" PRId64 " s",
+		        dev->change_delta_s, now.seconds);
+	else
+		dm_info(dev->log, "guest changed its clock by %+" PRId64 " s: offset %" PRId64
+		                  " s + %" PRIu32 " ns",
+		        dev->change_delta_s, now.seconds, now.phase_ns);
+}
+
+static void note_clock_change(struct dm_device *dev, int64_t delta_s, bool from_hypervisor)
+{
+	dev->change_delta_s = delta_s;
+	dev->change_from_hypervisor = from_hypervisor;
+	dm_ratelimit_offer(&dev->change_log);
+}
+
 static void rtc_offset_changed(void *opaque, int64_t delta_s, const struct rtc_offset *now)
 {
 	struct dm_device *dev = opaque;
 
-	dm_info(dev->log, "guest changed its clock by %+" PRId64 " s: offset %" PRId64 " s + %" PRIu32
-	                  " ns",
-	        delta_s, now->seconds, now->phase_ns);
+	note_clock_change(dev, delta_s, false);
 	dev->plat->ops->offset_changed(dev->plat, delta_s, now);
 	notify(dev, DM_OFFSET_GUEST, now);
 }
@@ -81,9 +110,7 @@ static void plat_time_offset_delta(void *opaque, int64_t delta_s)
 
 	rtc_adjust_offset(dev->rtc, delta_s);
 	rtc_get_offset(dev->rtc, &now);
-	dm_info(dev->log, "hypervisor reports a guest clock change of %+" PRId64 " s: offset %" PRId64
-	                  " s",
-	        delta_s, now.seconds);
+	note_clock_change(dev, delta_s, true);
 	notify(dev, DM_OFFSET_HYPERVISOR, &now);
 }
 
@@ -109,6 +136,9 @@ int dm_device_init(struct dm_device *dev, struct dm_platform *plat, const struct
 	cfg.host_wallclock_ns = plat->ops->host_wallclock_ns(plat);
 	cfg.lost_tick_policy = lost_ticks;
 	dev->rtc = rtc_new(&cfg);
+	if (dev->rtc && dm_ratelimit_init(&dev->change_log, dm_platform_clock(plat),
+	                                  DM_CHANGE_LOG_INTERVAL_NS, log_clock_change, dev) < 0)
+		dm_warn(log, "no timer for the clock-change log: every change is logged");
 	if (!dev->rtc) {
 		dm_err(log, "cannot allocate the RTC");
 		return -1;
@@ -118,8 +148,10 @@ int dm_device_init(struct dm_device *dev, struct dm_platform *plat, const struct
 
 void dm_device_fini(struct dm_device *dev)
 {
-	if (dev->rtc)
+	if (dev->rtc) {
+		dm_ratelimit_fini(&dev->change_log);
 		rtc_free(dev->rtc);
+	}
 	dev->rtc = NULL;
 }
 

@@ -16,11 +16,13 @@
 
 #include "dm/authority.h"
 #include "base/log.h"
+#include "base/throttle.h"
 #include "platform/platform.h"
 #include "rtc/rtc.h"
 #include "saverestore/sr.h"
 
 #define DM_MAX_OFFSET_LISTENERS 4
+#define DM_CHANGE_LOG_INTERVAL_NS 1000000000ull /* one log line a second for a burst */
 
 /* Why the offset changed. */
 enum dm_offset_source {
@@ -46,6 +48,9 @@ struct dm_device {
 	dm_cmos_listener cmos_cb;
 	void *cmos_opaque;
 	uint8_t index; /* last index written to port 0x70 (bits 0-6) */
+	struct dm_ratelimit change_log; /* guest clock changes in the log */
+	int64_t change_delta_s;         /* the latest one */
+	bool change_from_hypervisor;
 };
 
 /* Create the RTC (power-on state) on plat.  0 or -1 (logged). */

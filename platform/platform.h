@@ -73,6 +73,7 @@ struct dm_device_ops {
 };
 
 struct sr_xen_rtc;
+struct dm_clock;
 
 struct dm_platform;
 
@@ -86,6 +87,9 @@ struct dm_platform_ops {
 	int64_t (*host_wallclock_ns)(struct dm_platform *p);
 	/* One-shot timer at an absolute clock_ns() deadline; RTC_NO_DEADLINE disarms. */
 	void (*arm_timer)(struct dm_platform *p, uint64_t deadline_ns);
+	/* The clock behind clock_ns() and arm_timer(), for the process's own
+	 * alarms on guest time (rate limits; base/clock.h).  May be NULL. */
+	struct dm_clock *(*clock)(struct dm_platform *p);
 	/* Drive IRQ 8: 1 raised, 0 lowered. */
 	void (*set_irq)(struct dm_platform *p, int level);
 	/* The guest's offset changed (delta_s seconds, new offset `now`): tell
@@ -134,6 +138,12 @@ int dm_platform_xen_create(const struct plat_config *cfg, struct dm_loop *loop,
 static inline uint64_t dm_platform_clock_ns(struct dm_platform *p)
 {
 	return p->ops->clock_ns(p);
+}
+
+/* The guest's clock for alarms, or NULL when the platform has none. */
+static inline struct dm_clock *dm_platform_clock(struct dm_platform *p)
+{
+	return p->ops->clock ? p->ops->clock(p) : NULL;
 }
 
 #endif

@@ -232,9 +232,23 @@ int sr_write_file_atomic(const char *path, const void *buf, size_t len, char *er
 int sr_read_fd(int fd, const char *what, size_t max, uint8_t **buf, size_t *len, char *err,
                size_t errlen)
 {
-	uint8_t *b = malloc(max + 1);
+	struct stat st;
+	uint8_t *b;
 	size_t got = 0;
 
+	/* A pipe, FIFO, socket or device can make read() wait for a peer for
+	 * ever, and the whole process with it: only a regular file is read. */
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", what, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		snprintf(err, errlen, "%s: not a regular file (a pipe or device could stall rtcdm)",
+		         what);
+		return -1;
+	}
+	b = malloc(max + 1);
 	if (!b) {
 		snprintf(err, errlen, "%s: out of memory", what);
 		return -1;

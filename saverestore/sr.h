@@ -241,8 +241,10 @@ int sr_write_file_at(int dirfd, const char *name, const char *what, const void *
 /* Write all of buf to an open descriptor (retrying short writes and EINTR). */
 int sr_write_fd(int fd, const void *buf, size_t len, char *err, size_t errlen);
 /* Read a descriptor to its end, at most max bytes, into a malloc'd buffer
- * (one spare byte after the data); `what` names it in messages.  0, or -1
- * with one line in err (errno kept from a failed read). */
+ * (one spare byte after the data); `what` names it in messages.  Only a
+ * regular file is read: a pipe, FIFO, socket or device is refused, since a
+ * read could wait for a peer for ever.  0, or -1 with one line in err
+ * (errno kept from a failed read). */
 int sr_read_fd(int fd, const char *what, size_t max, uint8_t **buf, size_t *len, char *err,
                size_t errlen);
 /* Read a whole file of at most max bytes into a malloc'd buffer (errno is

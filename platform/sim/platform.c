@@ -131,6 +131,11 @@ static uint64_t sim_clock_ns(struct dm_platform *p)
 	return dm_clock_now(&sim_of(p)->clock);
 }
 
+static struct dm_clock *sim_clock(struct dm_platform *p)
+{
+	return &sim_of(p)->clock;
+}
+
 static int64_t sim_host_wallclock_ns(struct dm_platform *p)
 {
 	return sim_of(p)->hv.host_wallclock_ns;
@@ -188,6 +193,7 @@ static const struct dm_platform_ops sim_ops = {
 	.name = "sim",
 	.start = sim_start,
 	.clock_ns = sim_clock_ns,
+	.clock = sim_clock,
 	.host_wallclock_ns = sim_host_wallclock_ns,
 	.arm_timer = sim_arm_timer,
 	.set_irq = sim_set_irq,

@@ -377,6 +377,11 @@ static uint64_t xen_clock_ns(struct dm_platform *p)
 	return dm_clock_now(&xen_of(p)->clock);
 }
 
+static struct dm_clock *xen_clock(struct dm_platform *p)
+{
+	return &xen_of(p)->clock;
+}
+
 static int64_t xen_host_wallclock_ns(struct dm_platform *p)
 {
 	return xen_of(p)->host_wallclock_ns;
@@ -456,6 +461,7 @@ static const struct dm_platform_ops xen_ops = {
 	.name = "xen",
 	.start = xen_start,
 	.clock_ns = xen_clock_ns,
+	.clock = xen_clock,
 	.host_wallclock_ns = xen_host_wallclock_ns,
 	.arm_timer = xen_arm_timer,
 	.set_irq = xen_set_irq,

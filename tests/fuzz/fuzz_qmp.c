@@ -77,17 +77,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			off += (size_t)n;
 		else
 			spins++;
-		pump(s);
+		pump(&f, s);
 		drain(sv[0]);
 	}
 	/* The server still answers a well-formed request, unless it hung up. */
 	if (qmp_server_clients(s) > 0) {
 		send(sv[0], "\n{\"execute\":\"qmp_capabilities\"}\n", 33, MSG_NOSIGNAL);
-		pump(s);
+		pump(&f, s);
 	}
 	shutdown(sv[0], SHUT_WR);
 	for (int i = 0; i < 100 && qmp_server_clients(s) > 0; i++) {
-		pump(s);
+		pump(&f, s);
 		drain(sv[0]);
 	}
 	qmp_server_free(s);

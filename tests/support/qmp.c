@@ -1,4 +1,4 @@
-/* support_qmp.c — UNIX sockets and a QMP client as a toolstack speaks it. */
+/* qmp.c — UNIX sockets and a QMP client as a toolstack speaks it. */
 #include "tests/support/support.h"
 
 #include <errno.h>
@@ -78,26 +78,33 @@ bool support_read_line(int fd, char *buf, size_t len, int timeout_ms)
 	return false;
 }
 
-int support_send_fd(int fd, const char *msg, int pass_fd)
+int support_send_fds(int fd, const char *msg, const int *fds, size_t n)
 {
 	struct iovec iov = {.iov_base = (void *)msg, .iov_len = strlen(msg)};
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (pass_fd >= 0) {
+	if (n > 8)
+		return -1;
+	if (n) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
 	}
 	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -1;
+}
+
+int support_send_fd(int fd, const char *msg, int pass_fd)
+{
+	return support_send_fds(fd, msg, &pass_fd, pass_fd >= 0 ? 1 : 0);
 }
 
 int support_qmp_open(const char *path)

@@ -1,7 +1,9 @@
 /*
- * test_qmp_fake.h — a fake device-model process for the QMP and xenstore
- * protocol tests: dm_ops that record every call, and helpers that drive a
- * QMP server from the test without threads.
+ * qmp_fake.h — a fake device-model process for the QMP and xenstore
+ * protocol tests: dm_ops that record every call, an event loop of its own
+ * (an epoll set, edge-triggered as the process's) with a clock the test
+ * sets, and helpers that drive a QMP server from the test without threads.
+ * Sockets and descriptor passing come from tests/support/support.h.
  */
 #ifndef RTCDM_TEST_QMP_FAKE_H
 #define RTCDM_TEST_QMP_FAKE_H
@@ -13,10 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "tests/support/support.h"
 #include "toolstack/dm_ops.h"
 #include "toolstack/qmp/server.h"
 
@@ -33,6 +36,15 @@ struct fake_dm {
 	char path[256];        /* last save_path / load_path */
 	int set_offset_calls;
 	bool quit;
+	/* The loop the server is given. */
+	int epfd;
+	bool ep_open;
+	size_t n_watched;
+	unsigned watch_calls, unwatch_calls; /* registrations made and removed */
+	uint64_t now_ns;                      /* the clock: moved by the test */
+	uint64_t alarm_ns;                    /* armed deadline, or QMP_NO_DEADLINE */
+	unsigned alarm_calls;
+	uint64_t idle_timeout_ns;             /* given to the server; 0: none */
 };
 
 __attribute__((format(printf, 2, 3))) static inline void fake_call(struct fake_dm *f,
@@ -169,25 +181,99 @@ static const struct dm_ops fake_ops = {
 	.log = fake_log,
 };
 
+static inline int fake_watch(void *o, int fd)
+{
+	struct fake_dm *f = o;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+
+	if (!f->ep_open) {
+		f->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (f->epfd < 0)
+			return -errno;
+		f->ep_open = true;
+	}
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	f->n_watched++;
+	f->watch_calls++;
+	return 0;
+}
+
+static inline void fake_unwatch(void *o, int fd)
+{
+	struct fake_dm *f = o;
+
+	if (!f->ep_open || epoll_ctl(f->epfd, EPOLL_CTL_DEL, fd, NULL) < 0)
+		return;
+	f->unwatch_calls++;
+	if (--f->n_watched == 0) {
+		close(f->epfd);
+		f->ep_open = false;
+	}
+}
+
+static inline uint64_t fake_now(void *o)
+{
+	return ((struct fake_dm *)o)->now_ns;
+}
+
+static inline void fake_arm_alarm(void *o, uint64_t deadline_ns)
+{
+	struct fake_dm *f = o;
+	f->alarm_ns = deadline_ns;
+	f->alarm_calls++;
+}
+
+/* A server configuration on the fake process and its loop. */
+static inline struct qmp_server_config fake_config(struct fake_dm *f, unsigned vcpus)
+{
+	struct qmp_server_config cfg = {
+	    .ops = &fake_ops,
+	    .opaque = f,
+	    .vcpus = vcpus,
+	    .hooks = {fake_watch, fake_unwatch, fake_now, fake_arm_alarm, f},
+	    .idle_timeout_ns = f->idle_timeout_ns,
+	};
+	f->alarm_ns = QMP_NO_DEADLINE;
+	return cfg;
+}
+
 static inline struct qmp_server *fake_server(struct fake_dm *f, unsigned vcpus)
 {
 	char err[256];
-	struct qmp_server_config cfg = {.ops = &fake_ops, .opaque = f, .vcpus = vcpus};
+	struct qmp_server_config cfg = fake_config(f, vcpus);
 	return qmp_server_new(&cfg, err, sizeof(err));
 }
 
 /* Let the server handle everything that is ready, until nothing is. */
-static inline void pump(struct qmp_server *s)
+static inline void pump(struct fake_dm *f, struct qmp_server *s)
 {
-	for (int round = 0; round < 1000; round++) {
-		struct pollfd fds[QMP_MAX_POLLFDS];
-		size_t n = qmp_server_pollfds(s, fds, QMP_MAX_POLLFDS);
-		if (poll(fds, n, 0) <= 0)
+	for (int round = 0; round < 1000 && f->ep_open; round++) {
+		struct epoll_event evs[QMP_MAX_FDS];
+		int n = epoll_wait(f->epfd, evs, QMP_MAX_FDS, 0);
+		if (n <= 0)
 			return;
-		for (size_t i = 0; i < n; i++)
-			if (fds[i].revents)
-				qmp_server_handle(s, fds[i].fd, fds[i].revents);
+		for (int i = 0; i < n; i++) {
+			short rev = 0;
+			if (evs[i].events & EPOLLIN)
+				rev |= POLLIN;
+			if (evs[i].events & EPOLLOUT)
+				rev |= POLLOUT;
+			if (evs[i].events & (EPOLLHUP | EPOLLRDHUP))
+				rev |= POLLHUP;
+			if (evs[i].events & EPOLLERR)
+				rev |= POLLERR;
+			qmp_server_handle(s, evs[i].data.fd, rev);
+		}
 	}
+}
+
+/* Move the clock to now_ns and ring the alarm if it is due. */
+static inline void fake_advance(struct fake_dm *f, struct qmp_server *s, uint64_t now_ns)
+{
+	f->now_ns = now_ns;
+	if (f->alarm_ns != QMP_NO_DEADLINE && f->alarm_ns <= now_ns)
+		qmp_server_expire(s);
 }
 
 /* What the server sent so far (without blocking); "" when nothing.  Returns
@@ -209,23 +295,18 @@ static inline char *recv_text(int fd, char *buf, size_t size, bool *eof)
 	return buf;
 }
 
-static inline void send_text(int fd, const char *txt)
-{
-	size_t len = strlen(txt);
-	if (send(fd, txt, len, MSG_NOSIGNAL) != (ssize_t)len)
-		perror("send");
-}
-
 /* Send txt, let the server run, return its answer. */
-static inline char *xchg(struct qmp_server *s, int fd, const char *txt, char *buf, size_t size)
+static inline char *xchg(struct fake_dm *f, struct qmp_server *s, int fd, const char *txt,
+                         char *buf, size_t size)
 {
-	send_text(fd, txt);
-	pump(s);
+	if (support_send_fd(fd, txt, -1) < 0)
+		perror("send");
+	pump(f, s);
 	return recv_text(fd, buf, size, NULL);
 }
 
 /* A client on a socketpair, served by s; the greeting is consumed. */
-static inline int pair_client(struct qmp_server *s)
+static inline int pair_client(struct fake_dm *f, struct qmp_server *s)
 {
 	int sv[2];
 	char err[256], buf[512];
@@ -236,70 +317,19 @@ static inline int pair_client(struct qmp_server *s)
 		close(sv[1]);
 		return -1;
 	}
+	pump(f, s);
 	recv_text(sv[0], buf, sizeof(buf), NULL);
 	return sv[0];
 }
 
 /* As pair_client, and past qmp_capabilities. */
-static inline int ready_client(struct qmp_server *s)
+static inline int ready_client(struct fake_dm *f, struct qmp_server *s)
 {
 	char buf[512];
-	int fd = pair_client(s);
+	int fd = pair_client(f, s);
 	if (fd >= 0)
-		xchg(s, fd, "{\"execute\":\"qmp_capabilities\"}\r\n", buf, sizeof(buf));
+		xchg(f, s, fd, "{\"execute\":\"qmp_capabilities\"}\r\n", buf, sizeof(buf));
 	return fd;
-}
-
-static inline void sun_set(struct sockaddr_un *sa, const char *p)
-{
-	size_t n = strlen(p);
-	if (n >= sizeof(sa->sun_path))
-		n = sizeof(sa->sun_path) - 1;
-	memcpy(sa->sun_path, p, n);
-	sa->sun_path[n] = '\0';
-}
-
-static inline int unix_connect(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	sun_set(&sa, path);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Send txt with descriptors attached (SCM_RIGHTS), as libxl does. */
-static inline int send_with_fds(int sock, const char *txt, const int *fds, size_t nfds)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = (void *)txt, .iov_len = strlen(txt)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds) {
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)strlen(txt) ? 0 : -1;
-}
-
-/* A scratch directory under TMPDIR (or /tmp), created fresh. */
-static inline void scratch_dir(char *out, size_t size)
-{
-	const char *t = getenv("TMPDIR");
-	snprintf(out, size, "%s/rtcdm-qmp-XXXXXX", t && t[0] ? t : "/tmp");
-	if (!mkdtemp(out))
-		out[0] = '\0';
 }
 
 #endif

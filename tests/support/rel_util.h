@@ -1,7 +1,8 @@
 /*
  * test_rel_util.h — small helpers shared by the reliability and security
  * process tests (tests/integration/test_rel_*.c): decoding an image file
- * and starting rtcdm with its qtest socket in the test's own directory.
+ * starting rtcdm with its qtest socket in the test's own directory, and a
+ * save or load through a descriptor passed with add-fd.
  * (The QMP client, recursive removal and /proc figures are support.h's.)
  */
 #ifndef RTCDM_TESTS_REL_UTIL_H
@@ -49,6 +50,34 @@ static inline int rel_dm_start(struct qtest *q, const char *sock, const char *co
 		args[n++] = extra[i];
 	args[n] = NULL;
 	return qtest_spawn(q, sock, args, NULL, 0);
+}
+
+/*
+ * On a QMP connection of its own, as libxl: add-fd `fd` as fdset `set`,
+ * then `cmd` (xen-save-devices-state or xen-load-devices-state) with
+ * {ARGS"filename":"/dev/fdset/SET"} (args: "" or members ending in a
+ * comma).  The last reply (or the add-fd error) goes to buf; returns buf.
+ */
+static inline const char *rel_fdset_op(const char *qmp, const char *cmd, const char *args, int fd,
+                                       int set, char *buf, size_t len)
+{
+	char msg[256], want[64];
+	int c = support_qmp_open(qmp);
+
+	snprintf(msg, sizeof(msg), "{\"execute\":\"add-fd\",\"arguments\":{\"fdset-id\":%d},\"id\":1}",
+	         set);
+	snprintf(want, sizeof(want), "\"fdset-id\":%d", set);
+	support_qmp_cmd(c, msg, fd, buf, len);
+	if (strstr(buf, want)) {
+		snprintf(msg, sizeof(msg),
+		         "{\"execute\":\"%s\",\"arguments\":{%s\"filename\":\"/dev/fdset/%d\"},"
+		         "\"id\":2}",
+		         cmd, args, set);
+		support_qmp_cmd(c, msg, -1, buf, len);
+	}
+	if (c >= 0)
+		close(c);
+	return buf;
 }
 
 #endif

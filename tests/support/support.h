@@ -177,6 +177,8 @@ int support_unix_listen(const char *path, int backlog);
 bool support_read_line(int fd, char *buf, size_t len, int timeout_ms);
 /* Send msg, with pass_fd (>= 0) attached as SCM_RIGHTS.  0 or -1. */
 int support_send_fd(int fd, const char *msg, int pass_fd);
+/* Send msg with fds[0..n-1] attached (at most 8), as libxl does.  0 or -1. */
+int support_send_fds(int fd, const char *msg, const int *fds, size_t n);
 /* Connect, read the greeting, negotiate capabilities (id 0).  fd or -1. */
 int support_qmp_open(const char *path);
 /* Send one command; its reply (CRLF kept, events skipped) goes to buf, or

@@ -6,6 +6,125 @@
 #include "config.h"
 #include "tests/support/qmp_fake.h"
 
+/* ---- the event loop ------------------------------------------------------ */
+
+/* The loop is given each descriptor once, at open, and told at close:
+ * replies, events, a client that does not read (the server holds back) and
+ * one that reads again change nothing in between. */
+static void test_loop_registrations_follow_open_close(void)
+{
+	char buf[70000], dir[256], path[300], err[256];
+	struct fake_dm f = {.state = DM_RUN_RUNNING};
+	struct qmp_server *s = fake_server(&f, 64);
+
+	CU_ASSERT_FATAL(support_tmpdir(dir, sizeof(dir)) == 0);
+	snprintf(path, sizeof(path), "%s/qmp", dir);
+	CU_ASSERT_EQUAL_FATAL(qmp_server_listen_path(s, path, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(f.watch_calls, 1);
+	int a = support_unix_connect(path), b = support_unix_connect(path);
+	CU_ASSERT_FATAL(a >= 0 && b >= 0);
+	pump(&f, s);
+	CU_ASSERT_EQUAL(qmp_server_clients(s), 2);
+	CU_ASSERT_EQUAL(f.watch_calls, 3);
+	recv_text(a, buf, sizeof(buf), NULL);
+	recv_text(b, buf, sizeof(buf), NULL);
+	xchg(&f, s, a, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf));
+	xchg(&f, s, b, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf));
+	for (int i = 0; i < 50; i++) {
+		CU_ASSERT_STRING_EQUAL(xchg(&f, s, a, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
+		                       "{\"return\":{\"enabled\":false}}\r\n");
+		qmp_server_event(s, "RTC_CHANGE", NULL);
+		pump(&f, s);
+		CU_ASSERT(strstr(recv_text(a, buf, sizeof(buf), NULL), "\"event\":\"RTC_CHANGE\"") != NULL);
+	}
+	/* b reads nothing while a thousand large replies pile up. */
+	static const char req[] = "{\"execute\":\"query-cpus-fast\"}\n";
+	char burst[1000 * (sizeof(req) - 1) + 1];
+	burst[sizeof(burst) - 1] = '\0';
+	for (int i = 0; i < 1000; i++)
+		memcpy(burst + (size_t)i * (sizeof(req) - 1), req, sizeof(req) - 1);
+	CU_ASSERT_EQUAL(support_send_fd(b, burst, -1), 0);
+	pump(&f, s);
+	/* Then it reads everything: every reply arrives. */
+	size_t replies = 0;
+	for (int round = 0; round < 100000 && replies < 1000; round++) {
+		pump(&f, s);
+		recv_text(b, buf, sizeof(buf), NULL);
+		for (const char *p = buf; (p = strstr(p, "\"return\"")) != NULL; p++)
+			replies++;
+	}
+	CU_ASSERT_EQUAL(replies, 1000);
+	CU_ASSERT_EQUAL(f.watch_calls, 3);
+	CU_ASSERT_EQUAL(f.unwatch_calls, 0);
+	close(a);
+	pump(&f, s);
+	CU_ASSERT_EQUAL(qmp_server_clients(s), 1);
+	CU_ASSERT_EQUAL(f.unwatch_calls, 1);
+	CU_ASSERT_EQUAL(f.watch_calls, 3);
+	qmp_server_free(s);
+	CU_ASSERT_EQUAL(f.unwatch_calls, 3);
+	CU_ASSERT_EQUAL(f.n_watched, 0);
+	close(b);
+	rmdir(dir);
+}
+
+#define SEC 1000000000ull
+
+/* A connection that sends no complete command for the idle limit is closed
+ * (and the log says so); a busy one is not; the clock is the test's. */
+static void test_idle_connections_closed(void)
+{
+	char buf[70000];
+	bool eof = false;
+	struct fake_dm f = {.state = DM_RUN_RUNNING, .idle_timeout_ns = 30 * SEC, .now_ns = 1000 * SEC};
+	struct qmp_server *s = fake_server(&f, 1);
+	int idle = pair_client(&f, s);
+
+	CU_ASSERT_EQUAL(f.alarm_ns, 1030 * SEC);
+	fake_advance(&f, s, 1010 * SEC);
+	int busy = ready_client(&f, s);
+	CU_ASSERT_EQUAL(f.alarm_ns, 1030 * SEC); /* the oldest decides */
+	/* Half a command is not a command. */
+	CU_ASSERT_EQUAL(support_send_fd(idle, "{\"execute\":", -1), 0);
+	pump(&f, s);
+	fake_advance(&f, s, 1029 * SEC);
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, busy, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
+	                       "{\"return\":{\"enabled\":false}}\r\n");
+	CU_ASSERT_EQUAL(qmp_server_clients(s), 2);
+	fake_advance(&f, s, 1030 * SEC);
+	CU_ASSERT_EQUAL(qmp_server_clients(s), 1);
+	recv_text(idle, buf, sizeof(buf), &eof);
+	CU_ASSERT(eof);
+	CU_ASSERT_STRING_EQUAL(f.logs, "QMP: closing a connection that sent no complete command "
+	                               "for 30000 ms\n");
+	/* The busy one spoke at 1029 s: its turn comes at 1059 s, not before. */
+	CU_ASSERT_EQUAL(f.alarm_ns, 1059 * SEC);
+	fake_advance(&f, s, 1058 * SEC);
+	CU_ASSERT_EQUAL(qmp_server_clients(s), 1);
+	CU_ASSERT_EQUAL(f.alarm_ns, 1059 * SEC);
+	fake_advance(&f, s, 1059 * SEC);
+	CU_ASSERT_EQUAL(qmp_server_clients(s), 0);
+	CU_ASSERT_EQUAL(f.alarm_ns, QMP_NO_DEADLINE);
+	/* Sixteen idle clients no longer lock the toolstack out for good. */
+	int cs[QMP_MAX_CLIENTS];
+	for (int i = 0; i < QMP_MAX_CLIENTS; i++)
+		cs[i] = pair_client(&f, s);
+	CU_ASSERT_EQUAL(qmp_server_clients(s), QMP_MAX_CLIENTS);
+	CU_ASSERT_EQUAL(pair_client(&f, s), -1);
+	fake_advance(&f, s, 1089 * SEC);
+	CU_ASSERT_EQUAL(qmp_server_clients(s), 0);
+	int late = ready_client(&f, s);
+	CU_ASSERT(late >= 0);
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, late, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
+	                       "{\"return\":{\"enabled\":false}}\r\n");
+	for (int i = 0; i < QMP_MAX_CLIENTS; i++)
+		close(cs[i]);
+	close(late);
+	close(busy);
+	close(idle);
+	qmp_server_free(s);
+}
+
 void suite_qmp_server(void);
 
 #define GREETING                                                                               \
@@ -27,31 +146,31 @@ static void test_greeting_and_negotiation(void)
 	CU_ASSERT_FATAL(qmp_server_add_client(s, sv[1], err, sizeof(err)) == 0);
 	CU_ASSERT_STRING_EQUAL(recv_text(sv[0], buf, sizeof(buf), NULL), GREETING);
 	/* Any command before negotiation, known or not. */
-	CU_ASSERT_STRING_EQUAL(xchg(s, sv[0], "{\"execute\":\"query-status\",\"id\":7}\n", buf,
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, sv[0], "{\"execute\":\"query-status\",\"id\":7}\n", buf,
 	                            sizeof(buf)),
 	                       NEED_CAPS ",\"id\":7}\r\n");
-	CU_ASSERT_STRING_EQUAL(xchg(s, sv[0], "{\"execute\":\"no-such\"}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, sv[0], "{\"execute\":\"no-such\"}\n", buf, sizeof(buf)),
 	                       NEED_CAPS "}\r\n");
-	CU_ASSERT_STRING_EQUAL(xchg(s, sv[0], "{\"execute\":\"stop\",\"id\":1}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, sv[0], "{\"execute\":\"stop\",\"id\":1}\n", buf, sizeof(buf)),
 	                       NEED_CAPS ",\"id\":1}\r\n");
 	CU_ASSERT_STRING_EQUAL(f.calls, ""); /* stop was not carried out */
 	/* A capability we do not offer. */
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, sv[0], "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[\"oob\"]}}\n",
+	    xchg(&f, s, sv[0], "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[\"oob\"]}}\n",
 	         buf, sizeof(buf)),
 	    "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Capability 'oob' not available\"}}\r\n");
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, sv[0], "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n", buf, sizeof(buf)),
+	    xchg(&f, s, sv[0], "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n", buf, sizeof(buf)),
 	    "{\"return\":{},\"id\":1}\r\n");
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, sv[0], "{\"execute\":\"qmp_capabilities\",\"id\":2}\r\n", buf, sizeof(buf)),
+	    xchg(&f, s, sv[0], "{\"execute\":\"qmp_capabilities\",\"id\":2}\r\n", buf, sizeof(buf)),
 	    "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Capabilities negotiation is "
 	    "already complete, command ignored\"},\"id\":2}\r\n");
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, sv[0], "{\"execute\":\"query-status\",\"id\":3}\n", buf, sizeof(buf)),
+	    xchg(&f, s, sv[0], "{\"execute\":\"query-status\",\"id\":3}\n", buf, sizeof(buf)),
 	    "{\"return\":{\"status\":\"running\",\"singlestep\":false,\"running\":true},\"id\":3}\r\n");
 	close(sv[0]);
-	pump(s);
+	pump(&f, s);
 	CU_ASSERT_EQUAL(qmp_server_clients(s), 0);
 	qmp_server_free(s);
 }
@@ -74,12 +193,12 @@ static void test_query_status_states(void)
 	};
 	struct fake_dm f = {0};
 	struct qmp_server *s = fake_server(&f, 1);
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		f.state = cases[i].st;
 		CU_ASSERT_STRING_EQUAL(
-		    xchg(s, c, "{\"execute\":\"query-status\"}\n", buf, sizeof(buf)), cases[i].reply);
+		    xchg(&f, s, c, "{\"execute\":\"query-status\"}\n", buf, sizeof(buf)), cases[i].reply);
 	}
 	close(c);
 	qmp_server_free(s);
@@ -109,24 +228,24 @@ static void test_stop_cont_events(void)
 	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_PRELAUNCH};
 	struct qmp_server *s = fake_server(&f, 1);
-	int c = ready_client(s);
-	int other = pair_client(s); /* not negotiated: gets no events */
+	int c = ready_client(&f, s);
+	int other = pair_client(&f, s); /* not negotiated: gets no events */
 
-	xchg(s, c, "{\"execute\":\"cont\",\"id\":1}\n", buf, sizeof(buf));
+	xchg(&f, s, c, "{\"execute\":\"cont\",\"id\":1}\n", buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(after_event(buf, "RESUME"), "{\"return\":{},\"id\":1}\r\n");
 	CU_ASSERT_EQUAL(f.state, DM_RUN_RUNNING);
-	xchg(s, c, "{\"execute\":\"stop\",\"id\":2}\n", buf, sizeof(buf));
+	xchg(&f, s, c, "{\"execute\":\"stop\",\"id\":2}\n", buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(after_event(buf, "STOP"), "{\"return\":{},\"id\":2}\r\n");
 	CU_ASSERT_EQUAL(f.state, DM_RUN_PAUSED);
 	/* Already paused: no event. */
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"stop\",\"id\":3}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"stop\",\"id\":3}\n", buf, sizeof(buf)),
 	                       "{\"return\":{},\"id\":3}\r\n");
 	CU_ASSERT_STRING_EQUAL(f.calls, "cont;stop;stop;");
 	CU_ASSERT_STRING_EQUAL(recv_text(other, buf, sizeof(buf), NULL), "");
 	/* A failing stop is a GenericError with the reason. */
 	f.fail_stop = "cannot pause: hypervisor said no";
 	f.state = DM_RUN_RUNNING;
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"stop\"}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"stop\"}\n", buf, sizeof(buf)),
 	                       "{\"error\":{\"class\":\"GenericError\",\"desc\":\"cannot pause: "
 	                       "hypervisor said no\"}}\r\n");
 	/* Events from the process. */
@@ -150,18 +269,19 @@ static void test_queries(void)
 	static const struct qmp_chardev_info cds[] = {{"serial0", "pty:/dev/pts/3"}};
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	char err[128], expect[1024];
-	struct qmp_server_config cfg = {
-	    .ops = &fake_ops, .opaque = &f, .vcpus = 2, .chardevs = cds, .n_chardevs = 1};
+	struct qmp_server_config cfg = fake_config(&f, 2);
+	cfg.chardevs = cds;
+	cfg.n_chardevs = 1;
 	struct qmp_server *s = qmp_server_new(&cfg, err, sizeof(err));
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"query-vnc\",\"id\":1}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":1}\n", buf, sizeof(buf)),
 	                       "{\"return\":{\"enabled\":false},\"id\":1}\r\n");
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, c, "{\"execute\":\"query-version\"}\n", buf, sizeof(buf)),
+	    xchg(&f, s, c, "{\"execute\":\"query-version\"}\n", buf, sizeof(buf)),
 	    "{\"return\":{\"qemu\":{\"micro\":0,\"minor\":2,\"major\":7},\"package\":\"rtcdm-" RTCDM_VERSION
 	    "\"}}\r\n");
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"query-chardev\"}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-chardev\"}\n", buf, sizeof(buf)),
 	                       "{\"return\":[{\"frontend-open\":true,\"filename\":\"pty:/dev/pts/3\","
 	                       "\"label\":\"serial0\"}]}\r\n");
 	snprintf(expect, sizeof(expect),
@@ -174,14 +294,14 @@ static void test_queries(void)
 	         "\"target\":\"x86_64\"}],\"id\":5}\r\n",
 	         (int)getpid(), (int)getpid());
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, c, "{\"execute\":\"query-cpus-fast\",\"id\":5}\n", buf, sizeof(buf)), expect);
-	CU_ASSERT_STRING_EQUAL(xchg(s, c,
+	    xchg(&f, s, c, "{\"execute\":\"query-cpus-fast\",\"id\":5}\n", buf, sizeof(buf)), expect);
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c,
 	                            "{\"execute\":\"xen-set-global-dirty-log\",\"arguments\":"
 	                            "{\"enable\":true}}\n",
 	                            buf, sizeof(buf)),
 	                       "{\"return\":{}}\r\n");
 	/* query-commands lists what we serve. */
-	xchg(s, c, "{\"execute\":\"query-commands\"}\n", buf, sizeof(buf));
+	xchg(&f, s, c, "{\"execute\":\"query-commands\"}\n", buf, sizeof(buf));
 	CU_ASSERT(strstr(buf, "{\"name\":\"xen-save-devices-state\"}") != NULL);
 	CU_ASSERT(strstr(buf, "{\"name\":\"add-fd\"}") != NULL);
 	close(c);
@@ -189,8 +309,8 @@ static void test_queries(void)
 
 	/* No chardevs: an empty list (enough for libxl). */
 	s = fake_server(&f, 1);
-	c = ready_client(s);
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"query-chardev\"}\n", buf, sizeof(buf)),
+	c = ready_client(&f, s);
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-chardev\"}\n", buf, sizeof(buf)),
 	                       "{\"return\":[]}\r\n");
 	close(c);
 	qmp_server_free(s);
@@ -201,20 +321,28 @@ static void test_ids_echoed(void)
 	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, c, "{\"id\":\"libxl-17\",\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
+	    xchg(&f, s, c, "{\"id\":\"libxl-17\",\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
 	    "{\"return\":{\"enabled\":false},\"id\":\"libxl-17\"}\r\n");
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, c, "{\"execute\":\"query-vnc\",\"id\":{\"a\":[1,null]}}\n", buf, sizeof(buf)),
+	    xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":{\"a\":[1,null]}}\n", buf, sizeof(buf)),
 	    "{\"return\":{\"enabled\":false},\"id\":{\"a\":[1,null]}}\r\n");
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, c, "{\"execute\":\"query-vnc\",\"id\":4294967295}\n", buf, sizeof(buf)),
+	    xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":4294967295}\n", buf, sizeof(buf)),
 	    "{\"return\":{\"enabled\":false},\"id\":4294967295}\r\n");
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"query-vnc\",\"id\":-2.5}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":-2.5}\n",
+	                            buf, sizeof(buf)),
 	                       "{\"return\":{\"enabled\":false},\"id\":-2.5}\r\n");
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"nope\",\"id\":9}\n", buf, sizeof(buf)),
+	/* Well-formed UTF-8 up to four bytes is echoed as it came. */
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c,
+	                            "{\"execute\":\"query-vnc\",\"id\":\"\xc3\xa9\xe2\x82\xac"
+	                            "\xf0\x9f\x95\x90\xf4\x8f\xbf\xbf\"}\n",
+	                            buf, sizeof(buf)),
+	                       "{\"return\":{\"enabled\":false},\"id\":\"\xc3\xa9\xe2\x82\xac"
+	                       "\xf0\x9f\x95\x90\xf4\x8f\xbf\xbf\"}\r\n");
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"nope\",\"id\":9}\n", buf, sizeof(buf)),
 	                       "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command nope "
 	                       "has not been found\"},\"id\":9}\r\n");
 	close(c);
@@ -260,6 +388,40 @@ static void test_malformed_requests(void)
 	     "18446744073709551615}}\n",
 	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type for "
 	     "'seconds', expected: integer\"}}\r\n"},
+	    /* Below INT64_MIN: json-c clamps it, we must not report the clamped value. */
+	    {"{\"execute\":\"rtcdm-set-time-offset\",\"arguments\":{\"seconds\":"
+	     "-9223372036854775809}}\n",
+	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type for "
+	     "'seconds', expected: integer\"}}\r\n"},
+	    {"{\"execute\":\"rtcdm-set-time-offset\",\"arguments\":{\"seconds\":"
+	     "-99999999999999999999999}}\n",
+	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type for "
+	     "'seconds', expected: integer\"}}\r\n"},
+	    /* INT64_MIN itself is an integer (out of range), also with a long
+	     * negative number inside a string of the same message. */
+	    {"{\"execute\":\"rtcdm-set-time-offset\",\"arguments\":{\"seconds\":"
+	     "-9223372036854775808},\"id\":\"-99999999999999999999\"}\n",
+	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Parameter 'seconds' out of range "
+	     "[-2147483648, 2147483647]: -9223372036854775808\"},\"id\":\"-99999999999999999999\"}\r\n"},
+	    {"{\"execute\":\"rtcdm-set-time-offset\",\"arguments\":{\"seconds\":-1e30}}\n",
+	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type for "
+	     "'seconds', expected: integer\"}}\r\n"},
+	    /* Ill-formed UTF-8 (json-c lets these through): refused, not echoed. */
+	    {"{\"execute\":\"query-vnc\",\"id\":\"\xc0\xaf\"}\n",
+	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, invalid UTF-8 "
+	     "sequence in string\"}}\r\n"},
+	    {"{\"execute\":\"query-vnc\",\"id\":[\"\xe0\x80\xaf\"]}\n",
+	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, invalid UTF-8 "
+	     "sequence in string\"}}\r\n"},
+	    {"{\"execute\":\"query-vnc\",\"id\":{\"\xed\xa0\x80\":1}}\n",
+	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, invalid UTF-8 "
+	     "sequence in string\"}}\r\n"},
+	    {"{\"execute\":\"query-vnc\",\"id\":\"\xf4\x90\x80\x80\"}\n",
+	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, invalid UTF-8 "
+	     "sequence in string\"}}\r\n"},
+	    {"{\"execute\":\"query-vnc\",\"id\":\"\xf0\x80\x80\xaf\"}\n",
+	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, invalid UTF-8 "
+	     "sequence in string\"}}\r\n"},
 	    {"{\"execute\":\"rtcdm-set-time-offset\",\"arguments\":{\"seconds\":2147483648}}\n",
 	     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Parameter 'seconds' out of range "
 	     "[-2147483648, 2147483647]: 2147483648\"}}\r\n"},
@@ -272,10 +434,10 @@ static void test_malformed_requests(void)
 	};
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		xchg(s, c, cases[i].in, buf, sizeof(buf));
+		xchg(&f, s, c, cases[i].in, buf, sizeof(buf));
 		CU_ASSERT_STRING_EQUAL(buf, cases[i].out);
 		if (strcmp(buf, cases[i].out) != 0)
 			fprintf(stderr, "\ncase %zu: got %s", i, buf);
@@ -283,7 +445,7 @@ static void test_malformed_requests(void)
 	/* Nothing reached the process, and the connection still works. */
 	CU_ASSERT_STRING_EQUAL(f.calls, "");
 	CU_ASSERT_EQUAL(f.offset.seconds, 0);
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
 	                       "{\"return\":{\"enabled\":false}}\r\n");
 	close(c);
 	qmp_server_free(s);
@@ -294,10 +456,10 @@ static void test_bad_json_resyncs(void)
 	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 
 	/* A syntax error is reported and the rest of that line dropped. */
-	xchg(s, c, "{\"execute\": nonsense, \"id\": 1}\r\n{\"execute\":\"query-vnc\",\"id\":2}\r\n",
+	xchg(&f, s, c, "{\"execute\": nonsense, \"id\": 1}\r\n{\"execute\":\"query-vnc\",\"id\":2}\r\n",
 	     buf, sizeof(buf));
 	const char *pfx = "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, ";
 	CU_ASSERT_EQUAL(strncmp(buf, pfx, strlen(pfx)), 0);
@@ -305,18 +467,18 @@ static void test_bad_json_resyncs(void)
 	CU_ASSERT_FATAL(second != NULL);
 	CU_ASSERT_STRING_EQUAL(second + 4, "{\"return\":{\"enabled\":false},\"id\":2}\r\n");
 	/* Single quotes, trailing commas, bare words: refused (strict JSON). */
-	xchg(s, c, "{'execute':'query-vnc'}\n", buf, sizeof(buf));
+	xchg(&f, s, c, "{'execute':'query-vnc'}\n", buf, sizeof(buf));
 	CU_ASSERT_EQUAL(strncmp(buf, pfx, strlen(pfx)), 0);
-	xchg(s, c, "{\"execute\":\"query-vnc\",}\n", buf, sizeof(buf));
+	xchg(&f, s, c, "{\"execute\":\"query-vnc\",}\n", buf, sizeof(buf));
 	CU_ASSERT_EQUAL(strncmp(buf, pfx, strlen(pfx)), 0);
 	/* Too deep. */
 	char deep[200] = "";
 	for (int i = 0; i < 40; i++)
 		strcat(deep, "[");
 	strcat(deep, "\n");
-	xchg(s, c, deep, buf, sizeof(buf));
+	xchg(&f, s, c, deep, buf, sizeof(buf));
 	CU_ASSERT_EQUAL(strncmp(buf, pfx, strlen(pfx)), 0);
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
 	                       "{\"return\":{\"enabled\":false}}\r\n");
 	CU_ASSERT_EQUAL(qmp_server_clients(s), 1);
 	close(c);
@@ -328,25 +490,25 @@ static void test_framing(void)
 	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 
 	/* A message split across writes and lines, byte by byte. */
 	const char *msg = "{\"execute\":\n  \"query-vnc\",\r\n \"id\": 12}";
 	for (const char *p = msg; p[1]; p++) {
 		char one[2] = {*p, 0};
-		CU_ASSERT_STRING_EQUAL(xchg(s, c, one, buf, sizeof(buf)), "");
+		CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, one, buf, sizeof(buf)), "");
 	}
 	/* Complete at its closing brace. */
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "}", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "}", buf, sizeof(buf)),
 	                       "{\"return\":{\"enabled\":false},\"id\":12}\r\n");
 	/* Two in one write, no separator; answered in order. */
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, c, "{\"execute\":\"query-vnc\",\"id\":1}{\"execute\":\"nope\",\"id\":2}", buf,
+	    xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":1}{\"execute\":\"nope\",\"id\":2}", buf,
 	         sizeof(buf)),
 	    "{\"return\":{\"enabled\":false},\"id\":1}\r\n{\"error\":{\"class\":\"CommandNotFound\","
 	    "\"desc\":\"The command nope has not been found\"},\"id\":2}\r\n");
 	/* Blank lines are nothing. */
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "\r\n\r\n   \n", buf, sizeof(buf)), "");
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "\r\n\r\n   \n", buf, sizeof(buf)), "");
 	close(c);
 	qmp_server_free(s);
 }
@@ -356,7 +518,7 @@ static void test_huge_message_closes(void)
 	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 	char big[QMP_MAX_MESSAGE + 4096];
 	bool eof = false;
 
@@ -369,11 +531,11 @@ static void test_huge_message_closes(void)
 		ssize_t n = send(c, big + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0)
 			off += (size_t)n;
-		pump(s);
+		pump(&f, s);
 		if (n <= 0)
 			break;
 	}
-	pump(s);
+	pump(&f, s);
 	recv_text(c, buf, sizeof(buf), &eof);
 	CU_ASSERT_STRING_EQUAL(buf, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"QMP message "
 	                            "longer than 65536 bytes; closing the connection\"}}\r\n");
@@ -385,13 +547,13 @@ static void test_huge_message_closes(void)
 	close(c);
 
 	/* Just under the bound is fine: a 60 KiB id is echoed. */
-	c = ready_client(s);
+	c = ready_client(&f, s);
 	char msg[QMP_MAX_MESSAGE];
 	int n = snprintf(msg, sizeof(msg), "{\"execute\":\"query-vnc\",\"id\":\"");
 	memset(msg + n, 'x', 60000);
 	strcpy(msg + n + 60000, "\"}\n");
-	send_text(c, msg);
-	pump(s);
+	CU_ASSERT_EQUAL(support_send_fd(c, msg, -1), 0);
+	pump(&f, s);
 	recv_text(c, buf, sizeof(buf), &eof);
 	CU_ASSERT_EQUAL(strlen(buf), strlen("{\"return\":{\"enabled\":false},\"id\":\"\"}\r\n") + 60000);
 	CU_ASSERT(!eof);
@@ -404,24 +566,25 @@ static void test_quit_and_offset_commands(void)
 	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 1);
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 
 	f.offset.phase_ns = 250000000;
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, c, "{\"execute\":\"rtcdm-set-time-offset\",\"arguments\":{\"seconds\":-7200}}\n",
+	    xchg(&f, s, c, "{\"execute\":\"rtcdm-set-time-offset\",\"arguments\":{\"seconds\":-7200}}\n",
 	         buf, sizeof(buf)),
 	    "{\"return\":{}}\r\n");
 	CU_ASSERT_STRING_EQUAL(f.calls, "set_offset -7200;");
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"rtcdm-query-time-offset\"}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"rtcdm-query-time-offset\"}\n",
+	                            buf, sizeof(buf)),
 	                       "{\"return\":{\"seconds\":-7200,\"phase-ns\":250000000,\"set\":true}}\r\n");
 	CU_ASSERT_STRING_EQUAL(
-	    xchg(s, c,
+	    xchg(&f, s, c,
 	         "{\"execute\":\"rtcdm-set-time-offset\",\"arguments\":{\"seconds\":-2147483648}}\n",
 	         buf, sizeof(buf)),
 	    "{\"return\":{}}\r\n");
 	CU_ASSERT_EQUAL(f.offset.seconds, INT32_MIN);
 	CU_ASSERT(!f.quit);
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"quit\",\"id\":1}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"quit\",\"id\":1}\n", buf, sizeof(buf)),
 	                       "{\"return\":{},\"id\":1}\r\n");
 	CU_ASSERT(f.quit);
 	close(c);
@@ -433,17 +596,17 @@ static void test_eof_after_request(void)
 	char buf[70000];
 	struct fake_dm f = {.state = DM_RUN_PAUSED};
 	struct qmp_server *s = fake_server(&f, 1);
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 	bool eof = false;
 
 	/* The client writes and half-closes: it still gets its answer. */
-	send_text(c, "{\"execute\":\"cont\",\"id\":5}\n");
+	CU_ASSERT_EQUAL(support_send_fd(c, "{\"execute\":\"cont\",\"id\":5}\n", -1), 0);
 	shutdown(c, SHUT_WR);
-	pump(s);
+	pump(&f, s);
 	recv_text(c, buf, sizeof(buf), &eof);
 	CU_ASSERT_STRING_EQUAL(after_event(buf, "RESUME"), "{\"return\":{},\"id\":5}\r\n");
 	if (!eof) {
-		pump(s);
+		pump(&f, s);
 		recv_text(c, buf, sizeof(buf), &eof);
 	}
 	CU_ASSERT(eof);
@@ -458,7 +621,7 @@ static void test_many_requests_unread(void)
 {
 	struct fake_dm f = {.state = DM_RUN_RUNNING};
 	struct qmp_server *s = fake_server(&f, 64);
-	int c = ready_client(s);
+	int c = ready_client(&f, s);
 	const int total = 400; /* ~400 x 9 KiB of replies: far above QMP_OUT_HIGH */
 	int sent = 0, got = 0;
 	char req[64];
@@ -484,7 +647,7 @@ static void test_many_requests_unread(void)
 				snprintf(req, sizeof(req), "{\"execute\":\"query-cpus-fast\",\"id\":%d}\n", sent);
 			}
 		}
-		pump(s);
+		pump(&f, s);
 		/* Read only every 8th round: the server must hold back. */
 		if (iter % 8)
 			continue;
@@ -521,7 +684,7 @@ static void test_listen_path_errors(void)
 	char dir[256], path[512], err[512];
 	struct stat st;
 
-	scratch_dir(dir, sizeof(dir));
+	CU_ASSERT_FATAL(support_tmpdir(dir, sizeof(dir)) == 0);
 	CU_ASSERT_FATAL(dir[0] != '\0');
 
 	/* Too long for sun_path (108 bytes with the NUL). */
@@ -562,8 +725,7 @@ static void test_listen_path_errors(void)
 
 	CU_ASSERT_EQUAL(qmp_server_listen_path(s, "", err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "QMP socket path is empty");
-	struct pollfd pfds[QMP_MAX_POLLFDS];
-	CU_ASSERT_EQUAL(qmp_server_pollfds(s, pfds, QMP_MAX_POLLFDS), 0); /* nothing changed */
+	CU_ASSERT_EQUAL(f.watch_calls, 0); /* nothing changed */
 	qmp_server_free(s);
 	unlink(path);
 	rmdir(dir);
@@ -577,45 +739,44 @@ static void test_sequential_and_concurrent_clients(void)
 	char dir[256], path[512], err[512];
 	struct stat st;
 
-	scratch_dir(dir, sizeof(dir));
+	CU_ASSERT_FATAL(support_tmpdir(dir, sizeof(dir)) == 0);
 	snprintf(path, sizeof(path), "%s/qmp-libxl-3", dir);
 	/* A stale socket from an earlier run is replaced. */
-	int stale = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	sun_set(&sa, path);
-	CU_ASSERT_FATAL(bind(stale, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	int stale = support_unix_listen(path, 1);
+	CU_ASSERT_FATAL(stale >= 0);
 	close(stale);
 	CU_ASSERT_EQUAL_FATAL(qmp_server_listen_path(s, path, err, sizeof(err)), 0);
 
 	/* libxl: a new connection per command, each negotiating again. */
 	for (int i = 0; i < 3; i++) {
-		int c = unix_connect(path);
+		int c = support_unix_connect(path);
 		CU_ASSERT_FATAL(c >= 0);
-		pump(s);
+		pump(&f, s);
 		CU_ASSERT_STRING_EQUAL(recv_text(c, buf, sizeof(buf), NULL), GREETING);
-		CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"query-vnc\",\"id\":0}\r\n", buf, sizeof(buf)),
+		CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-vnc\",\"id\":0}\r\n",
+		                            buf, sizeof(buf)),
 		                       NEED_CAPS ",\"id\":0}\r\n");
-		CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n", buf,
+		CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n", buf,
 		                            sizeof(buf)),
 		                       "{\"return\":{},\"id\":1}\r\n");
-		CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"cont\",\"id\":2}\r\n", buf, sizeof(buf)),
+		CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"cont\",\"id\":2}\r\n", buf, sizeof(buf)),
 		                       "{\"return\":{},\"id\":2}\r\n");
 		close(c);
-		pump(s);
+		pump(&f, s);
 		CU_ASSERT_EQUAL(qmp_server_clients(s), 0);
 	}
 	CU_ASSERT_STRING_EQUAL(f.calls, "cont;cont;cont;");
 
 	/* Two at once: negotiation is per connection. */
-	int a = unix_connect(path), b = unix_connect(path);
-	pump(s);
+	int a = support_unix_connect(path), b = support_unix_connect(path);
+	pump(&f, s);
 	CU_ASSERT_EQUAL(qmp_server_clients(s), 2);
 	recv_text(a, buf, sizeof(buf), NULL);
 	recv_text(b, buf, sizeof(buf), NULL);
-	xchg(s, a, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf));
-	CU_ASSERT_STRING_EQUAL(xchg(s, b, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
+	xchg(&f, s, a, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, b, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
 	                       NEED_CAPS "}\r\n");
-	CU_ASSERT_STRING_EQUAL(xchg(s, a, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, a, "{\"execute\":\"query-vnc\"}\n", buf, sizeof(buf)),
 	                       "{\"return\":{\"enabled\":false}}\r\n");
 	close(a);
 	close(b);
@@ -623,12 +784,12 @@ static void test_sequential_and_concurrent_clients(void)
 	/* At most QMP_MAX_CLIENTS; the next one is told why and hung up on. */
 	int cs[QMP_MAX_CLIENTS + 1];
 	for (int i = 0; i < QMP_MAX_CLIENTS; i++) {
-		cs[i] = unix_connect(path);
-		pump(s);
+		cs[i] = support_unix_connect(path);
+		pump(&f, s);
 	}
 	CU_ASSERT_EQUAL(qmp_server_clients(s), QMP_MAX_CLIENTS);
-	cs[QMP_MAX_CLIENTS] = unix_connect(path);
-	pump(s);
+	cs[QMP_MAX_CLIENTS] = support_unix_connect(path);
+	pump(&f, s);
 	bool eof = false;
 	recv_text(cs[QMP_MAX_CLIENTS], buf, sizeof(buf), &eof);
 	CU_ASSERT_STRING_EQUAL(buf, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"too many QMP "
@@ -636,7 +797,7 @@ static void test_sequential_and_concurrent_clients(void)
 	CU_ASSERT(eof);
 	for (int i = 0; i <= QMP_MAX_CLIENTS; i++)
 		close(cs[i]);
-	pump(s);
+	pump(&f, s);
 	CU_ASSERT_EQUAL(qmp_server_clients(s), 0);
 
 	/* The socket is removed at exit. */
@@ -653,21 +814,19 @@ static void test_listen_fd(void)
 	struct qmp_server *s = fake_server(&f, 1);
 	char dir[256], path[512], err[256];
 
-	scratch_dir(dir, sizeof(dir));
+	CU_ASSERT_FATAL(support_tmpdir(dir, sizeof(dir)) == 0);
 	snprintf(path, sizeof(path), "%s/qmp", dir);
 	/* As dm_restrict: the toolstack binds and listens, we get fd=N. */
-	int l = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	sun_set(&sa, path);
-	CU_ASSERT_FATAL(bind(l, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(l, 4) == 0);
+	int l = support_unix_listen(path, 4);
+	CU_ASSERT_FATAL(l >= 0);
 	CU_ASSERT_EQUAL_FATAL(qmp_server_listen_fd(s, l, err, sizeof(err)), 0);
 	CU_ASSERT(fcntl(l, F_GETFL) & O_NONBLOCK);
 	CU_ASSERT(fcntl(l, F_GETFD) & FD_CLOEXEC);
-	int c = unix_connect(path);
-	pump(s);
+	int c = support_unix_connect(path);
+	pump(&f, s);
 	CU_ASSERT_STRING_EQUAL(recv_text(c, buf, sizeof(buf), NULL), GREETING);
-	xchg(s, c, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf));
-	CU_ASSERT_STRING_EQUAL(xchg(s, c, "{\"execute\":\"query-status\"}\n", buf, sizeof(buf)),
+	xchg(&f, s, c, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(xchg(&f, s, c, "{\"execute\":\"query-status\"}\n", buf, sizeof(buf)),
 	                       "{\"return\":{\"status\":\"prelaunch\",\"singlestep\":false,"
 	                       "\"running\":false}}\r\n");
 	close(c);
@@ -716,4 +875,7 @@ void suite_qmp_server(void)
 	CU_add_test(s, "sequential, concurrent and too many clients",
 	            test_sequential_and_concurrent_clients);
 	CU_add_test(s, "pre-opened listening descriptor", test_listen_fd);
+	CU_add_test(s, "loop registrations change only on open and close",
+	            test_loop_registrations_follow_open_close);
+	CU_add_test(s, "idle connections are closed", test_idle_connections_closed);
 }

@@ -5,11 +5,21 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "toolstack/qmp/fdset.h"
 #include "toolstack/qmp/server.h"
 
 #define QMP_READ_CHUNK 4096
+
+/* Follows the JSON text of one message as the tokener consumes it, to tell
+ * a negative integer literal below INT64_MIN (json-c clamps it to INT64_MIN
+ * without saying so). */
+struct qmp_int_scan {
+	bool in_string, escaped;
+	bool in_number, negative, integral, too_low;
+	uint64_t magnitude;
+};
 
 struct qmp_conn {
 	int fd;
@@ -20,6 +30,9 @@ struct qmp_conn {
 	bool in_msg;       /* the tokener holds part of a message */
 	size_t msg_bytes;  /* bytes of the current message so far */
 	bool discarding;   /* after a parse error: skip to the next newline */
+	struct qmp_int_scan scan;  /* over the current message */
+	bool msg_below_int64_min;  /* the message being executed had such a literal */
+	uint64_t last_message_ns;  /* when it connected or last sent a whole message */
 	char in[QMP_READ_CHUNK];
 	size_t in_pos, in_len;
 	char *out;
@@ -41,6 +54,8 @@ struct qmp_server {
 	struct qmp_conn *conns[QMP_MAX_CLIENTS];
 	size_t n_conns;
 	struct fdsets fdsets;
+	unsigned depth;        /* entry points in progress: reap only at the outermost */
+	uint64_t alarm_ns;     /* armed idle alarm, or QMP_NO_DEADLINE */
 };
 
 /* qmp_commands.c: answer one parsed message; returns the reply (never NULL

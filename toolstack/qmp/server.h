@@ -5,9 +5,20 @@
  * handed, as with dm_restrict's `-chardev socket,...,fd=N`), serves any
  * number of clients up to QMP_MAX_CLIENTS at once, each with its own
  * capabilities negotiation, and carries out commands through struct
- * dm_ops.  It has no loop and no threads: the event loop polls the
- * descriptors qmp_server_pollfds() lists and calls qmp_server_handle() for
- * each that is ready.  Every socket is non-blocking.
+ * dm_ops.  It has no loop and no threads: it hands every descriptor it
+ * owns (listeners and connections) to the process's event loop through
+ * struct qmp_server_hooks once, when it opens it, and takes it back when it
+ * closes it; the loop calls qmp_server_handle() when one is ready.  The
+ * loop watches each for input and output, edge-triggered: the server reads
+ * and writes until the kernel says EAGAIN, and remembers what it held back
+ * (a client that does not read its replies is not read from), so the set
+ * the loop watches never changes between an open and a close.  Every socket
+ * is non-blocking.
+ *
+ * A connection that sends no complete message for idle_timeout_ns (on the
+ * hooks' clock) is closed and the log says so: libxl connects per
+ * operation, and QMP_MAX_CLIENTS idle connections would otherwise lock the
+ * toolstack out.
  *
  * Protocol (as QEMU 7.2 towards libxl): greeting
  *   {"QMP":{"version":{"qemu":{"micro":0,"minor":2,"major":7},"package":"rtcdm-V"},"capabilities":[]}}
@@ -27,6 +38,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "toolstack/dm_ops.h"
 
@@ -35,12 +47,14 @@ struct qmp_server;
 
 #define QMP_MAX_LISTENERS 4
 #define QMP_MAX_CLIENTS 16
-#define QMP_MAX_POLLFDS (QMP_MAX_LISTENERS + QMP_MAX_CLIENTS)
+#define QMP_MAX_FDS (QMP_MAX_LISTENERS + QMP_MAX_CLIENTS) /* handed to the loop at once */
 #define QMP_MAX_MESSAGE 65536         /* bytes of one JSON message */
 #define QMP_MAX_DEPTH 32              /* JSON nesting */
 #define QMP_MAX_PENDING_FDS 4         /* SCM_RIGHTS descriptors awaiting add-fd */
 #define QMP_OUT_HIGH (64u * 1024)     /* stop reading a client while more is unsent */
 #define QMP_OUT_MAX (1024u * 1024)    /* unsent bytes that close a client */
+#define QMP_IDLE_TIMEOUT_NS (30ull * 1000000000ull) /* the process's idle limit */
+#define QMP_NO_DEADLINE UINT64_MAX
 
 /* A character device reported by query-chardev. */
 struct qmp_chardev_info {
@@ -48,9 +62,26 @@ struct qmp_chardev_info {
 	const char *filename;
 };
 
+/* What the server needs from the process's event loop (opaque is theirs). */
+struct qmp_server_hooks {
+	/* Watch fd for input and output (edge-triggered) until unwatch(), and
+	 * call qmp_server_handle() with what fired.  0 or -errno. */
+	int (*watch)(void *opaque, int fd);
+	void (*unwatch)(void *opaque, int fd);
+	/* The clock for idle connections (ns, only differences matter), and a
+	 * one-shot alarm on it: call qmp_server_expire() once the clock reaches
+	 * deadline_ns (QMP_NO_DEADLINE: cancel).  Either NULL: nobody is
+	 * dropped for being idle. */
+	uint64_t (*now_ns)(void *opaque);
+	void (*arm_alarm)(void *opaque, uint64_t deadline_ns);
+	void *opaque;
+};
+
 struct qmp_server_config {
 	const struct dm_ops *ops;
 	void *opaque;
+	struct qmp_server_hooks hooks;
+	uint64_t idle_timeout_ns;                  /* 0: never close an idle client */
 	unsigned vcpus;                            /* query-cpus-fast: one entry each */
 	const struct qmp_chardev_info *chardevs;   /* must outlive the server */
 	size_t n_chardevs;
@@ -76,13 +107,14 @@ int qmp_server_listen_fd(struct qmp_server *s, int fd, char *err, size_t errlen)
  * greeting is sent at once.  Fails when QMP_MAX_CLIENTS are connected. */
 int qmp_server_add_client(struct qmp_server *s, int fd, char *err, size_t errlen);
 
-/* Fill fds[0..max-1] with what to poll now (fd, events; revents zeroed);
- * returns the count.  The set changes as clients come and go: call it before
- * every poll.  max >= QMP_MAX_POLLFDS is always enough. */
-size_t qmp_server_pollfds(struct qmp_server *s, struct pollfd *fds, size_t max);
-/* fd (from pollfds) is ready with revents: accept, read and answer, write
- * what is pending, close finished clients.  Unknown fds are ignored. */
+/* fd (one handed to hooks.watch) is ready with revents (POLLIN, POLLOUT,
+ * POLLHUP, POLLERR): accept, read and answer, write what is pending, close
+ * finished clients.  Unknown fds are ignored. */
 void qmp_server_handle(struct qmp_server *s, int fd, short revents);
+/* The alarm rang: close the connections idle for too long, re-arm. */
+void qmp_server_expire(struct qmp_server *s);
+/* One non-blocking try to send what clients still wait for (at exit). */
+void qmp_server_flush(struct qmp_server *s);
 
 /* Send an event {"timestamp":{"seconds","microseconds"},"event":name[,"data"]}
  * to every client past capabilities negotiation.  data (may be NULL) is

@@ -16,7 +16,7 @@
 NAME=e2e-companion
 IMG=$E2E_SAVE/companion.img
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear 'device_model_override = "/e2e/bin/rtcdm"' \
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
 	'device_model_args_hvm = [ "--companion" ]'
 require rtcdm rtcdm-ctx
 
