@@ -67,7 +67,7 @@ static void qmp_arm_alarm(void *opaque, uint64_t deadline_ns)
 	struct dm_ctl *c = opaque;
 	int rc;
 
-	if (deadline_ns == QMP_NO_DEADLINE) {
+	if (deadline_ns == RTC_NO_DEADLINE) {
 		dm_timer_disarm(&c->qmp_alarm);
 		return;
 	}

@@ -42,7 +42,7 @@ struct fake_dm {
 	size_t n_watched;
 	unsigned watch_calls, unwatch_calls; /* registrations made and removed */
 	uint64_t now_ns;                      /* the clock: moved by the test */
-	uint64_t alarm_ns;                    /* armed deadline, or QMP_NO_DEADLINE */
+	uint64_t alarm_ns;                    /* armed deadline, or RTC_NO_DEADLINE */
 	unsigned alarm_calls;
 	uint64_t idle_timeout_ns;             /* given to the server; 0: none */
 };
@@ -234,7 +234,7 @@ static inline struct qmp_server_config fake_config(struct fake_dm *f, unsigned v
 	    .hooks = {fake_watch, fake_unwatch, fake_now, fake_arm_alarm, f},
 	    .idle_timeout_ns = f->idle_timeout_ns,
 	};
-	f->alarm_ns = QMP_NO_DEADLINE;
+	f->alarm_ns = RTC_NO_DEADLINE;
 	return cfg;
 }
 
@@ -272,7 +272,7 @@ static inline void pump(struct fake_dm *f, struct qmp_server *s)
 static inline void fake_advance(struct fake_dm *f, struct qmp_server *s, uint64_t now_ns)
 {
 	f->now_ns = now_ns;
-	if (f->alarm_ns != QMP_NO_DEADLINE && f->alarm_ns <= now_ns)
+	if (f->alarm_ns != RTC_NO_DEADLINE && f->alarm_ns <= now_ns)
 		qmp_server_expire(s);
 }
 

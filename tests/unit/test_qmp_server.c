@@ -104,7 +104,7 @@ static void test_idle_connections_closed(void)
 	CU_ASSERT_EQUAL(f.alarm_ns, 1059 * SEC);
 	fake_advance(&f, s, 1059 * SEC);
 	CU_ASSERT_EQUAL(qmp_server_clients(s), 0);
-	CU_ASSERT_EQUAL(f.alarm_ns, QMP_NO_DEADLINE);
+	CU_ASSERT_EQUAL(f.alarm_ns, RTC_NO_DEADLINE);
 	/* Sixteen idle clients no longer lock the toolstack out for good. */
 	int cs[QMP_MAX_CLIENTS];
 	for (int i = 0; i < QMP_MAX_CLIENTS; i++)

@@ -55,7 +55,7 @@ struct qmp_server {
 	size_t n_conns;
 	struct fdsets fdsets;
 	unsigned depth;        /* entry points in progress: reap only at the outermost */
-	uint64_t alarm_ns;     /* armed idle alarm, or QMP_NO_DEADLINE */
+	uint64_t alarm_ns;     /* armed idle alarm, or RTC_NO_DEADLINE */
 };
 
 /* qmp_commands.c: answer one parsed message; returns the reply (never NULL

@@ -33,7 +33,7 @@ struct qmp_server *qmp_server_new(const struct qmp_server_config *cfg, char *err
 		return NULL;
 	}
 	s->cfg = *cfg;
-	s->alarm_ns = QMP_NO_DEADLINE;
+	s->alarm_ns = RTC_NO_DEADLINE;
 	fdsets_init(&s->fdsets);
 	return s;
 }
@@ -43,7 +43,7 @@ static bool idle_limit_on(const struct qmp_server *s)
 	return s->cfg.idle_timeout_ns && s->cfg.hooks.now_ns && s->cfg.hooks.arm_alarm;
 }
 
-/* Arm the idle alarm (QMP_NO_DEADLINE: cancel); nothing when it already is. */
+/* Arm the idle alarm (RTC_NO_DEADLINE: cancel); nothing when it already is. */
 static void set_alarm(struct qmp_server *s, uint64_t deadline_ns)
 {
 	if (s->alarm_ns == deadline_ns || !idle_limit_on(s))
@@ -70,7 +70,7 @@ void qmp_server_free(struct qmp_server *s)
 		return;
 	for (size_t i = 0; i < s->n_conns; i++)
 		conn_free(s, s->conns[i]);
-	set_alarm(s, QMP_NO_DEADLINE);
+	set_alarm(s, RTC_NO_DEADLINE);
 	for (size_t i = 0; i < s->n_listeners; i++) {
 		struct qmp_listener *l = &s->listeners[i];
 		struct stat st;
@@ -333,7 +333,7 @@ static int conn_add(struct qmp_server *s, int fd, char *err, size_t errlen)
 	s->conns[s->n_conns++] = c;
 	/* Every connection has the same limit: the earliest deadline is that
 	 * of the oldest, so an armed alarm stays right. */
-	if (s->alarm_ns == QMP_NO_DEADLINE)
+	if (s->alarm_ns == RTC_NO_DEADLINE)
 		set_alarm(s, c->last_message_ns + s->cfg.idle_timeout_ns);
 	struct json_object *g = qmp_greeting();
 	qmp_conn_send(c, g);
@@ -633,7 +633,7 @@ static void reap(struct qmp_server *s)
 	}
 	s->n_conns = j;
 	if (s->n_conns == 0)
-		set_alarm(s, QMP_NO_DEADLINE);
+		set_alarm(s, RTC_NO_DEADLINE);
 	/* As QEMU: with no client left and the guest running, nobody can use
 	 * the descriptor sets any more; close them. */
 	if (closed && s->n_conns == 0 && s->fdsets.n_sets > 0 &&
@@ -681,7 +681,7 @@ void qmp_server_handle(struct qmp_server *s, int fd, short revents)
 
 void qmp_server_expire(struct qmp_server *s)
 {
-	uint64_t now, next = QMP_NO_DEADLINE;
+	uint64_t now, next = RTC_NO_DEADLINE;
 
 	if (!idle_limit_on(s))
 		return;

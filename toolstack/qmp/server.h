@@ -54,7 +54,6 @@ struct qmp_server;
 #define QMP_OUT_HIGH (64u * 1024)     /* stop reading a client while more is unsent */
 #define QMP_OUT_MAX (1024u * 1024)    /* unsent bytes that close a client */
 #define QMP_IDLE_TIMEOUT_NS (30ull * 1000000000ull) /* the process's idle limit */
-#define QMP_NO_DEADLINE UINT64_MAX
 
 /* A character device reported by query-chardev. */
 struct qmp_chardev_info {
@@ -70,7 +69,7 @@ struct qmp_server_hooks {
 	void (*unwatch)(void *opaque, int fd);
 	/* The clock for idle connections (ns, only differences matter), and a
 	 * one-shot alarm on it: call qmp_server_expire() once the clock reaches
-	 * deadline_ns (QMP_NO_DEADLINE: cancel).  Either NULL: nobody is
+	 * deadline_ns (RTC_NO_DEADLINE: cancel).  Either NULL: nobody is
 	 * dropped for being idle. */
 	uint64_t (*now_ns)(void *opaque);
 	void (*arm_alarm)(void *opaque, uint64_t deadline_ns);
