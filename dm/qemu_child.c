@@ -221,6 +221,8 @@ static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
 		c->phase = DM_QEMU_READY;
 		dm_info(c->log, "QEMU %s ready (pid %d, status %s)", c->version, (int)c->pid,
 		        c->status);
+		if (c->on_ready)
+			c->on_ready(c->ready_opaque);
 		return 0;
 	case DM_QEMU_READY:
 		return 0; /* nothing else is asked yet */

@@ -17,7 +17,9 @@
  * Everything runs in the event loop: the child's end is seen through a
  * pidfd, the monitor is read when readable.  On the monitor rtcdm waits for
  * the greeting, sends qmp_capabilities and then query-status; the answer
- * makes QEMU "ready" (logged with QEMU's version and run state).
+ * makes QEMU "ready" (logged with QEMU's version and run state) and calls
+ * on_ready, if set (QEMU has built its machine by then: its ioreq server
+ * exists).
  * SIGTERM, SIGINT and SIGHUP that reach rtcdm are passed on to QEMU; when
  * QEMU ends, the loop stops with QEMU's exit status (128 + N after signal
  * N).  QEMU that cannot be started, or ends before it is ready, is one
@@ -88,6 +90,9 @@ struct dm_qemu_child {
 	int swap_fds[DM_QEMU_MAX_SWAPS]; /* listening sockets QEMU inherits */
 	size_t n_swaps;
 	struct qmp_client qmp;
+	/* Called once when QEMU is ready; may stop the loop. */
+	void (*on_ready)(void *opaque);
+	void *ready_opaque;
 };
 
 /*

@@ -55,6 +55,8 @@ static int comp_start(struct comp *c, const char *const args[])
 	argv[n++] = "--companion";
 	argv[n++] = "--qemu";
 	argv[n++] = c->fake;
+	argv[n++] = "--platform";
+	argv[n++] = "sim";
 	for (size_t i = 0; args[i] && n < 39; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -228,6 +230,24 @@ static void test_early_exit(void)
 {
 	early_exit("3", 3);
 	early_exit("0", 1);
+}
+
+/* rtcdm's RTC cannot take the ports over once QEMU is ready (here: no Xen
+ * to create its ioreq server on): one error line, QEMU stopped, status 1,
+ * so that xl create fails rather than QEMU answering alone. */
+static void test_attach_refused(void)
+{
+	struct comp c;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	const char *const args[] = {"--companion", "--qemu", c.fake, "--platform", "xen",
+	                            "-xen-domid", "7", NULL};
+	CU_ASSERT_EQUAL(support_run(&c.proc, "rtcdm", args, SUPPORT_TIMEOUT_MS), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU 7.2.0 ready"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "error: platform 'xen': "));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 1);
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
 }
 
 static void test_bad_options(void)
@@ -425,7 +445,7 @@ static void test_restrict_preopened(void)
 	CU_ASSERT_TRUE_FATAL(lfd >= 0);
 	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,fd=%d,server=on,wait=off", lfd);
 	snprintf(orig, sizeof(orig), "fd=%d,", lfd);
-	const char *const args[] = {"--companion", "--qemu", c.fake, "-xen-domid", "9",
+	const char *const args[] = {"--companion", "--qemu", c.fake, "--platform", "sim", "-xen-domid", "9",
 	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
 	                            "-S", "-xen-domid-restrict", NULL};
 	CU_ASSERT_EQUAL_FATAL(support_spawn(&c.proc, "rtcdm", args, &lfd, 1), 0);
@@ -481,7 +501,7 @@ static int start_dm(struct comp *c, const char *sock, const char *incoming, cons
 	if (incoming)
 		fd = open(incoming, O_RDONLY); /* inherited, as libxl's qemu-resume file */
 	snprintf(in, sizeof(in), "fd:%d", fd);
-	const char *const args[] = {"--companion", "--qemu", c->fake, "-xen-domid", "7",
+	const char *const args[] = {"--companion", "--qemu", c->fake, "--platform", "sim", "-xen-domid", "7",
 	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
 	                            incoming ? "-incoming" : extra, incoming ? in : NULL,
 	                            incoming ? extra : NULL, NULL};
@@ -581,6 +601,8 @@ void suite_companion(void)
 	CU_add_test(s, "missing program: one line, status 1", test_missing_program);
 	CU_add_test(s, "QEMU ends before it is ready", test_early_exit);
 	CU_add_test(s, "--qemu without --companion, relative path", test_bad_options);
+	CU_add_test(s, "rtcdm's RTC cannot take the ports: QEMU stopped, status 1",
+	            test_attach_refused);
 	CU_add_test(s, "libxl's monitor reaches QEMU", test_libxl_monitor_reaches_qemu);
 
 	s = CU_add_suite("companion: QMP pass-through", NULL, NULL);
