@@ -47,6 +47,11 @@ struct companion {
 	struct dm_platform *plat;
 	struct dm_device dev;
 	bool have_dev;
+	/* QEMU's CMOS, read byte by byte before rtcdm takes the ports over. */
+	uint8_t qemu_cmos[128];
+	unsigned cmos_index;   /* the byte being read */
+	bool cmos_selecting;   /* its index written, the read not yet asked */
+	bool have_qemu_cmos;
 };
 
 /* ---- hooks ------------------------------------------------------------------------------ */
@@ -151,6 +156,29 @@ static int read_incoming(struct companion *co, const struct dm_config *cfg, char
 	return 0;
 }
 
+/* rtcdm's NVRAM from QEMU's CMOS and what was kept (an image): the rule
+ * of dm_handover_merge_nvram. */
+static void seed_nvram(struct companion *co, bool kept)
+{
+	uint8_t cur[128], out[128];
+	unsigned n = 0;
+
+	for (unsigned i = RTC_NVRAM_FIRST; i < 128; i++)
+		cur[i] = rtc_cmos_read(co->dev.rtc, (uint8_t)i);
+	memcpy(out, cur, sizeof(out));
+	dm_handover_merge_nvram(out, co->qemu_cmos, kept ? cur : NULL);
+	for (unsigned i = RTC_NVRAM_FIRST; i < 128; i++) {
+		if (out[i] == cur[i])
+			continue;
+		rtc_cmos_write(co->dev.rtc, (uint8_t)i, out[i]);
+		n++;
+	}
+	dm_info(co->log, "NVRAM from QEMU's CMOS%s: %u byte%s changed (memory above 16 MiB "
+	                 "0x34-0x35 = %02x %02x)",
+	        kept ? " (its configuration bytes) and rtcdm's image (the rest)" : "", n,
+	        n == 1 ? "" : "s", out[0x34], out[0x35]);
+}
+
 /* The platform rtcdm was started for (Xen: an ioreq server for 0x70-0x71,
  * created now, after QEMU's), the check that its server wins, the device,
  * then the offset rule with the incoming image and the toolstack's offset.
@@ -188,6 +216,8 @@ static int attach_rtc(struct companion *co, char *err, size_t errlen)
 	dm_device_restore(&co->dev, &in, &d);
 	dm_info(co->log, "time offset %" PRId64 " s: %s [%s]", d.offset.seconds, d.why,
 	        dm_offset_origin_name(d.origin));
+	if (co->have_qemu_cmos)
+		seed_nvram(co, in.image != NULL);
 	if (dm_device_start(&co->dev) < 0) {
 		snprintf(err, errlen, "cannot start rtcdm's RTC");
 		return -1;
@@ -278,18 +308,81 @@ static int open_links(struct companion *co, char *err, size_t errlen)
 	return 0;
 }
 
-/* QEMU has built its machine (its ioreq server exists): rtcdm's RTC takes
- * the ports over, then libxl gets its monitors.  On a failure rtcdm stops
- * (QEMU with it) and xl create fails. */
-static void on_qemu_ready(void *opaque)
+/* rtcdm's RTC takes the ports over, then libxl gets its monitors.  On a
+ * failure rtcdm stops (QEMU with it) and xl create fails. */
+static void take_over(struct companion *co)
 {
-	struct companion *co = opaque;
 	char err[PATH_MAX + 256] = "";
 
 	if (attach_rtc(co, err, sizeof(err)) < 0 || open_links(co, err, sizeof(err)) < 0) {
 		dm_err(co->log, "%s", err[0] ? err : "cannot attach rtcdm's RTC");
 		dm_loop_stop(co->loop, 1);
 	}
+}
+
+static void on_cmos_reply(void *opaque, struct json_object *reply);
+
+/* Ask QEMU (HMP through QMP) to select CMOS byte cmos_index, or to read it. */
+static int ask_cmos(struct companion *co)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd),
+	         "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"%s",
+	         co->cmos_selecting ? "i /b 0x71\"}}" : "o /b 0x70 ");
+	if (!co->cmos_selecting)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "0x%02x\"}}", co->cmos_index);
+	return dm_qemu_child_ask(&co->child, cmd, on_cmos_reply, co);
+}
+
+static void cmos_read_failed(struct companion *co, const char *why)
+{
+	dm_warn(co->log, "QEMU's CMOS not read (byte 0x%02x: %s): rtcdm's NVRAM starts without "
+	                 "QEMU's configuration bytes",
+	        co->cmos_index, why);
+	take_over(co);
+}
+
+static void on_cmos_reply(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+	struct json_object *ret;
+	int v;
+
+	if (!json_object_object_get_ex(reply, "return", &ret)) {
+		cmos_read_failed(co, "human-monitor-command refused");
+		return;
+	}
+	if (!co->cmos_selecting) {
+		co->cmos_selecting = true;
+	} else {
+		v = dm_handover_parse_inb(json_object_get_string(ret), RTC_PORT_DATA);
+		if (v < 0) {
+			cmos_read_failed(co, "unexpected answer to 'i /b 0x71'");
+			return;
+		}
+		co->qemu_cmos[co->cmos_index++] = (uint8_t)v;
+		co->cmos_selecting = false;
+		if (co->cmos_index == 128) {
+			co->have_qemu_cmos = true;
+			take_over(co);
+			return;
+		}
+	}
+	if (ask_cmos(co) < 0)
+		cmos_read_failed(co, "cannot ask QEMU");
+}
+
+/* QEMU has built its machine (its ioreq server exists, its CMOS holds the
+ * configuration bytes): read its NVRAM, then take the ports over. */
+static void on_qemu_ready(void *opaque)
+{
+	struct companion *co = opaque;
+
+	co->cmos_index = RTC_NVRAM_FIRST;
+	co->cmos_selecting = false;
+	if (ask_cmos(co) < 0)
+		cmos_read_failed(co, "cannot ask QEMU");
 }
 
 int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,

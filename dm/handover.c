@@ -1,7 +1,11 @@
 /* handover.c — companion mode: rtcdm taking 0x70-0x71 over from QEMU. */
 #include "dm/handover.h"
 
+#include <ctype.h>
 #include <stdio.h>
+#include <string.h>
+
+#define CENTURY 0x32
 
 int dm_handover_check_order(int rtcdm_id, char *why, size_t whylen)
 {
@@ -19,4 +23,38 @@ int dm_handover_check_order(int rtcdm_id, char *why, size_t whylen)
 		return -1;
 	}
 	return 0;
+}
+
+bool dm_handover_qemu_sets(unsigned index)
+{
+	return index == 0x10 || index == 0x12 || index == 0x14 ||
+	       (index >= 0x15 && index <= 0x18) || (index >= 0x19 && index <= 0x2c) ||
+	       index == 0x30 || index == 0x31 || index == 0x34 || index == 0x35 ||
+	       index == 0x38 || index == 0x39 || index == 0x3d ||
+	       (index >= 0x5b && index <= 0x5d) || index == 0x5f;
+}
+
+void dm_handover_merge_nvram(uint8_t out[128], const uint8_t qemu[128], const uint8_t *kept)
+{
+	for (unsigned i = 14; i < 128; i++)
+		if (i != CENTURY)
+			out[i] = kept && !dm_handover_qemu_sets(i) ? kept[i] : qemu[i];
+}
+
+int dm_handover_parse_inb(const char *reply, unsigned port)
+{
+	char want[32];
+	unsigned v;
+
+	snprintf(want, sizeof(want), "portb[0x%04x] = 0x", port);
+	if (strncmp(reply, want, strlen(want)) != 0)
+		return -1;
+	reply += strlen(want);
+	if (!isxdigit((unsigned char)reply[0]) || !isxdigit((unsigned char)reply[1]) ||
+	    sscanf(reply, "%2x", &v) != 1)
+		return -1;
+	reply += 2;
+	if (strcmp(reply, "\r\n") != 0 && strcmp(reply, "\n") != 0 && reply[0] != '\0')
+		return -1;
+	return (int)v;
 }

@@ -17,7 +17,9 @@
 #ifndef RTCDM_DM_HANDOVER_H
 #define RTCDM_DM_HANDOVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Xen 4.17's MAX_NR_IOREQ_SERVERS: ids are 0..7. */
 #define DM_IOREQ_SERVER_IDS 8
@@ -29,5 +31,37 @@
  * to compare; -1 with a one-line reason in why otherwise.
  */
 int dm_handover_check_order(int rtcdm_id, char *why, size_t whylen);
+
+/*
+ * CMOS contents.  QEMU 7.2 writes configuration bytes into its CMOS for
+ * each boot (hw/i386/pc.c pc_cmos_init, pc_cmos_init_floppy,
+ * pc_cmos_init_late; hw/i386/x86.c x86_rtc_set_cpus_count): floppy types
+ * 0x10, hard disk types 0x12, equipment 0x14, base and extended memory
+ * 0x15-0x18 and 0x30-0x31, extended disk types 0x19-0x1a, disk geometry
+ * 0x1b-0x2c, boot order 0x38 and 0x3d, disk translation 0x39, memory above
+ * 16 MiB 0x34-0x35 and above 4 GiB 0x5b-0x5d, CPU count 0x5f.  The century
+ * byte 0x32 (mc146818rtc) is part of the clock: rtcdm's model keeps its own
+ * consistent with the guest's year, so it is neither taken from QEMU nor
+ * merged.
+ */
+
+/* Whether QEMU sets CMOS byte `index` for the boot (the list above). */
+bool dm_handover_qemu_sets(unsigned index);
+
+/*
+ * The NVRAM rtcdm runs with, bytes 14..127 of out except 0x32 (out's other
+ * bytes untouched): QEMU's byte where QEMU set it for this boot (a domain
+ * created with more memory sees the new size), else the kept byte (rtcdm's
+ * image or the battery-backed CMOS: the guest's writes come back), else
+ * QEMU's.  kept may be NULL (nothing kept).
+ */
+void dm_handover_merge_nvram(uint8_t out[128], const uint8_t qemu[128], const uint8_t *kept);
+
+/*
+ * QEMU's reply to the HMP command "i /b PORT" (human-monitor-command):
+ * "portb[0x0071] = 0x5a" and a line end.  The byte, or -1 when the reply is
+ * anything else (another port, another width, an error text).
+ */
+int dm_handover_parse_inb(const char *reply, unsigned port);
 
 #endif

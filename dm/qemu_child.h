@@ -37,6 +37,8 @@
 #include "base/loop.h"
 #include "toolstack/qmp/client.h"
 
+struct json_object;
+
 #define DM_QEMU_MON_ID "rtcdm-qmp"
 #define DM_QEMU_MAX_SWAPS 4
 
@@ -93,6 +95,9 @@ struct dm_qemu_child {
 	/* Called once when QEMU is ready; may stop the loop. */
 	void (*on_ready)(void *opaque);
 	void *ready_opaque;
+	/* The command asked with dm_qemu_child_ask(), awaiting its reply. */
+	void (*ask_cb)(void *opaque, struct json_object *reply);
+	void *ask_opaque;
 };
 
 /*
@@ -117,6 +122,15 @@ int dm_qemu_child_add_monitor(struct dm_qemu_child *c, const char *id, char *pat
  */
 int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, char *const argv[],
                         char *err, size_t errlen);
+
+/*
+ * Once QEMU is ready: send one command (JSON text) on rtcdm's monitor; cb
+ * gets QEMU's reply (the message with "return" or "error"; events are not
+ * replies) and may ask the next.  One command at a time.  0, or -1 (not
+ * ready, one pending, or the monitor cannot take it).
+ */
+int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
+                      void (*cb)(void *opaque, struct json_object *reply), void *opaque);
 
 /* Stop watching, close the monitor, remove the private directory; a child
  * still running (an error path of rtcdm) is killed and reaped.  A zeroed

@@ -492,23 +492,43 @@ static void save_and_quit(const char *sock, const char *file)
 
 /* rtcdm --companion with libxl's monitor at sock and more args; -incoming
  * fd:N when `incoming` is a file. */
-static int start_dm(struct comp *c, const char *sock, const char *incoming, const char *extra)
+static int start_dm_mem(struct comp *c, const char *sock, const char *incoming,
+                        const char *extra, const char *mem_mb)
 {
 	char chardev[256], in[32];
+	const char *args[20];
 	int fd = -1, rc;
+	size_t n = 0;
 
 	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off", sock);
 	if (incoming)
 		fd = open(incoming, O_RDONLY); /* inherited, as libxl's qemu-resume file */
 	snprintf(in, sizeof(in), "fd:%d", fd);
-	const char *const args[] = {"--companion", "--qemu", c->fake, "--platform", "sim", "-xen-domid", "7",
-	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
-	                            incoming ? "-incoming" : extra, incoming ? in : NULL,
-	                            incoming ? extra : NULL, NULL};
+	const char *const fixed[] = {"--companion", "--qemu", c->fake, "--platform", "sim",
+	                             "-xen-domid", "7", "-chardev", chardev,
+	                             "-mon", "chardev=libxl-cmd,mode=control"};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		args[n++] = fixed[i];
+	if (incoming) {
+		args[n++] = "-incoming";
+		args[n++] = in;
+	}
+	if (extra)
+		args[n++] = extra;
+	if (mem_mb) {
+		args[n++] = "-m";
+		args[n++] = mem_mb;
+	}
+	args[n] = NULL;
 	rc = support_spawn(&c->proc, "rtcdm", args, &fd, fd >= 0);
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+static int start_dm(struct comp *c, const char *sock, const char *incoming, const char *extra)
+{
+	return start_dm_mem(c, sock, incoming, extra, NULL);
 }
 
 static void copy_prefix(const char *from, const char *to, off_t len, off_t patch_at, uint8_t v)
@@ -590,6 +610,97 @@ static void test_restore(void)
 	comp_cleanup(&c);
 }
 
+/* rtcdm's NVRAM in the image of a context: byte index. */
+static uint8_t saved_nvram(const char *file, unsigned index)
+{
+	struct sr_companion found;
+	struct stat st;
+	char err[256];
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	uint8_t v = 0xee;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 &&
+	    sr_companion_find(fd, 0, (uint64_t)st.st_size, &found, err, sizeof(err)) == 1 &&
+	    sr_has(&found.image, SR_REC_NVRAM))
+		v = found.image.nvram[index - 14];
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+/* A context whose rtcdm image has guest byte 0x40 = 0x5a and an old memory
+ * size at 0x34-0x35 (0xff 0xff): from `from` (a context of companion mode). */
+static void with_guest_bytes(const char *from, const char *to)
+{
+	struct sr_companion found;
+	uint8_t stream[50], image[1024];
+	struct stat st;
+	char err[256];
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t n;
+
+	CU_ASSERT_TRUE_FATAL(in >= 0 && out >= 0);
+	CU_ASSERT_EQUAL(fstat(in, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(sr_companion_find(in, 0, (uint64_t)st.st_size, &found, err,
+	                                        sizeof(err)), 1);
+	CU_ASSERT_EQUAL(pread(in, stream, sizeof(stream), 0), (ssize_t)sizeof(stream));
+	found.image.nvram[0x40 - 14] = 0x5a;
+	found.image.nvram[0x34 - 14] = 0xff;
+	found.image.nvram[0x35 - 14] = 0xff;
+	n = sr_encode(&found.image, image, sizeof(image));
+	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(image));
+	CU_ASSERT_EQUAL(write(out, stream, sizeof(stream)), (ssize_t)sizeof(stream));
+	CU_ASSERT_EQUAL(sr_companion_append(out, image, n, err, sizeof(err)), 0);
+	close(in);
+	close(out);
+}
+
+/* rtcdm's NVRAM starts from QEMU's CMOS (read with HMP 'o'/'i' on rtcdm's
+ * monitor); on a restore QEMU's configuration bytes for this boot (a new
+ * memory size) win over the image's, the guest's bytes come back. */
+static void test_cmos_from_qemu(void)
+{
+	struct comp c;
+	char sock[128], a[128], b[128], d[128];
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(a, sizeof(a), "%s/first", c.dir);
+	snprintf(b, sizeof(b), "%s/guest", c.dir);
+	snprintf(d, sizeof(d), "%s/second", c.dir);
+	/* fresh: (1024 - 16) MiB / 64 KiB = 0x3f00 at 0x34-0x35, boot order at 0x3d */
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, NULL, NULL, "1024"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: NVRAM from QEMU's CMOS: 2 bytes changed "
+	                                          "(memory above 16 MiB 0x34-0x35 = 00 3f)\n"));
+	save_and_quit(sock, a);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x34), 0x00);
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x35), 0x3f);
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x3d), 0x02);
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x40), 0x00);
+
+	/* restored with 2048 MiB: the new size (0x7f00), the guest's 0x40 */
+	with_guest_bytes(a, b);
+	CU_ASSERT_EQUAL(saved_nvram(b, 0x40), 0x5a);
+	CU_ASSERT_EQUAL(saved_nvram(b, 0x35), 0xff);
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, b, NULL, "2048"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: NVRAM from QEMU's CMOS (its configuration "
+	                                          "bytes) and rtcdm's image (the rest): 2 bytes "
+	                                          "changed (memory above 16 MiB 0x34-0x35 = 00 7f)\n"));
+	save_and_quit(sock, d);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+	CU_ASSERT_EQUAL(saved_nvram(d, 0x34), 0x00);
+	CU_ASSERT_EQUAL(saved_nvram(d, 0x35), 0x7f);
+	CU_ASSERT_EQUAL(saved_nvram(d, 0x3d), 0x02);
+	CU_ASSERT_EQUAL(saved_nvram(d, 0x40), 0x5a);
+	comp_cleanup(&c);
+}
+
 void suite_companion(void)
 {
 	CU_pSuite s = CU_add_suite("companion: QEMU as a child", NULL, NULL);
@@ -611,4 +722,6 @@ void suite_companion(void)
 
 	s = CU_add_suite("companion: save and restore framing", NULL, NULL);
 	CU_add_test(s, "save, restore, stock context, bad trailer", test_restore);
+	CU_add_test(s, "NVRAM from QEMU's CMOS; a new memory size wins over the image's",
+	            test_cmos_from_qemu);
 }

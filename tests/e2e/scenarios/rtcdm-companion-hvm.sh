@@ -6,8 +6,9 @@
 # arguments and relays libxl's QMP monitors to it; once QEMU is ready rtcdm
 # creates its own ioreq server for 0x70-0x71, after QEMU's, so it answers
 # the guest's NVRAM.  Checked: xl create succeeds, QEMU is rtcdm's child and
-# answered rtcdm's own monitor, rtcdm's ioreq server id is above QEMU's, the
-# guest's NVRAM write/read and its one-year step reach rtcdm (port accesses
+# answered rtcdm's own monitor, rtcdm's ioreq server id is above QEMU's,
+# rtcdm's NVRAM starts from QEMU's CMOS (the guest reads QEMU's memory-size
+# bytes through rtcdm), the guest's NVRAM write/read and its one-year step reach rtcdm (port accesses
 # and Xen's TIMEOFFSET counted by rtcdm's server, the clock change logged),
 # xl save (through the relayed QMP) writes an EMULATOR_CONTEXT that
 # `rtcdm-ctx dump` shows as QEMU's stream followed by rtcdm's image with the
@@ -56,6 +57,18 @@ served_by_rtcdm() {
 served_by_rtcdm
 
 expect_guest "$id" '^ready' 150 "ready line"
+# The guest's CMOS dump at boot read QEMU's memory size (0x34-0x35:
+# (RAM - 16 MiB) / 64 KiB, from QEMU's -m) through rtcdm, which took it
+# from QEMU's CMOS before serving the ports.
+M=$(tr '\0' '\n' <"/proc/$QEMU_PID/cmdline" | sed -n '/^-m$/{n;p;q;}')
+[ -n "$M" ] || fail "QEMU has no -m in its command line"
+v=$(((M - 16) * 16))
+want_mem=$(printf '%02x %02x' $((v & 255)) $((v >> 8)))
+grep -q "0x34-0x35 = $want_mem)" "$DMLOG" ||
+	fail "rtcdm did not take QEMU's memory size ($want_mem for -m $M): $(grep "QEMU's CMOS" "$DMLOG" | tr '\n' ' ')"
+expect_guest "$id" '^cmos 30:' 5 "CMOS row 0x30"
+check "memory above 16 MiB (0x34-0x35) as the guest reads it through rtcdm (QEMU -m $M)" \
+	"$(echo "$LINE" | awk '{ print $7, $8 }')" "$want_mem"
 reset_regs "$id" "reset registers (A B D, CMOS present)"
 expect_guest "$id" '^nvram ' 5 "nvram line"
 check "NVRAM 0x41 write/read (rtcdm's CMOS)" "$LINE" \
