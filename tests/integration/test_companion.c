@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -656,11 +657,33 @@ static void with_guest_bytes(const char *from, const char *to)
 	close(out);
 }
 
+/* One life of the domain: rtcdm and the stand-in with -m mem_mb (restoring
+ * `incoming` when not NULL), its NVRAM line as `want_log`, then libxl's
+ * save to `save_to`; then the saved NVRAM bytes 0x34 0x35 0x3d 0x40. */
+static void one_life(struct comp *c, const char *sock, const char *incoming,
+                     const char *mem_mb, const char *want_log, const char *save_to,
+                     const uint8_t want[4])
+{
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(c, sock, incoming, NULL, mem_mb), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c->proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c->proc.err, want_log));
+	save_and_quit(sock, save_to);
+	CU_ASSERT_EQUAL(support_wait(&c->proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c->proc);
+	CU_ASSERT_EQUAL(saved_nvram(save_to, 0x34), want[0]);
+	CU_ASSERT_EQUAL(saved_nvram(save_to, 0x35), want[1]);
+	CU_ASSERT_EQUAL(saved_nvram(save_to, 0x3d), want[2]);
+	CU_ASSERT_EQUAL(saved_nvram(save_to, 0x40), want[3]);
+}
+
 /* rtcdm's NVRAM starts from QEMU's CMOS (read with HMP 'o'/'i' on rtcdm's
  * monitor); on a restore QEMU's configuration bytes for this boot (a new
  * memory size) win over the image's, the guest's bytes come back. */
 static void test_cmos_from_qemu(void)
 {
+	/* (MiB - 16) / 64 KiB at 0x34-0x35, boot order "c" at 0x3d, guest byte 0x40 */
+	static const uint8_t fresh[4] = {0x00, 0x3f, 0x02, 0x00};  /* 1024 MiB */
+	static const uint8_t bigger[4] = {0x00, 0x7f, 0x02, 0x5a}; /* 2048 MiB */
 	struct comp c;
 	char sock[128], a[128], b[128], d[128];
 
@@ -669,35 +692,17 @@ static void test_cmos_from_qemu(void)
 	snprintf(a, sizeof(a), "%s/first", c.dir);
 	snprintf(b, sizeof(b), "%s/guest", c.dir);
 	snprintf(d, sizeof(d), "%s/second", c.dir);
-	/* fresh: (1024 - 16) MiB / 64 KiB = 0x3f00 at 0x34-0x35, boot order at 0x3d */
-	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, NULL, NULL, "1024"), 0);
-	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: NVRAM from QEMU's CMOS: 2 bytes changed "
-	                                          "(memory above 16 MiB 0x34-0x35 = 00 3f)\n"));
-	save_and_quit(sock, a);
-	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
-	support_proc_cleanup(&c.proc);
-	CU_ASSERT_EQUAL(saved_nvram(a, 0x34), 0x00);
-	CU_ASSERT_EQUAL(saved_nvram(a, 0x35), 0x3f);
-	CU_ASSERT_EQUAL(saved_nvram(a, 0x3d), 0x02);
-	CU_ASSERT_EQUAL(saved_nvram(a, 0x40), 0x00);
-
-	/* restored with 2048 MiB: the new size (0x7f00), the guest's 0x40 */
+	one_life(&c, sock, NULL, "1024",
+	         "info: NVRAM from QEMU's CMOS: 2 bytes changed (memory above 16 MiB "
+	         "0x34-0x35 = 00 3f)\n", a, fresh);
+	/* the image with a guest byte and an old size, restored with 2048 MiB */
 	with_guest_bytes(a, b);
 	CU_ASSERT_EQUAL(saved_nvram(b, 0x40), 0x5a);
 	CU_ASSERT_EQUAL(saved_nvram(b, 0x35), 0xff);
-	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, b, NULL, "2048"), 0);
-	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: NVRAM from QEMU's CMOS (its configuration "
-	                                          "bytes) and rtcdm's image (the rest): 2 bytes "
-	                                          "changed (memory above 16 MiB 0x34-0x35 = 00 7f)\n"));
-	save_and_quit(sock, d);
-	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
-	support_proc_cleanup(&c.proc);
-	CU_ASSERT_EQUAL(saved_nvram(d, 0x34), 0x00);
-	CU_ASSERT_EQUAL(saved_nvram(d, 0x35), 0x7f);
-	CU_ASSERT_EQUAL(saved_nvram(d, 0x3d), 0x02);
-	CU_ASSERT_EQUAL(saved_nvram(d, 0x40), 0x5a);
+	one_life(&c, sock, b, "2048",
+	         "info: NVRAM from QEMU's CMOS (its configuration bytes) and rtcdm's image "
+	         "(the rest): 2 bytes changed (memory above 16 MiB 0x34-0x35 = 00 7f)\n", d,
+	         bigger);
 	comp_cleanup(&c);
 }
 

@@ -113,31 +113,36 @@ static void test_merge_table(void)
 	CU_ASSERT_EQUAL(out[13], 0x11);
 }
 
-/* QEMU 7.2's "i /b PORT": monitor_printf "port%c[0x%04x] = 0x%0*x\n". */
+/* QEMU 7.2's "i /b PORT": monitor_printf "port%c[0x%04x] = 0x%0*x\n", which
+ * a QMP human-monitor-command returns with "\r\n". */
+struct inb_case {
+	const char *reply;
+	unsigned port;
+	int want;
+};
+
+static const struct inb_case inb_cases[] = {
+	{"portb[0x0071] = 0x5a\r\n", 0x71, 0x5a},
+	{"portb[0x0071] = 0x00\n", 0x71, 0x00},
+	{"portb[0x0071] = 0xff", 0x71, 0xff},
+	{"portb[0x0071] = 0xFF\r\n", 0x71, 0xff},
+	{"portb[0x0070] = 0x5a\r\n", 0x71, -1},  /* another port */
+	{"portw[0x0071] = 0x005a\r\n", 0x71, -1}, /* another width */
+	{"portb[0x0071] = 0x5\r\n", 0x71, -1},   /* one digit */
+	{"portb[0x0071] = 0x5a5\r\n", 0x71, -1}, /* three */
+	{"portb[0x0071] = 0x+5\r\n", 0x71, -1},
+	{"portb[0x0071] = 0x 5a\r\n", 0x71, -1},
+	{"portb[0x0071] = 0x5a trailing\r\n", 0x71, -1},
+	{"portb[0x0071] = 0x5a\r\r\n", 0x71, -1},
+	{"unknown command: 'i'\r\n", 0x71, -1},
+	{"", 0x71, -1},
+};
+
 static void test_parse_inb(void)
 {
-	static const struct {
-		const char *reply;
-		unsigned port;
-		int want;
-	} cases[] = {
-		{"portb[0x0071] = 0x5a\n", 0x71, 0x5a},
-		{"portb[0x0071] = 0x00\n", 0x71, 0x00},
-		{"portb[0x0071] = 0xff", 0x71, 0xff},
-		{"portb[0x0071] = 0xFF\n", 0x71, 0xff},
-		{"portb[0x0070] = 0x5a\n", 0x71, -1},  /* another port */
-		{"portw[0x0071] = 0x005a\n", 0x71, -1}, /* another width */
-		{"portb[0x0071] = 0x5\n", 0x71, -1},   /* one digit */
-		{"portb[0x0071] = 0x5a5\n", 0x71, -1}, /* three */
-		{"portb[0x0071] = 0x+5\n", 0x71, -1},
-		{"portb[0x0071] = 0x 5a\n", 0x71, -1},
-		{"portb[0x0071] = 0x5a trailing\n", 0x71, -1},
-		{"unknown command: 'i'\n", 0x71, -1},
-		{"", 0x71, -1},
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		CU_ASSERT_EQUAL(dm_handover_parse_inb(cases[i].reply, cases[i].port), cases[i].want);
+	for (size_t i = 0; i < sizeof(inb_cases) / sizeof(inb_cases[0]); i++)
+		CU_ASSERT_EQUAL(dm_handover_parse_inb(inb_cases[i].reply, inb_cases[i].port),
+		                inb_cases[i].want);
 }
 
 void suite_dm_handover(void)
