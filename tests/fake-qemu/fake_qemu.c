@@ -37,6 +37,7 @@
  * FAKE_QEMU_ARGV=FILE writes the argument list there, one per line.
  * FAKE_QEMU_EXIT=N exits with status N at once (after writing the argv).
  * FAKE_QEMU_NO_GREETING=1 accepts clients but never greets them.
+ * FAKE_QEMU_NO_HMP=1 answers human-monitor-command with CommandNotFound.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,7 @@ struct fake {
 	const char *status;
 	int fdsets[MAX_FDSETS]; /* fd of fdset i, -1: free */
 	bool no_greeting;
+	bool no_hmp;
 	uint8_t cmos[128];
 	uint8_t cmos_index;
 };
@@ -283,7 +285,7 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 			error(m, "GenericError", why, id);
 		else
 			reply(m, "{}", id);
-	} else if (strcmp(name, "human-monitor-command") == 0) {
+	} else if (strcmp(name, "human-monitor-command") == 0 && !f->no_hmp) {
 		const char *line = args && json_object_object_get_ex(args, "command-line", &v)
 		                           ? json_object_get_string(v)
 		                           : "";
@@ -438,6 +440,7 @@ int main(int argc, char **argv)
 		return atoi(env);
 	}
 	f.no_greeting = getenv("FAKE_QEMU_NO_GREETING") != NULL;
+	f.no_hmp = getenv("FAKE_QEMU_NO_HMP") != NULL;
 	for (int i = 1; i < argc; i++) {
 		char val[256];
 

@@ -72,6 +72,7 @@ static void comp_cleanup(struct comp *c)
 	unsetenv("FAKE_QEMU_ARGV");
 	unsetenv("FAKE_QEMU_EXIT");
 	unsetenv("FAKE_QEMU_DIE_BY_SIGNAL");
+	unsetenv("FAKE_QEMU_NO_HMP");
 }
 
 static unsigned count_substr(const char *s, const char *needle)
@@ -706,6 +707,31 @@ static void test_cmos_from_qemu(void)
 	comp_cleanup(&c);
 }
 
+/* A QEMU whose HMP does not answer the port commands (HMP is no stable
+ * interface): one warning, rtcdm serves without QEMU's bytes and libxl's
+ * monitor still works. */
+static void test_cmos_not_read(void)
+{
+	struct comp c;
+	char sock[128], a[128];
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	setenv("FAKE_QEMU_NO_HMP", "1", 1);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(a, sizeof(a), "%s/saved", c.dir);
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, NULL, NULL, "1024"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU's CMOS not read", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "warning: QEMU's CMOS not read (byte 0x0e: "
+	                                          "human-monitor-command refused): rtcdm's NVRAM "
+	                                          "starts without QEMU's configuration bytes\n"));
+	save_and_quit(sock, a);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 0);
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x34), 0x00); /* not QEMU's 00 3f */
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x35), 0x00);
+	comp_cleanup(&c);
+}
+
 void suite_companion(void)
 {
 	CU_pSuite s = CU_add_suite("companion: QEMU as a child", NULL, NULL);
@@ -729,4 +755,6 @@ void suite_companion(void)
 	CU_add_test(s, "save, restore, stock context, bad trailer", test_restore);
 	CU_add_test(s, "NVRAM from QEMU's CMOS; a new memory size wins over the image's",
 	            test_cmos_from_qemu);
+	CU_add_test(s, "QEMU's HMP refuses the port commands: a warning, no QEMU bytes",
+	            test_cmos_not_read);
 }
