@@ -1,6 +1,7 @@
 /* companion.c — companion mode: QEMU as a child, libxl's QMP relayed. */
 #include "dm/companion.h"
 #include "dm/device.h"
+#include "dm/handover.h"
 #include "dm/qemu_child.h"
 #include "platform/platform.h"
 #include "saverestore/companion.h"
@@ -24,16 +25,33 @@
 
 struct companion {
 	const struct dm_log *log;
+	const struct dm_config *cfg;
+	struct dm_loop *loop;
 	struct dm_qemu_child child;
 	struct qmp_proxy *proxy;
 	char libxl_paths[DM_MAX_MONITORS][PATH_MAX]; /* sockets rtcdm created for libxl */
 	size_t n_paths;
-	/* rtcdm's RTC: not yet serving the guest (no ioreq server of its own
-	 * yet), it holds what rtcdm saves after QEMU's stream. */
+	/* libxl's monitors, relayed only once rtcdm serves the guest's ports:
+	 * libxl lets the guest run only after its QMP commands are answered. */
+	struct {
+		char id[64];
+		char up[PATH_MAX];
+		int lfd;
+	} links[DM_MAX_MONITORS];
+	size_t n_links;
+	/* rtcdm's part of an incoming context, kept until the RTC exists. */
+	struct sr_companion *in;
+	bool in_found;
+	/* rtcdm's RTC, on the platform rtcdm was started for, created once QEMU
+	 * is ready (on Xen: its ioreq server after QEMU's). */
 	struct dm_platform *plat;
 	struct dm_device dev;
 	bool have_dev;
-	struct dm_log rtc_log; /* its platform's start-up lines are not the user's concern */
+	/* QEMU's CMOS, read byte by byte before rtcdm takes the ports over. */
+	uint8_t qemu_cmos[128];
+	unsigned cmos_index;   /* the byte being read */
+	bool cmos_selecting;   /* its index written, the read not yet asked */
+	bool have_qemu_cmos;
 };
 
 /* ---- hooks ------------------------------------------------------------------------------ */
@@ -54,7 +72,7 @@ static int append_image(struct companion *co, struct qmp_proxy *p, const char *f
                         char *err, size_t errlen)
 {
 	uint8_t image[1024];
-	size_t n = sr_save_rtc(co->dev.rtc, NULL, image, sizeof(image));
+	size_t n = dm_device_save_state(&co->dev, image, sizeof(image)); /* with Xen's record */
 	int64_t set;
 	int fd, own = 0, rc;
 
@@ -110,52 +128,98 @@ static int on_reply(void *opaque, struct qmp_proxy *p, const char *name,
 
 /* ---- rtcdm's RTC ------------------------------------------------------------------------------ */
 
-/* The RTC whose state rtcdm saves: power-on state, or rtcdm's part of the
- * incoming context (found with pread: QEMU reads the same descriptor from
- * its start), then the toolstack's offset.  0 or -1 with err. */
-static int setup_rtc(struct companion *co, const struct dm_config *cfg, struct dm_loop *loop,
-                     char *err, size_t errlen)
+/* rtcdm's part of the incoming context, found with pread before QEMU starts
+ * (QEMU reads the same descriptor from its start).  0 or -1 with err. */
+static int read_incoming(struct companion *co, const struct dm_config *cfg, char *err,
+                         size_t errlen)
 {
-	const struct plat_config pcfg = {.kind = PLAT_SIM, .domid = cfg->domid};
-	struct sr_companion *in = NULL;
 	struct stat st;
-	int found = 0;
+	int found;
 
-	if (cfg->incoming_fd >= 0) {
-		in = malloc(sizeof(*in));
-		if (!in || fstat(cfg->incoming_fd, &st) < 0) {
-			snprintf(err, errlen, "-incoming fd:%d: %s", cfg->incoming_fd,
-			         in ? strerror(errno) : "out of memory");
-			free(in);
-			return -1;
-		}
-		found = sr_companion_find(cfg->incoming_fd, 0, (uint64_t)st.st_size, in, err, errlen);
-		if (found < 0) {
-			free(in);
-			return -1;
-		}
-		if (found)
-			dm_info(co->log, "incoming: QEMU's stream (%" PRIu64 " bytes), then rtcdm's "
-			                 "image (%" PRIu32 " bytes)", in->qemu_len, in->image_len);
-		else
-			dm_info(co->log, "incoming: a stock qemu-xen context, no rtcdm part");
+	if (cfg->incoming_fd < 0)
+		return 0;
+	co->in = malloc(sizeof(*co->in));
+	if (!co->in || fstat(cfg->incoming_fd, &st) < 0) {
+		snprintf(err, errlen, "-incoming fd:%d: %s", cfg->incoming_fd,
+		         co->in ? strerror(errno) : "out of memory");
+		return -1;
 	}
-	co->rtc_log = *co->log;
-	if (co->rtc_log.level < DM_LOG_DEBUG)
-		co->rtc_log.level = DM_LOG_WARN;
-	if (dm_platform_create(&pcfg, loop, &co->rtc_log, &co->plat, err, errlen) ||
-	    dm_device_init(&co->dev, co->plat, &co->rtc_log, cfg->lost_ticks) < 0) {
-		if (!err[0])
-			snprintf(err, errlen, "cannot create rtcdm's RTC");
-		free(in);
+	found = sr_companion_find(cfg->incoming_fd, 0, (uint64_t)st.st_size, co->in, err, errlen);
+	if (found < 0)
+		return -1;
+	co->in_found = found == 1;
+	if (found)
+		dm_info(co->log, "incoming: QEMU's stream (%" PRIu64 " bytes), then rtcdm's "
+		                 "image (%" PRIu32 " bytes)", co->in->qemu_len, co->in->image_len);
+	else
+		dm_info(co->log, "incoming: a stock qemu-xen context, no rtcdm part");
+	return 0;
+}
+
+/* rtcdm's NVRAM from QEMU's CMOS and what was kept (an image): the rule
+ * of dm_handover_merge_nvram. */
+static void seed_nvram(struct companion *co, bool kept)
+{
+	uint8_t cur[128], out[128];
+	unsigned n = 0;
+
+	for (unsigned i = RTC_NVRAM_FIRST; i < 128; i++)
+		cur[i] = rtc_cmos_read(co->dev.rtc, (uint8_t)i);
+	memcpy(out, cur, sizeof(out));
+	dm_handover_merge_nvram(out, co->qemu_cmos, kept ? cur : NULL);
+	for (unsigned i = RTC_NVRAM_FIRST; i < 128; i++) {
+		if (out[i] == cur[i])
+			continue;
+		rtc_cmos_write(co->dev.rtc, (uint8_t)i, out[i]);
+		n++;
+	}
+	dm_info(co->log, "NVRAM from QEMU's CMOS%s: %u byte%s changed (memory above 16 MiB "
+	                 "0x34-0x35 = %02x %02x)",
+	        kept ? " (its configuration bytes) and rtcdm's image (the rest)" : "", n,
+	        n == 1 ? "" : "s", out[0x34], out[0x35]);
+}
+
+/* The platform rtcdm was started for (Xen: an ioreq server for 0x70-0x71,
+ * created now, after QEMU's), the check that its server wins, the device,
+ * then the offset rule with the incoming image and the toolstack's offset.
+ * 0 or -1 with err. */
+static int attach_rtc(struct companion *co, char *err, size_t errlen)
+{
+	const struct dm_config *cfg = co->cfg;
+	const struct plat_config pcfg = {
+		.kind = cfg->platform == DM_PLATFORM_XEN ? PLAT_XEN : PLAT_SIM,
+		.domid = cfg->domid,
+		.domid_restrict = cfg->domid_restrict,
+		.restoring = cfg->incoming_fd >= 0,
+	};
+	struct dm_offset_inputs in = {.moment = DM_DECIDE_AT_START};
+	struct dm_offset_decision d;
+	int id;
+
+	if (dm_platform_create(&pcfg, co->loop, co->log, &co->plat, err, errlen))
+		return -1;
+	id = co->plat->ops->ioreq_server_id ? co->plat->ops->ioreq_server_id(co->plat) : -1;
+	if (dm_handover_check_order(id, err, errlen) < 0)
+		return -1;
+	if (id >= 0)
+		dm_info(co->log, "rtcdm's ioreq server %d serves ports 0x70-0x71 ahead of QEMU's "
+		                 "(created after it)", id);
+	if (dm_device_init(&co->dev, co->plat, co->log, cfg->lost_ticks) < 0) {
+		snprintf(err, errlen, "cannot create rtcdm's RTC");
 		return -1;
 	}
 	co->have_dev = true;
-	if (found)
-		sr_apply(co->dev.rtc, &in->image, NULL);
-	free(in);
-	if (cfg->time_offset_given && dm_device_set_time_offset(&co->dev, cfg->time_offset) < 0) {
-		snprintf(err, errlen, "cannot set the time offset");
+	in.image = co->in_found ? &co->in->image : NULL;
+	in.toolstack = cfg->time_offset_given;
+	in.toolstack_seconds = cfg->time_offset;
+	dm_device_hypervisor_offset(&co->dev, &in.hv);
+	dm_device_restore(&co->dev, &in, &d);
+	dm_info(co->log, "time offset %" PRId64 " s: %s [%s]", d.offset.seconds, d.why,
+	        dm_offset_origin_name(d.origin));
+	if (co->have_qemu_cmos)
+		seed_nvram(co, in.image != NULL);
+	if (dm_device_start(&co->dev) < 0) {
+		snprintf(err, errlen, "cannot start rtcdm's RTC");
 		return -1;
 	}
 	return 0;
@@ -220,19 +284,111 @@ static int relay_monitors(struct companion *co, const struct dm_config *cfg, cha
 				return -1;
 			snprintf(co->libxl_paths[co->n_paths++], PATH_MAX, "%s", cd->path);
 		}
-		if (qmp_proxy_add_link(co->proxy, cd->id, lfd, up, err, errlen) < 0) {
+		snprintf(co->links[co->n_links].id, sizeof(co->links[0].id), "%s", cd->id);
+		snprintf(co->links[co->n_links].up, sizeof(co->links[0].up), "%s", up);
+		co->links[co->n_links++].lfd = lfd;
+	}
+	return 0;
+}
+
+/* libxl's monitors go live.  0 or -1 with err. */
+static int open_links(struct companion *co, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < co->n_links; i++) {
+		int lfd = co->links[i].lfd;
+
+		co->links[i].lfd = -1;
+		if (qmp_proxy_add_link(co->proxy, co->links[i].id, lfd, co->links[i].up, err,
+		                       errlen) < 0) {
 			close(lfd);
 			return -1;
 		}
-		dm_debug(co->log, "QMP %s relayed to QEMU at %s", cd->id, up);
+		dm_debug(co->log, "QMP %s relayed to QEMU at %s", co->links[i].id, co->links[i].up);
 	}
 	return 0;
+}
+
+/* rtcdm's RTC takes the ports over, then libxl gets its monitors.  On a
+ * failure rtcdm stops (QEMU with it) and xl create fails. */
+static void take_over(struct companion *co)
+{
+	char err[PATH_MAX + 256] = "";
+
+	if (attach_rtc(co, err, sizeof(err)) < 0 || open_links(co, err, sizeof(err)) < 0) {
+		dm_err(co->log, "%s", err[0] ? err : "cannot attach rtcdm's RTC");
+		dm_loop_stop(co->loop, 1);
+	}
+}
+
+static void on_cmos_reply(void *opaque, struct json_object *reply);
+
+/* Ask QEMU (HMP through QMP) to select CMOS byte cmos_index, or to read it. */
+static int ask_cmos(struct companion *co)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd),
+	         "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"%s",
+	         co->cmos_selecting ? "i /b 0x71\"}}" : "o /b 0x70 ");
+	if (!co->cmos_selecting)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "0x%02x\"}}", co->cmos_index);
+	return dm_qemu_child_ask(&co->child, cmd, on_cmos_reply, co);
+}
+
+static void cmos_read_failed(struct companion *co, const char *why)
+{
+	dm_warn(co->log, "QEMU's CMOS not read (byte 0x%02x: %s): rtcdm's NVRAM starts without "
+	                 "QEMU's configuration bytes",
+	        co->cmos_index, why);
+	take_over(co);
+}
+
+static void on_cmos_reply(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+	struct json_object *ret;
+	int v;
+
+	if (!json_object_object_get_ex(reply, "return", &ret)) {
+		cmos_read_failed(co, "human-monitor-command refused");
+		return;
+	}
+	if (!co->cmos_selecting) {
+		co->cmos_selecting = true;
+	} else {
+		v = dm_handover_parse_inb(json_object_get_string(ret), RTC_PORT_DATA);
+		if (v < 0) {
+			cmos_read_failed(co, "unexpected answer to 'i /b 0x71'");
+			return;
+		}
+		co->qemu_cmos[co->cmos_index++] = (uint8_t)v;
+		co->cmos_selecting = false;
+		if (co->cmos_index == 128) {
+			co->have_qemu_cmos = true;
+			take_over(co);
+			return;
+		}
+	}
+	if (ask_cmos(co) < 0)
+		cmos_read_failed(co, "cannot ask QEMU");
+}
+
+/* QEMU has built its machine (its ioreq server exists, its CMOS holds the
+ * configuration bytes): read its NVRAM, then take the ports over. */
+static void on_qemu_ready(void *opaque)
+{
+	struct companion *co = opaque;
+
+	co->cmos_index = RTC_NVRAM_FIRST;
+	co->cmos_selecting = false;
+	if (ask_cmos(co) < 0)
+		cmos_read_failed(co, "cannot ask QEMU");
 }
 
 int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
                      const struct dm_config *cfg, int argc, char *const argv[])
 {
-	struct companion co = {.log = log};
+	struct companion co = {.log = log, .cfg = cfg, .loop = loop};
 	const struct qmp_proxy_hooks hooks = {
 		.command = on_command,
 		.reply = on_reply,
@@ -247,15 +403,24 @@ int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
 		dm_err(log, "out of memory");
 		return 1;
 	}
-	if (setup_rtc(&co, cfg, loop, err, sizeof(err)) < 0 ||
+	if (read_incoming(&co, cfg, err, sizeof(err)) < 0 ||
 	    dm_qemu_child_prepare(&co.child, loop, log, err, sizeof(err)) < 0 ||
-	    relay_monitors(&co, cfg, err, sizeof(err)) < 0 ||
-	    dm_qemu_child_spawn(&co.child, qemu, argc, argv, err, sizeof(err)) < 0)
+	    relay_monitors(&co, cfg, err, sizeof(err)) < 0) {
 		dm_err(log, "%s", err);
-	else
-		rc = dm_loop_run(loop);
+	} else {
+		co.child.on_ready = on_qemu_ready;
+		co.child.ready_opaque = &co;
+		if (dm_qemu_child_spawn(&co.child, qemu, argc, argv, err, sizeof(err)) < 0)
+			dm_err(log, "%s", err);
+		else
+			rc = dm_loop_run(loop);
+	}
 	qmp_proxy_free(co.proxy);
 	dm_qemu_child_fini(&co.child);
+	for (size_t i = 0; i < co.n_links; i++)
+		if (co.links[i].lfd >= 0)
+			close(co.links[i].lfd);
+	free(co.in);
 	if (co.have_dev)
 		dm_device_fini(&co.dev);
 	if (co.plat)

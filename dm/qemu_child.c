@@ -221,10 +221,29 @@ static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
 		c->phase = DM_QEMU_READY;
 		dm_info(c->log, "QEMU %s ready (pid %d, status %s)", c->version, (int)c->pid,
 		        c->status);
+		if (c->on_ready)
+			c->on_ready(c->ready_opaque);
 		return 0;
 	case DM_QEMU_READY:
-		return 0; /* nothing else is asked yet */
+		if (c->ask_cb) {
+			void (*cb)(void *, struct json_object *) = c->ask_cb;
+
+			c->ask_cb = NULL;
+			cb(c->ask_opaque, msg);
+		}
+		return 0;
 	}
+	return 0;
+}
+
+int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
+                      void (*cb)(void *opaque, struct json_object *reply), void *opaque)
+{
+	if (c->phase != DM_QEMU_READY || c->ask_cb || c->mon_fd < 0 ||
+	    qmp_client_send(&c->qmp, json) < 0)
+		return -1;
+	c->ask_cb = cb;
+	c->ask_opaque = opaque;
 	return 0;
 }
 

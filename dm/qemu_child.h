@@ -17,7 +17,9 @@
  * Everything runs in the event loop: the child's end is seen through a
  * pidfd, the monitor is read when readable.  On the monitor rtcdm waits for
  * the greeting, sends qmp_capabilities and then query-status; the answer
- * makes QEMU "ready" (logged with QEMU's version and run state).
+ * makes QEMU "ready" (logged with QEMU's version and run state) and calls
+ * on_ready, if set (QEMU has built its machine by then: its ioreq server
+ * exists).
  * SIGTERM, SIGINT and SIGHUP that reach rtcdm are passed on to QEMU; when
  * QEMU ends, the loop stops with QEMU's exit status (128 + N after signal
  * N).  QEMU that cannot be started, or ends before it is ready, is one
@@ -34,6 +36,8 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "toolstack/qmp/client.h"
+
+struct json_object;
 
 #define DM_QEMU_MON_ID "rtcdm-qmp"
 #define DM_QEMU_MAX_SWAPS 4
@@ -88,6 +92,12 @@ struct dm_qemu_child {
 	int swap_fds[DM_QEMU_MAX_SWAPS]; /* listening sockets QEMU inherits */
 	size_t n_swaps;
 	struct qmp_client qmp;
+	/* Called once when QEMU is ready; may stop the loop. */
+	void (*on_ready)(void *opaque);
+	void *ready_opaque;
+	/* The command asked with dm_qemu_child_ask(), awaiting its reply. */
+	void (*ask_cb)(void *opaque, struct json_object *reply);
+	void *ask_opaque;
 };
 
 /*
@@ -112,6 +122,15 @@ int dm_qemu_child_add_monitor(struct dm_qemu_child *c, const char *id, char *pat
  */
 int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, char *const argv[],
                         char *err, size_t errlen);
+
+/*
+ * Once QEMU is ready: send one command (JSON text) on rtcdm's monitor; cb
+ * gets QEMU's reply (the message with "return" or "error"; events are not
+ * replies) and may ask the next.  One command at a time.  0, or -1 (not
+ * ready, one pending, or the monitor cannot take it).
+ */
+int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
+                      void (*cb)(void *opaque, struct json_object *reply), void *opaque);
 
 /* Stop watching, close the monitor, remove the private directory; a child
  * still running (an error path of rtcdm) is killed and reaped.  A zeroed

@@ -105,6 +105,10 @@ struct dm_platform_ops {
 	 * HVM), after delivering the guest's pending requests.  Changes nothing
 	 * of the device.  0 filled, 1 no record here, -1 error (logged). */
 	int (*read_hypervisor_rtc)(struct dm_platform *p, struct sr_xen_rtc *rec);
+	/* Optional (NULL: no ioreq server).  The id of the platform's ioreq
+	 * server in the hypervisor, for companion mode's order check
+	 * (dm/handover.h). */
+	int (*ioreq_server_id)(struct dm_platform *p);
 	/* Undo everything create and start did; frees p. */
 	void (*destroy)(struct dm_platform *p);
 };

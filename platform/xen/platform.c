@@ -447,6 +447,11 @@ static int xen_read_hypervisor_rtc(struct dm_platform *p, struct sr_xen_rtc *rec
 	return rc > 0 ? 1 : 0;
 }
 
+static int xen_ioreq_server_id(struct dm_platform *p)
+{
+	return (int)xen_of(p)->ioservid;
+}
+
 static void undo_steps(struct xen_platform *x);
 
 static void xen_destroy(struct dm_platform *p)
@@ -469,6 +474,7 @@ static const struct dm_platform_ops xen_ops = {
 	.set_time_offset = xen_set_time_offset,
 	.hypervisor_offset = xen_hypervisor_offset,
 	.read_hypervisor_rtc = xen_read_hypervisor_rtc,
+	.ioreq_server_id = xen_ioreq_server_id,
 	.destroy = xen_destroy,
 };
 

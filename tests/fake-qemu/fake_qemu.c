@@ -13,8 +13,14 @@
  * RESUME events to every negotiated client), add-fd (a descriptor passed
  * with SCM_RIGHTS; fdset-id as given or the next free one from 0),
  * remove-fd, xen-save-devices-state {"filename": "/dev/fdset/N" | PATH},
- * quit (SHUTDOWN event, exit 0); anything else is CommandNotFound.  Ids are
- * echoed.
+ * human-monitor-command with the HMP port commands "o /b 0x70 N" (selects
+ * CMOS byte N) and "i /b 0x71" (answers "portb[0x0071] = 0xNN\r\n", as
+ * QEMU 7.2's hmp_ioport_read), quit (SHUTDOWN event, exit 0); anything
+ * else is CommandNotFound.  Ids are echoed.
+ *
+ * Its CMOS holds the configuration bytes QEMU sets for a boot, as far as
+ * tests look at them: memory above 16 MiB at 0x34-0x35 from -m MB (default
+ * 128), boot order "c" at 0x3d (0x02), one CPU at 0x5f (0); the rest 0.
  *
  * The device-state stream, as QEMU's save_device_state lays it out (fixed
  * contents, 50 bytes):
@@ -31,6 +37,7 @@
  * FAKE_QEMU_ARGV=FILE writes the argument list there, one per line.
  * FAKE_QEMU_EXIT=N exits with status N at once (after writing the argv).
  * FAKE_QEMU_NO_GREETING=1 accepts clients but never greets them.
+ * FAKE_QEMU_NO_HMP=1 answers human-monitor-command with CommandNotFound.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +73,9 @@ struct fake {
 	const char *status;
 	int fdsets[MAX_FDSETS]; /* fd of fdset i, -1: free */
 	bool no_greeting;
+	bool no_hmp;
+	uint8_t cmos[128];
+	uint8_t cmos_index;
 };
 
 static const uint8_t stream[] = {
@@ -275,6 +285,23 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 			error(m, "GenericError", why, id);
 		else
 			reply(m, "{}", id);
+	} else if (strcmp(name, "human-monitor-command") == 0 && !f->no_hmp) {
+		const char *line = args && json_object_object_get_ex(args, "command-line", &v)
+		                           ? json_object_get_string(v)
+		                           : "";
+		int idx;
+
+		if (sscanf(line, "o /b 0x70 %i", &idx) == 1) {
+			f->cmos_index = (uint8_t)(idx & 0x7f);
+			reply(m, "\"\"", id);
+		} else if (strcmp(line, "i /b 0x71") == 0) {
+			snprintf(buf, sizeof(buf), "\"portb[0x0071] = 0x%02x\\r\\n\"",
+			         f->cmos[f->cmos_index]);
+			reply(m, buf, id);
+		} else {
+			snprintf(buf, sizeof(buf), "\"unknown command: '%.100s'\\r\\n\"", line);
+			reply(m, buf, id);
+		}
 	} else if (strcmp(name, "quit") == 0) {
 		reply(m, "{}", id);
 		event_all(f, "SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
@@ -390,6 +417,7 @@ int main(int argc, char **argv)
 	char chardev_ids[MAX_MON][256], chardev_paths[MAX_MON][256];
 	int chardev_fds[MAX_MON];
 	size_t n_chardevs = 0;
+	int ram_mb = 128;
 	const char *env;
 	sigset_t mask;
 	int sfd;
@@ -412,6 +440,7 @@ int main(int argc, char **argv)
 		return atoi(env);
 	}
 	f.no_greeting = getenv("FAKE_QEMU_NO_GREETING") != NULL;
+	f.no_hmp = getenv("FAKE_QEMU_NO_HMP") != NULL;
 	for (int i = 1; i < argc; i++) {
 		char val[256];
 
@@ -449,6 +478,8 @@ int main(int argc, char **argv)
 				                                   : listen_path(chardev_paths[c]);
 				fcntl(m->listen_fd, F_SETFD, FD_CLOEXEC);
 			}
+		} else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
+			ram_mb = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "-incoming") == 0 && i + 1 < argc) {
 			const char *s = argv[++i];
 
@@ -457,6 +488,10 @@ int main(int argc, char **argv)
 			load(atoi(s + 3));
 		}
 	}
+	/* QEMU's pc_cmos_init: (RAM - 16 MiB) / 64 KiB */
+	f.cmos[0x34] = (uint8_t)(((ram_mb - 16) * 16) & 0xff);
+	f.cmos[0x35] = (uint8_t)(((ram_mb - 16) * 16) >> 8);
+	f.cmos[0x3d] = 0x02;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);

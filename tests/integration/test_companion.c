@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ static int comp_start(struct comp *c, const char *const args[])
 	argv[n++] = "--companion";
 	argv[n++] = "--qemu";
 	argv[n++] = c->fake;
+	argv[n++] = "--platform";
+	argv[n++] = "sim";
 	for (size_t i = 0; args[i] && n < 39; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -69,6 +72,7 @@ static void comp_cleanup(struct comp *c)
 	unsetenv("FAKE_QEMU_ARGV");
 	unsetenv("FAKE_QEMU_EXIT");
 	unsetenv("FAKE_QEMU_DIE_BY_SIGNAL");
+	unsetenv("FAKE_QEMU_NO_HMP");
 }
 
 static unsigned count_substr(const char *s, const char *needle)
@@ -228,6 +232,24 @@ static void test_early_exit(void)
 {
 	early_exit("3", 3);
 	early_exit("0", 1);
+}
+
+/* rtcdm's RTC cannot take the ports over once QEMU is ready (here: no Xen
+ * to create its ioreq server on): one error line, QEMU stopped, status 1,
+ * so that xl create fails rather than QEMU answering alone. */
+static void test_attach_refused(void)
+{
+	struct comp c;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	const char *const args[] = {"--companion", "--qemu", c.fake, "--platform", "xen",
+	                            "-xen-domid", "7", NULL};
+	CU_ASSERT_EQUAL(support_run(&c.proc, "rtcdm", args, SUPPORT_TIMEOUT_MS), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU 7.2.0 ready"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "error: platform 'xen': "));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 1);
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
 }
 
 static void test_bad_options(void)
@@ -425,7 +447,7 @@ static void test_restrict_preopened(void)
 	CU_ASSERT_TRUE_FATAL(lfd >= 0);
 	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,fd=%d,server=on,wait=off", lfd);
 	snprintf(orig, sizeof(orig), "fd=%d,", lfd);
-	const char *const args[] = {"--companion", "--qemu", c.fake, "-xen-domid", "9",
+	const char *const args[] = {"--companion", "--qemu", c.fake, "--platform", "sim", "-xen-domid", "9",
 	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
 	                            "-S", "-xen-domid-restrict", NULL};
 	CU_ASSERT_EQUAL_FATAL(support_spawn(&c.proc, "rtcdm", args, &lfd, 1), 0);
@@ -472,23 +494,43 @@ static void save_and_quit(const char *sock, const char *file)
 
 /* rtcdm --companion with libxl's monitor at sock and more args; -incoming
  * fd:N when `incoming` is a file. */
-static int start_dm(struct comp *c, const char *sock, const char *incoming, const char *extra)
+static int start_dm_mem(struct comp *c, const char *sock, const char *incoming,
+                        const char *extra, const char *mem_mb)
 {
 	char chardev[256], in[32];
+	const char *args[20];
 	int fd = -1, rc;
+	size_t n = 0;
 
 	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off", sock);
 	if (incoming)
 		fd = open(incoming, O_RDONLY); /* inherited, as libxl's qemu-resume file */
 	snprintf(in, sizeof(in), "fd:%d", fd);
-	const char *const args[] = {"--companion", "--qemu", c->fake, "-xen-domid", "7",
-	                            "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control",
-	                            incoming ? "-incoming" : extra, incoming ? in : NULL,
-	                            incoming ? extra : NULL, NULL};
+	const char *const fixed[] = {"--companion", "--qemu", c->fake, "--platform", "sim",
+	                             "-xen-domid", "7", "-chardev", chardev,
+	                             "-mon", "chardev=libxl-cmd,mode=control"};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		args[n++] = fixed[i];
+	if (incoming) {
+		args[n++] = "-incoming";
+		args[n++] = in;
+	}
+	if (extra)
+		args[n++] = extra;
+	if (mem_mb) {
+		args[n++] = "-m";
+		args[n++] = mem_mb;
+	}
+	args[n] = NULL;
 	rc = support_spawn(&c->proc, "rtcdm", args, &fd, fd >= 0);
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+static int start_dm(struct comp *c, const char *sock, const char *incoming, const char *extra)
+{
+	return start_dm_mem(c, sock, incoming, extra, NULL);
 }
 
 static void copy_prefix(const char *from, const char *to, off_t len, off_t patch_at, uint8_t v)
@@ -570,6 +612,126 @@ static void test_restore(void)
 	comp_cleanup(&c);
 }
 
+/* rtcdm's NVRAM in the image of a context: byte index. */
+static uint8_t saved_nvram(const char *file, unsigned index)
+{
+	struct sr_companion found;
+	struct stat st;
+	char err[256];
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	uint8_t v = 0xee;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 &&
+	    sr_companion_find(fd, 0, (uint64_t)st.st_size, &found, err, sizeof(err)) == 1 &&
+	    sr_has(&found.image, SR_REC_NVRAM))
+		v = found.image.nvram[index - 14];
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+/* A context whose rtcdm image has guest byte 0x40 = 0x5a and an old memory
+ * size at 0x34-0x35 (0xff 0xff): from `from` (a context of companion mode). */
+static void with_guest_bytes(const char *from, const char *to)
+{
+	struct sr_companion found;
+	uint8_t stream[50], image[1024];
+	struct stat st;
+	char err[256];
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t n;
+
+	CU_ASSERT_TRUE_FATAL(in >= 0 && out >= 0);
+	CU_ASSERT_EQUAL(fstat(in, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(sr_companion_find(in, 0, (uint64_t)st.st_size, &found, err,
+	                                        sizeof(err)), 1);
+	CU_ASSERT_EQUAL(pread(in, stream, sizeof(stream), 0), (ssize_t)sizeof(stream));
+	found.image.nvram[0x40 - 14] = 0x5a;
+	found.image.nvram[0x34 - 14] = 0xff;
+	found.image.nvram[0x35 - 14] = 0xff;
+	n = sr_encode(&found.image, image, sizeof(image));
+	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(image));
+	CU_ASSERT_EQUAL(write(out, stream, sizeof(stream)), (ssize_t)sizeof(stream));
+	CU_ASSERT_EQUAL(sr_companion_append(out, image, n, err, sizeof(err)), 0);
+	close(in);
+	close(out);
+}
+
+/* One life of the domain: rtcdm and the stand-in with -m mem_mb (restoring
+ * `incoming` when not NULL), its NVRAM line as `want_log`, then libxl's
+ * save to `save_to`; then the saved NVRAM bytes 0x34 0x35 0x3d 0x40. */
+static void one_life(struct comp *c, const char *sock, const char *incoming,
+                     const char *mem_mb, const char *want_log, const char *save_to,
+                     const uint8_t want[4])
+{
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(c, sock, incoming, NULL, mem_mb), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c->proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c->proc.err, want_log));
+	save_and_quit(sock, save_to);
+	CU_ASSERT_EQUAL(support_wait(&c->proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c->proc);
+	CU_ASSERT_EQUAL(saved_nvram(save_to, 0x34), want[0]);
+	CU_ASSERT_EQUAL(saved_nvram(save_to, 0x35), want[1]);
+	CU_ASSERT_EQUAL(saved_nvram(save_to, 0x3d), want[2]);
+	CU_ASSERT_EQUAL(saved_nvram(save_to, 0x40), want[3]);
+}
+
+/* rtcdm's NVRAM starts from QEMU's CMOS (read with HMP 'o'/'i' on rtcdm's
+ * monitor); on a restore QEMU's configuration bytes for this boot (a new
+ * memory size) win over the image's, the guest's bytes come back. */
+static void test_cmos_from_qemu(void)
+{
+	/* (MiB - 16) / 64 KiB at 0x34-0x35, boot order "c" at 0x3d, guest byte 0x40 */
+	static const uint8_t fresh[4] = {0x00, 0x3f, 0x02, 0x00};  /* 1024 MiB */
+	static const uint8_t bigger[4] = {0x00, 0x7f, 0x02, 0x5a}; /* 2048 MiB */
+	struct comp c;
+	char sock[128], a[128], b[128], d[128];
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(a, sizeof(a), "%s/first", c.dir);
+	snprintf(b, sizeof(b), "%s/guest", c.dir);
+	snprintf(d, sizeof(d), "%s/second", c.dir);
+	one_life(&c, sock, NULL, "1024",
+	         "info: NVRAM from QEMU's CMOS: 2 bytes changed (memory above 16 MiB "
+	         "0x34-0x35 = 00 3f)\n", a, fresh);
+	/* the image with a guest byte and an old size, restored with 2048 MiB */
+	with_guest_bytes(a, b);
+	CU_ASSERT_EQUAL(saved_nvram(b, 0x40), 0x5a);
+	CU_ASSERT_EQUAL(saved_nvram(b, 0x35), 0xff);
+	one_life(&c, sock, b, "2048",
+	         "info: NVRAM from QEMU's CMOS (its configuration bytes) and rtcdm's image "
+	         "(the rest): 2 bytes changed (memory above 16 MiB 0x34-0x35 = 00 7f)\n", d,
+	         bigger);
+	comp_cleanup(&c);
+}
+
+/* A QEMU whose HMP does not answer the port commands (HMP is no stable
+ * interface): one warning, rtcdm serves without QEMU's bytes and libxl's
+ * monitor still works. */
+static void test_cmos_not_read(void)
+{
+	struct comp c;
+	char sock[128], a[128];
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	setenv("FAKE_QEMU_NO_HMP", "1", 1);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(a, sizeof(a), "%s/saved", c.dir);
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, NULL, NULL, "1024"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU's CMOS not read", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "warning: QEMU's CMOS not read (byte 0x0e: "
+	                                          "human-monitor-command refused): rtcdm's NVRAM "
+	                                          "starts without QEMU's configuration bytes\n"));
+	save_and_quit(sock, a);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 0);
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x34), 0x00); /* not QEMU's 00 3f */
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x35), 0x00);
+	comp_cleanup(&c);
+}
+
 void suite_companion(void)
 {
 	CU_pSuite s = CU_add_suite("companion: QEMU as a child", NULL, NULL);
@@ -581,6 +743,8 @@ void suite_companion(void)
 	CU_add_test(s, "missing program: one line, status 1", test_missing_program);
 	CU_add_test(s, "QEMU ends before it is ready", test_early_exit);
 	CU_add_test(s, "--qemu without --companion, relative path", test_bad_options);
+	CU_add_test(s, "rtcdm's RTC cannot take the ports: QEMU stopped, status 1",
+	            test_attach_refused);
 	CU_add_test(s, "libxl's monitor reaches QEMU", test_libxl_monitor_reaches_qemu);
 
 	s = CU_add_suite("companion: QMP pass-through", NULL, NULL);
@@ -589,4 +753,8 @@ void suite_companion(void)
 
 	s = CU_add_suite("companion: save and restore framing", NULL, NULL);
 	CU_add_test(s, "save, restore, stock context, bad trailer", test_restore);
+	CU_add_test(s, "NVRAM from QEMU's CMOS; a new memory size wins over the image's",
+	            test_cmos_from_qemu);
+	CU_add_test(s, "QEMU's HMP refuses the port commands: a warning, no QEMU bytes",
+	            test_cmos_not_read);
 }

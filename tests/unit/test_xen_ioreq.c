@@ -256,6 +256,24 @@ static void test_vcpu_slots(void)
 	CU_ASSERT_EQUAL(f.n, 1);
 }
 
+/* Companion mode: Xen broadcasts INVALIDATE (type 8) synchronously to every
+ * enabled server and the vCPU waits for all of them; rtcdm, next to QEMU,
+ * has no map cache and completes it at once without touching the device:
+ * the slot is IORESP_READY (3), no device call, no counter moved. */
+static void test_invalidate_completed(void)
+{
+	struct dm_ioreq_stats st = { 0 };
+	struct fake f = { 0 };
+	enum dm_ioreq_note note;
+	uint8_t *slot;
+
+	slot = put_req(0, 8, 0, 0, 1, 0, WRITE, 0, 1);
+	note = dm_ioreq_serve(page, 0, &fake_ops, &f, &st);
+	CU_ASSERT_EQUAL(note, DM_IOREQ_OK);
+	CU_ASSERT_TRUE(state_of(slot) == 3 && f.n == 0);
+	CU_ASSERT_EQUAL(st.pio_reads + st.pio_writes + st.timeoffset + st.ignored_type, 0);
+}
+
 /* Buffered slot i: u32 word = type | dir << 9 | size code << 10 | addr << 12,
  * then u32 data. */
 static void put_buf(unsigned i, uint8_t type, unsigned code, uint32_t addr, uint32_t data)
@@ -329,6 +347,7 @@ void suite_xen_ioreq(void)
 	CU_add_test(s, "sizes other than 1, 2, 4 read ~0, writes dropped", test_odd_sizes);
 	CU_add_test(s, "count > 1 repeats the access", test_repeat_count);
 	CU_add_test(s, "each vCPU has its own 32-byte slot", test_vcpu_slots);
+	CU_add_test(s, "INVALIDATE is completed at once", test_invalidate_completed);
 	CU_add_test(s, "buffered ring: writes and a wrapped TIMEOFFSET", test_buffered_ring);
 	CU_add_test(s, "buffered ring: positive TIMEOFFSET delta", test_buffered_positive_delta);
 }
