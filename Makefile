@@ -36,10 +36,11 @@ LINK_LIBS := -Wl,--as-needed $(JSON_LIBS) $(XEN_LIBS) -lm
 # Filled in by the module.mk files.
 LIB_SRCS :=
 PROGRAMS :=
+SCRIPTS :=
 MAN8 :=
 MAN1 :=
 include rtc/module.mk base/module.mk saverestore/module.mk toolstack/module.mk platform/module.mk \
-        dm/module.mk tools/rtcdm-ctx/module.mk tests/module.mk docs/module.mk
+        dm/module.mk tools/rtcdm-ctx/module.mk tools/rtcdm-attach/module.mk tests/module.mk docs/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(S)/%.o)
@@ -71,16 +72,17 @@ $(S)/$(1): $$($(1)_SRCS:%.c=$(S)/%.o) $(S)/librtcdm.a
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
 
-all: $(addprefix $(B)/,$(PROGRAMS)) $(MAN8) $(MAN1)
+all: $(addprefix $(B)/,$(PROGRAMS)) $(SCRIPTS) $(MAN8) $(MAN1)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- install -----------------------------------------------------------------
 # The state directory is created 0700, as rtcdm itself creates it when missing.
 install: all
-	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(B)/rtcdm $(DESTDIR)$(LIBEXECDIR)/rtcdm
 	install -m 0755 $(B)/rtcdm-ctx $(DESTDIR)$(BINDIR)/rtcdm-ctx
+	install -m 0755 $(B)/rtcdm-attach $(DESTDIR)$(SBINDIR)/rtcdm-attach
 	$(if $(MAN8),install -d $(DESTDIR)$(MANDIR)/man8 && install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
 	$(if $(MAN1),install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
 	install -d -m 0700 $(DESTDIR)$(STATEDIR)

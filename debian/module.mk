@@ -18,12 +18,12 @@ DEB_EXCLUDE := ./.git ./build ./build-* ./$(BUILD) ./config.mk ./config.h \
 	./debian/*.substvars ./debian/*.debhelper.log ./debian/debhelper-build-stamp
 
 # The version is VERSION.mk's everywhere: debian/changelog's newest entry,
-# both programs' --version, the generated man pages' .TH lines.
-check-version: $(B)/rtcdm $(B)/rtcdm-ctx $(MAN8) $(MAN1)
+# the programs' and rtcdm-attach's --version, the generated man pages' .TH lines.
+check-version: $(B)/rtcdm $(B)/rtcdm-ctx $(B)/rtcdm-attach $(MAN8) $(MAN1)
 	@fail=0; \
 	deb=$$(sed -n '1s/^rtcdm (\([^)]*\)).*/\1/p' debian/changelog); \
 	[ "$$deb" = "$(VERSION)" ] || { echo "check-version: debian/changelog says '$$deb', VERSION.mk says '$(VERSION)'" >&2; fail=1; }; \
-	for p in rtcdm rtcdm-ctx; do \
+	for p in rtcdm rtcdm-ctx rtcdm-attach; do \
 		v=$$($(B)/$$p --version); \
 		[ "$$v" = "$$p $(VERSION)" ] || { echo "check-version: $(B)/$$p --version says '$$v', VERSION.mk says '$(VERSION)'" >&2; fail=1; }; \
 	done; \

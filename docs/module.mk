@@ -1,8 +1,9 @@
 # docs/: the man pages `make install` puts under $(MANDIR), made from
-# docs/NAME.in with the version from VERSION.mk in their .TH line.
-MAN8 := $(B)/man/rtcdm.8
+# docs/NAME.in with the version from VERSION.mk in their .TH line and the
+# directory rtcdm is installed in.
+MAN8 := $(B)/man/rtcdm.8 $(B)/man/rtcdm-attach.8
 MAN1 := $(B)/man/rtcdm-ctx.1
 
-$(B)/man/%: docs/%.in VERSION.mk
+$(B)/man/%: docs/%.in VERSION.mk config.mk
 	@mkdir -p $(@D)
-	sed 's/@VERSION@/$(VERSION)/g' $< >$@.tmp && mv $@.tmp $@
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' $< >$@.tmp && mv $@.tmp $@

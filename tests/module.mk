@@ -93,7 +93,7 @@ endif
 	$(MAKE) --no-print-directory check-unit
 
 # check-unit: the version check, the unit and integration tests with ASan+UBSan,
-# then without: what the package build runs (no cppcheck, no fuzzers, no Xen).
+# then without, then rtcdm-attach's tests: what the package build runs (no cppcheck, no fuzzers, no Xen).
 check-unit: all $(TEST_BINS) $(SAN_TEST_BINS) $(addprefix $(S)/,$(PROGRAMS))
 	$(MAKE) --no-print-directory check-version
 	@for r in $(RUNNERS); do \
@@ -105,6 +105,15 @@ check-unit: all $(TEST_BINS) $(SAN_TEST_BINS) $(addprefix $(S)/,$(PROGRAMS))
 		echo "== $$r tests =="; \
 		RTCDM_BUILD=$(B) $(B)/$$r-tests || exit 1; \
 	done
+	$(MAKE) --no-print-directory check-attach
+
+# rtcdm-attach's command line and error paths, with stub xl, xenstore-read
+# and rtcdm (tests/attach/run; no Xen).
+check-attach: $(B)/rtcdm-attach
+	@echo "== rtcdm-attach tests =="
+	@sh tests/attach/run $(B)/rtcdm-attach >$(B)/attach-test.log 2>&1 || \
+		{ cat $(B)/attach-test.log; exit 1; }
+	@tail -n 1 $(B)/attach-test.log
 
 # The test bed installs rtcdm into dom0 from the package (make deb).
 check-xen: all deb
@@ -113,7 +122,7 @@ check-xen: all deb
 demo: all
 	@BUILD=$(BUILD) tests/demo/run
 
-.PHONY: fuzz fuzz-check bench lint check check-unit check-xen demo
+.PHONY: fuzz fuzz-check bench lint check check-unit check-attach check-xen demo
 -include tests/e2e/module.mk
 -include tests/demo/module.mk
 

@@ -168,14 +168,16 @@ destroy() {
 # Our programs where the rtcdm package puts them (the test bed unpacks the .deb into dom0).
 RTCDM=/usr/lib/xen/bin/rtcdm
 RTCDM_CTX=/usr/bin/rtcdm-ctx
+RTCDM_ATTACH=/usr/sbin/rtcdm-attach
 
-# require PROGRAM... — fail unless each of our PROGRAMs is installed: rtcdm and rtcdm-ctx
-# at the package's paths, the test bed's tools in /e2e/bin.
+# require PROGRAM... — fail unless each of our PROGRAMs is installed: rtcdm, rtcdm-ctx and
+# rtcdm-attach at the package's paths, the test bed's tools in /e2e/bin.
 require() {
 	for _p in "$@"; do
 		case $_p in
 		rtcdm) _f=$RTCDM ;;
 		rtcdm-ctx) _f=$RTCDM_CTX ;;
+		rtcdm-attach) _f=$RTCDM_ATTACH ;;
 		*) _f=/e2e/bin/$_p ;;
 		esac
 		[ -x "$_f" ] || fail "$_p is not installed at $_f"
@@ -383,12 +385,25 @@ dm_fail() {
 	fail "$@"
 }
 
-# start_rtcdm DOMID — run rtcdm for the domain in the background, logging to $DMLOG;
-# sets DM_PID once rtcdm says it is running (60 s).
+# dm_log_wait SECS PATTERN WHY — wait until $DMLOG has a line matching PATTERN (grep);
+# dm_fail WHY when none comes within SECS.
+dm_log_wait() {
+	_i=0
+	until grep -q -- "$2" "$DMLOG"; do
+		[ $_i -lt "$1" ] || dm_fail "$3"
+		sleep 1
+		_i=$((_i + 1))
+	done
+}
+
+# start_rtcdm DOMID — run rtcdm by hand for the domain in the background, logging to
+# $DMLOG; sets DM_PID once rtcdm says it is running (60 s).  For a domain that has
+# already run, which rtcdm-attach refuses (rtcdm-pvh-late-attach).
 start_rtcdm() {
 	_t0=$(date +%s)
 	"$RTCDM" --platform xen --domid "$1" -v >"$DMLOG" 2>&1 &
 	DM_PID=$!
+	DM_ATTACHED=0
 	_ready=0
 	for _i in $(seq 1 60); do
 		grep -q 'running: platform xen' "$DMLOG" && {
@@ -402,11 +417,43 @@ start_rtcdm() {
 	log "rtcdm ready after $(($(date +%s) - _t0)) s"
 }
 
+# attach_rtcdm DOMID DOMAIN [OPTION...] — what an operator runs for a PVH domain created
+# paused: rtcdm-attach DOMAIN (its name or id; OPTIONs are rtcdm-attach's own, e.g.
+# --log, --no-unpause) starts rtcdm -v for it, waits until it is ready and unpauses it.
+# Its log must be $DMLOG.  Sets DM_PID (from --pidfile) and ATTACHED (its report line).
+# rtcdm-attach returns once rtcdm has written its xenstore state; rtcdm's "running"
+# log line follows at once (5 s).
+attach_rtcdm() {
+	_d=$1
+	_dom=$2
+	shift 2
+	run 90 "$RTCDM_ATTACH" --pidfile "$E2E_RUN/rtcdm.pid" "$@" "$_dom" -v ||
+		dm_fail "rtcdm-attach $_dom exited $?: $(tail -n 1 "$OUT")"
+	DM_PID=$(cat "$E2E_RUN/rtcdm.pid")
+	DM_ATTACHED=1
+	ATTACHED=$(tail -n 1 "$OUT")
+	case $ATTACHED in
+	"rtcdm-attach: rtcdm (pid $DM_PID) serves domain "*" (d$_d), log $DMLOG; domain "*) ;;
+	*) fail "rtcdm-attach's report names another pid, domain or log than $DM_PID, d$_d, $DMLOG: $ATTACHED" ;;
+	esac
+	dm_log_wait 5 'running: platform xen' "rtcdm-attach returned but rtcdm (pid $DM_PID) never logged 'running'"
+	grep -q 'xenstore: state running' "$DMLOG" || dm_fail "rtcdm did not announce its xenstore state"
+	log "rtcdm (pid $DM_PID) attached to d$_d"
+}
+
 # stop_rtcdm DOMID — SIGTERM to rtcdm: it must exit 0 having destroyed its ioreq server.
+# Started by rtcdm-attach, its exit status is the line rtcdm-attach's wrapper logs (30 s).
 stop_rtcdm() {
 	kill -TERM "$DM_PID"
-	wait "$DM_PID"
-	check "rtcdm exit status after SIGTERM" "$?" 0
+	if [ "${DM_ATTACHED:-0}" = 1 ]; then
+		dm_log_wait 30 "rtcdm-attach: rtcdm (pid $DM_PID) exited with status" \
+			"rtcdm-attach logged no exit status for rtcdm (pid $DM_PID)"
+		_st=$(sed -n "s/.*rtcdm-attach: rtcdm (pid $DM_PID) exited with status \([0-9]*\).*/\1/p" "$DMLOG")
+	else
+		wait "$DM_PID"
+		_st=$?
+	fi
+	check "rtcdm exit status after SIGTERM" "$_st" 0
 	grep -q "ioreq server [0-9]* of domain $1 destroyed" "$DMLOG" ||
 		dm_fail "rtcdm did not report destroying its ioreq server"
 }

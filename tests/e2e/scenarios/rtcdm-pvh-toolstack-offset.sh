@@ -10,19 +10,21 @@
 # The guest (probe variant: it does not move its clock) then reads dom0's
 # clock + 3600 s from the RTC, and its own PV wallclock (its shared_info,
 # placed at its own frame) is the host's + 3600 s, as rtcdm-ctx wallclock
-# shows from dom0.
+# shows from dom0.  rtcdm-attach --no-unpause starts rtcdm and leaves the
+# domain paused, so that the page can be seen removed before the guest runs.
 . /e2e/lib.sh
 
 NAME=e2e-rtcdm-pvh-ts
 TS=3600
 DMLOG=$E2E_RUN/rtcdm.log
 pvh_cfg "$E2E_RUN/pvh.cfg" "$NAME" probe "rtc_timeoffset = $TS"
-require rtcdm rtcdm-ctx
+require rtcdm rtcdm-ctx rtcdm-attach
 
 create_paused "$E2E_RUN/pvh.cfg" "$NAME"
 id=$DOMID
 
-start_rtcdm "$id"
+attach_rtcdm "$id" "$id" --log "$DMLOG" --no-unpause
+case $ATTACHED in *"; domain left paused") ;; *) fail "rtcdm-attach --no-unpause: $ATTACHED" ;; esac
 grep -q "offset $TS s (set by the toolstack)" "$DMLOG" ||
 	dm_fail "rtcdm did not find the toolstack's $TS s in the PV wallclock: $(grep 'PV wallclock' "$DMLOG")"
 grep -q "giving Xen the guest's offset" "$DMLOG" && dm_fail "rtcdm overrode the toolstack's offset"

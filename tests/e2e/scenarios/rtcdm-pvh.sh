@@ -2,8 +2,10 @@
 # e2e-timeout: 420
 #
 # rtcdm on a PVH domain (no vRTC in Xen): the whole RTC through the real
-# ioreq path.  The domain is created paused, rtcdm attaches to it as an
-# ioreq server for ports 0x70-0x71, then the guest runs.  The guest must
+# ioreq path.  The domain is created paused and rtcdm-attach does what an
+# operator runs: it starts rtcdm, which attaches to the domain as an ioreq
+# server for ports 0x70-0x71, waits until it is ready (its log at the
+# default place) and unpauses the domain.  The guest must
 # see the power-on registers, its NVRAM, a one-year clock step that reads
 # back, the update-ended, alarm and periodic flags; Xen's PV wallclock of
 # the domain must move by exactly that step, as the guest reads it in its
@@ -13,9 +15,11 @@
 . /e2e/lib.sh
 
 NAME=e2e-rtcdm-pvh
-DMLOG=$E2E_RUN/rtcdm.log
+# rtcdm-attach's default log (started afresh, should the scenario run again).
+DMLOG=/var/log/xen/rtcdm-$NAME.log
+: >"$DMLOG"
 pvh_cfg "$E2E_RUN/pvh.cfg" "$NAME" setyear
-require rtcdm rtcdm-ctx
+require rtcdm rtcdm-ctx rtcdm-attach
 
 # wallclock_offset DOMID -> WC_OFFSET (PV wallclock minus host wallclock, s),
 # or WC_OFFSET=unmapped when the guest never placed its shared_info page in
@@ -36,17 +40,18 @@ wallclock_offset() {
 	[ -n "$WC_OFFSET" ] || dm_fail "rtcdm-ctx wallclock printed no offset: $(tr '\n' ' ' <"$OUT")"
 }
 
-# ---- create paused, attach rtcdm, run ------------------------------------------
+# ---- create paused, rtcdm-attach (rtcdm, then unpause) ----------------------------
 create_paused "$E2E_RUN/pvh.cfg" "$NAME"
 id=$DOMID
 
 wallclock_offset "$id"
 [ "$WC_OFFSET" = unmapped ] || check "PV wallclock offset before the guest runs" "$WC_OFFSET" 0
 
-start_rtcdm "$id"
+# By name, with its default log: what README's PVH section shows.
+attach_rtcdm "$id" "$NAME"
+check "rtcdm-attach's report" "$ATTACHED" \
+	"rtcdm-attach: rtcdm (pid $DM_PID) serves domain $NAME (d$id), log $DMLOG; domain unpaused"
 grep -q 'PVH mode' "$DMLOG" || dm_fail "rtcdm did not choose PVH mode"
-
-run 60 xl unpause "$id" || fail "xl unpause $id failed (exit $?)"
 
 # ---- what the guest sees -------------------------------------------------------
 expect_guest "$id" '^ready' 150 "ready line"
