@@ -93,9 +93,10 @@ endif
 	$(MAKE) --no-print-directory check-unit
 
 # check-unit: the version check, the unit and integration tests with ASan+UBSan,
-# then without, then rtcdm-attach's tests: what the package build runs (no cppcheck, no fuzzers, no Xen).
+# then without, after rtcdm-attach's tests: what the package build runs (no cppcheck, no fuzzers, no Xen).
 check-unit: all $(TEST_BINS) $(SAN_TEST_BINS) $(addprefix $(S)/,$(PROGRAMS))
 	$(MAKE) --no-print-directory check-version
+	$(MAKE) --no-print-directory check-attach
 	@for r in $(RUNNERS); do \
 		echo "== $$r tests, ASan+UBSan build =="; \
 		RTCDM_BUILD=$(S) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -105,7 +106,6 @@ check-unit: all $(TEST_BINS) $(SAN_TEST_BINS) $(addprefix $(S)/,$(PROGRAMS))
 		echo "== $$r tests =="; \
 		RTCDM_BUILD=$(B) $(B)/$$r-tests || exit 1; \
 	done
-	$(MAKE) --no-print-directory check-attach
 
 # rtcdm-attach's command line and error paths, with stub xl, xenstore-read
 # and rtcdm (tests/attach/run; no Xen).
