@@ -1130,3 +1130,18 @@ int dm_cli_option_words(const char *arg, const char *next, bool *own)
 		return !inline_val && next && next[0] != '-' ? 2 : 1;
 	return o->has_arg && !inline_val && next ? 2 : 1;
 }
+
+void dm_config_platform(const struct dm_config *cfg, struct plat_config *out)
+{
+	*out = (struct plat_config){
+		.kind = cfg->platform == DM_PLATFORM_XEN ? PLAT_XEN : PLAT_SIM,
+		.domid = cfg->domid,
+		.domid_restrict = cfg->domid_restrict,
+		.restoring = cfg->incoming_fd >= 0 || cfg->loadvm || cfg->restore_file,
+		.qtest_path = cfg->qtest_path,
+		.qtest_log = cfg->qtest_log,
+		.shared_info = cfg->sim_shared_info,
+		.wallclock_given = cfg->sim_wallclock_given,
+		.wallclock_ns = cfg->sim_wallclock_ns,
+	};
+}

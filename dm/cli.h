@@ -25,6 +25,7 @@
 
 #include "base/log.h"
 #include "base/parse.h"
+#include "platform/platform.h"
 #include "rtc/rtc.h"
 #include "toolstack/dm_ops.h" /* DM_DOMID_MAX */
 
@@ -134,6 +135,10 @@ int dm_cli_option_words(const char *arg, const char *next, bool *own);
 
 /* The --help text. */
 const char *dm_cli_usage(void);
+
+/* The part of the command line a platform reads (platform/platform.h): the
+ * process and companion mode create their platform from it. */
+void dm_config_platform(const struct dm_config *cfg, struct plat_config *out);
 
 /* Find a chardev by id; NULL if none. */
 const struct dm_chardev *dm_config_chardev(const struct dm_config *cfg, const char *id);

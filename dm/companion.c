@@ -186,16 +186,12 @@ static void seed_nvram(struct companion *co, bool kept)
 static int attach_rtc(struct companion *co, char *err, size_t errlen)
 {
 	const struct dm_config *cfg = co->cfg;
-	const struct plat_config pcfg = {
-		.kind = cfg->platform == DM_PLATFORM_XEN ? PLAT_XEN : PLAT_SIM,
-		.domid = cfg->domid,
-		.domid_restrict = cfg->domid_restrict,
-		.restoring = cfg->incoming_fd >= 0,
-	};
+	struct plat_config pcfg;
 	struct dm_offset_inputs in = {.moment = DM_DECIDE_AT_START};
 	struct dm_offset_decision d;
 	int id;
 
+	dm_config_platform(cfg, &pcfg);
 	if (dm_platform_create(&pcfg, co->loop, co->log, &co->plat, err, errlen))
 		return -1;
 	id = co->plat->ops->ioreq_server_id ? co->plat->ops->ioreq_server_id(co->plat) : -1;

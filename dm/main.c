@@ -46,22 +46,6 @@ static int64_t rtc_base_offset(const struct dm_config *cfg, struct dm_platform *
 	return 0;
 }
 
-/* The part of the command line the platform reads. */
-static void platform_config(const struct dm_config *cfg, struct plat_config *out)
-{
-	*out = (struct plat_config){
-		.kind = cfg->platform == DM_PLATFORM_XEN ? PLAT_XEN : PLAT_SIM,
-		.domid = cfg->domid,
-		.domid_restrict = cfg->domid_restrict,
-		.restoring = cfg->incoming_fd >= 0 || cfg->loadvm || cfg->restore_file,
-		.qtest_path = cfg->qtest_path,
-		.qtest_log = cfg->qtest_log,
-		.shared_info = cfg->sim_shared_info,
-		.wallclock_given = cfg->sim_wallclock_given,
-		.wallclock_ns = cfg->sim_wallclock_ns,
-	};
-}
-
 /* -chroot / -runas after set-up. 0 or 1 (logged). */
 static int drop_privileges(const struct dm_config *cfg, const struct dm_log *log)
 {
@@ -127,7 +111,7 @@ int main(int argc, char **argv)
 		rc = dm_companion_run(&loop, &log, &cfg, argc, argv);
 		goto out_loop;
 	}
-	platform_config(&cfg, &pcfg);
+	dm_config_platform(&cfg, &pcfg);
 	rc = dm_platform_create(&pcfg, &loop, &log, &plat, err, sizeof(err));
 	if (rc) {
 		dm_err(&log, "%s", err);
