@@ -210,8 +210,6 @@ static int attach_rtc(struct companion *co, char *err, size_t errlen)
 	in.toolstack_seconds = cfg->time_offset;
 	dm_device_hypervisor_offset(&co->dev, &in.hv);
 	dm_device_restore(&co->dev, &in, &d);
-	dm_info(co->log, "time offset %" PRId64 " s: %s [%s]", d.offset.seconds, d.why,
-	        dm_offset_origin_name(d.origin));
 	if (co->have_qemu_cmos)
 		seed_nvram(co, in.image != NULL);
 	if (dm_device_start(&co->dev) < 0) {

@@ -217,12 +217,11 @@ static int restore(struct dm_ctl *c, const uint8_t *buf, size_t len, const char 
 		}
 		in->image = &img;
 	}
-	dm_device_restore(c->dev, in, &d);
 	if (in->image)
 		dm_info(c->log, "restored device state from %s", what);
 	else if (in->battery)
 		dm_info(c->log, "restored the battery-backed CMOS from %s", c->battery.path);
-	dm_info(c->log, "time offset: %s [%s]", d.why, dm_offset_origin_name(d.origin));
+	dm_device_restore(c->dev, in, &d);
 	in->image = NULL; /* img lives in this frame only */
 	return 0;
 }

@@ -265,6 +265,7 @@ void dm_device_restore(struct dm_device *dev, struct dm_offset_inputs *in,
 		rtc_load_offset(dev->rtc, &d->offset);
 	}
 	apply_decision(dev, d, &before);
+	dm_info(dev->log, "time offset: %s [%s]", d->why, dm_offset_origin_name(d->origin));
 }
 
 size_t dm_device_save_state(struct dm_device *dev, uint8_t *buf, size_t cap)

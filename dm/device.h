@@ -82,8 +82,8 @@ void dm_device_set_cmos_listener(struct dm_device *dev, dm_cmos_listener cb, voi
  * the offset is decided once (dm_offset_decide, into *d), then applied:
  * registers, NVRAM and timer state from in->image (else in->battery), the
  * decided offset, the hypervisor told when the decision says so, listeners
- * told of a change.  Images are validated before (sr_load): nothing here
- * can fail.
+ * told of a change, and the decision logged ("time offset: WHY [ORIGIN]").
+ * Images are validated before (sr_load): nothing here can fail.
  */
 void dm_device_restore(struct dm_device *dev, struct dm_offset_inputs *in,
                        struct dm_offset_decision *d);
