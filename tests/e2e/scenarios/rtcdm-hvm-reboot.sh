@@ -26,7 +26,8 @@ DMLOG=/var/log/xen/qemu-dm-$NAME.log
 hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
 	"uuid = \"$UUID\""
 require rtcdm
-# A fresh machine: no state directory yet (rtcdm creates it).
+# A fresh machine: no state directory yet (rtcdm creates it); put back as
+# the package ships it at the end.
 rm -rf "$STATE"
 
 # ---- first life -------------------------------------------------------------------
@@ -68,5 +69,8 @@ xen_offset "$id"
 check "Xen's RTC record of the new domain" "$XEN_OFFSET" "$want"
 
 destroy "$id"
+# Leave the state directory as the package ships it (0700, root, empty)
+# for the scenarios that follow.
 rm -rf "$STATE"
+mkdir -m 0700 "$STATE"
 pass
