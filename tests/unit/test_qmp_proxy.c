@@ -31,6 +31,7 @@ struct rig {
 	char commands[256];
 	char replies[256];
 	const char *fail; /* reply hook refuses with this */
+	const char *answer; /* reply hook answers with this object instead */
 	char buf[4096];
 };
 
@@ -42,12 +43,14 @@ static enum qmp_proxy_verdict hook_command(void *opaque, const char *name,
 
 	(void)args;
 	snprintf(r->commands + n, sizeof(r->commands) - n, "%s;", name);
-	return strcmp(name, "xen-save-devices-state") == 0 ? QMP_PROXY_AFTER : QMP_PROXY_PASS;
+	return strcmp(name, "xen-save-devices-state") == 0 || strncmp(name, "rtcdm-", 6) == 0
+	           ? QMP_PROXY_AFTER
+	           : QMP_PROXY_PASS;
 }
 
 static int hook_reply(void *opaque, struct qmp_proxy *p, const char *name,
-                      struct json_object *args, struct json_object *reply, char *err,
-                      size_t errlen)
+                      struct json_object *args, struct json_object *reply,
+                      struct json_object **answer, char *err, size_t errlen)
 {
 	struct rig *r = opaque;
 	size_t n = strlen(r->replies);
@@ -59,6 +62,10 @@ static int hook_reply(void *opaque, struct qmp_proxy *p, const char *name,
 	if (r->fail) {
 		snprintf(err, errlen, "%s", r->fail);
 		return -1;
+	}
+	if (r->answer) {
+		*answer = json_tokener_parse(r->answer);
+		return 1;
 	}
 	return 0;
 }
@@ -201,6 +208,30 @@ static void test_hook_sees_and_replaces_reply(void)
 	rig_cleanup(&r);
 }
 
+/* A command of rtcdm's own goes to QEMU like any other (so replies keep
+ * their order); QEMU's CommandNotFound is replaced by the hook's answer,
+ * with the command's id, and a reply before it is relayed as it is. */
+static void test_hook_answers_own_command(void)
+{
+	struct rig r;
+	const char *cmds = "{\"execute\":\"query-status\",\"id\":1}"
+	                   "{\"execute\":\"rtcdm-query-time-offset\",\"id\":\"t\"}";
+
+	CU_ASSERT_EQUAL_FATAL(rig_setup(&r), 0);
+	r.answer = "{\"return\":{\"seconds\":-3600,\"phase-ns\":0,\"set\":true}}";
+	say(r.client, cmds);
+	CU_ASSERT_STRING_EQUAL(drain(&r, r.qemu, r.buf, sizeof(r.buf)), cmds);
+	say(r.qemu, "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": 1}\r\n"
+	            "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
+	            "rtcdm-query-time-offset has not been found\"}, \"id\": \"t\"}\r\n");
+	CU_ASSERT_STRING_EQUAL(drain(&r, r.client, r.buf, sizeof(r.buf)),
+	                       "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": 1}\r\n"
+	                       "{\"return\":{\"seconds\":-3600,\"phase-ns\":0,\"set\":true},"
+	                       "\"id\":\"t\"}\r\n");
+	CU_ASSERT_STRING_EQUAL(r.commands, "query-status;rtcdm-query-time-offset;");
+	rig_cleanup(&r);
+}
+
 /* Replies are matched to commands by id: input QEMU cannot parse (answered
  * without an id) and a command answered out of the hook's sight do not make
  * the hook see the wrong reply. */
@@ -294,6 +325,8 @@ void suite_qmp_proxy(void)
 
 	CU_add_test(s, "bytes both ways unchanged, split commands, close", test_bytes_unchanged);
 	CU_add_test(s, "the hook sees a reply and may replace it", test_hook_sees_and_replaces_reply);
+	CU_add_test(s, "rtcdm's own command answered by the hook, in order",
+	            test_hook_answers_own_command);
 	CU_add_test(s, "replies matched to commands by id", test_reply_matching);
 	CU_add_test(s, "SCM_RIGHTS descriptors and fdsets", test_descriptors);
 }

@@ -702,6 +702,22 @@ static struct json_object *run_command(struct qmp_server *s, struct qmp_conn *c,
 	return reply;
 }
 
+struct json_object *qmp_rtcdm_command(const struct dm_ops *ops, void *opaque, const char *name,
+                                      struct json_object *args)
+{
+	struct qmp_server s = {.cfg = {.ops = ops, .opaque = opaque}};
+	struct qmp_conn c = {.fd = -1, .negotiated = true};
+	const struct cmd *cmd;
+
+	if (strncmp(name, "rtcdm-", 6) != 0 || !(cmd = find_command(name)))
+		return NULL;
+	if (args && !json_object_is_type(args, json_type_object))
+		return generic_error("QMP input member 'arguments' must be an object");
+	if (args && !strings_valid_utf8(args))
+		return generic_error("JSON parse error, invalid UTF-8 sequence in string");
+	return run_command(&s, &c, cmd, args);
+}
+
 struct json_object *qmp_execute(struct qmp_server *s, struct qmp_conn *c, struct json_object *req)
 {
 	struct json_object *id = NULL, *exe, *args, *reply;

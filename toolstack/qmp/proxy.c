@@ -395,6 +395,37 @@ static int take_pending(struct conn *c, struct json_object *reply, struct pendin
 	return 0;
 }
 
+static const int JSON_FLAGS = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+/* {"error": {"class": "GenericError", "desc": err}, "id": id} as QEMU lays
+ * it out (malloc'd), or NULL. */
+static char *error_line(struct json_object *id, const char *err)
+{
+	struct json_object *desc = json_object_new_string(err);
+	char *d = desc ? strdup(json_object_to_json_string_ext(desc, JSON_FLAGS)) : NULL;
+	const char *i = id ? json_object_to_json_string_ext(id, JSON_FLAGS) : NULL;
+	size_t len = (d ? strlen(d) : 0) + (i ? strlen(i) : 0) + 64;
+	char *line = d ? malloc(len) : NULL;
+
+	if (line)
+		snprintf(line, len, "{\"error\": {\"class\": \"GenericError\", \"desc\": %s}%s%s}", d,
+		         i ? ", \"id\": " : "", i ? i : "");
+	free(d);
+	json_object_put(desc);
+	return line;
+}
+
+/* The hook's own reply object, with the command's id (malloc'd), or NULL. */
+static char *answer_line(struct json_object *id, struct json_object *answer)
+{
+	char *line;
+
+	if (id)
+		json_object_object_add(answer, "id", json_object_get(id));
+	line = strdup(json_object_to_json_string_ext(answer, JSON_FLAGS));
+	return line;
+}
+
 /* A reply of QEMU's to the oldest pending command: the proxy's own
  * bookkeeping, then the hook.  Returns a replacement line (malloc'd) or
  * NULL to relay the line as it is. */
@@ -417,22 +448,19 @@ static char *on_reply(struct conn *c, struct json_object *reply)
 	if (pd.name && ret && strcmp(pd.name, "remove-fd") == 0 && pd.args &&
 	    json_object_object_get_ex(pd.args, "fdset-id", &v))
 		drop_fdset(p, (long long)json_object_get_int64(v));
-	if (pd.after && p->has_hooks && p->hooks.reply &&
-	    p->hooks.reply(p->hooks.opaque, p, pd.name, pd.args, reply, err, sizeof(err)) < 0) {
-		/* QEMU's own layout of an error */
-		struct json_object *desc = json_object_new_string(err);
-		const int fl = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
-		char *d = desc ? strdup(json_object_to_json_string_ext(desc, fl)) : NULL;
-		const char *id = pd.id ? json_object_to_json_string_ext(pd.id, fl) : NULL;
-		size_t len = (d ? strlen(d) : 0) + (id ? strlen(id) : 0) + 64;
+	if (pd.after && p->has_hooks && p->hooks.reply) {
+		struct json_object *answer = NULL;
+		int rc = p->hooks.reply(p->hooks.opaque, p, pd.name, pd.args, reply, &answer, err,
+		                        sizeof(err));
 
-		line = d ? malloc(len) : NULL;
-		if (line)
-			snprintf(line, len, "{\"error\": {\"class\": \"GenericError\", \"desc\": %s}%s%s}",
-			         d, id ? ", \"id\": " : "", id ? id : "");
-		free(d);
-		json_object_put(desc);
-		dm_info(p->log, "QMP %s: %s answered with an error: %s", c->link->name, pd.name, err);
+		if (rc < 0) {
+			line = error_line(pd.id, err);
+			dm_info(p->log, "QMP %s: %s answered with an error: %s", c->link->name, pd.name,
+			        err);
+		} else if (rc > 0 && answer) {
+			line = answer_line(pd.id, answer);
+			json_object_put(answer);
+		}
 	}
 	pending_clear(&pd);
 	return line;

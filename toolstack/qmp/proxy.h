@@ -21,8 +21,9 @@
  *    on remove-fd of the set;
  *  - hooks: a command named by the hooks is reported before it goes to
  *    QEMU, and QEMU's reply to it is shown to the hook before the client
- *    gets it; the hook may replace that reply with an error.  This is where
- *    rtcdm steps in for save, restore and readiness.
+ *    gets it; the hook may replace that reply with an error or an answer
+ *    of its own.  This is where rtcdm steps in for save and for its own
+ *    commands.
  */
 #ifndef RTCDM_QMP_PROXY_H
 #define RTCDM_QMP_PROXY_H
@@ -55,12 +56,16 @@ struct qmp_proxy_hooks {
 	enum qmp_proxy_verdict (*command)(void *opaque, const char *name,
 	                                  struct json_object *args);
 	/* QEMU's reply (an object with "return" or "error") to a command marked
-	 * AFTER.  Return 0 to relay it unchanged; -1 with a one-line reason in
-	 * err to give the client {"error": {"class": "GenericError", "desc":
-	 * err}} (with the command's id) instead. */
+	 * AFTER.  Return 0 to relay it unchanged; 1 with *answer (a reply
+	 * object, {"return": ...} or {"error": ...}, given to the proxy) to
+	 * give the client that instead, with the command's id: rtcdm's own
+	 * commands travel to QEMU like any other, so replies keep their
+	 * order, and QEMU's "CommandNotFound" is replaced; -1 with a one-line
+	 * reason in err to give the client {"error": {"class":
+	 * "GenericError", "desc": err}} (with the command's id). */
 	int (*reply)(void *opaque, struct qmp_proxy *p, const char *name,
-	             struct json_object *args, struct json_object *reply, char *err,
-	             size_t errlen);
+	             struct json_object *args, struct json_object *reply,
+	             struct json_object **answer, char *err, size_t errlen);
 	void *opaque;
 };
 

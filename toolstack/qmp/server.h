@@ -86,6 +86,13 @@ struct qmp_server_config {
 	size_t n_chardevs;
 };
 
+/* One of rtcdm's own commands (rtcdm-set-time-offset, rtcdm-query-time-offset)
+ * run outside a server, on ops: companion mode answers them for libxl's
+ * monitors, which QEMU serves.  The reply ({"return": ...} or {"error":
+ * ...}, without an id), or NULL when name is not one of them. */
+struct json_object *qmp_rtcdm_command(const struct dm_ops *ops, void *opaque, const char *name,
+                                      struct json_object *args);
+
 /* NULL with a reason in err on failure. */
 struct qmp_server *qmp_server_new(const struct qmp_server_config *cfg, char *err, size_t errlen);
 /* Close every client, listener and fdset; unlink the socket paths the server
