@@ -126,6 +126,35 @@ static void test_command_protocol(void)
 	store_close(st);
 }
 
+/* Companion mode (rtc_nodes_only): QEMU owns D/state and libxl speaks QMP
+ * to it, so rtcdm writes no state and leaves D/command alone; the offset
+ * nodes and settimeoffset are still rtcdm's. */
+static void test_rtc_nodes_only(void)
+{
+	char vbuf[128], err[256];
+	struct store *st = store_mem_new();
+	struct fake_dm f = {.state = DM_RUN_RUNNING, .offset = {.seconds = 7200}};
+	struct toolstack_config cfg = {.domid = 4, .uuid = UUID, .ops = &fake_ops, .opaque = &f,
+	                               .rtc_nodes_only = true};
+	struct toolstack *ts = toolstack_new(st, &cfg, err, sizeof(err));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ts);
+	toolstack_handle(ts);
+	CU_ASSERT_EQUAL(toolstack_ready(ts, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(val(st, DM "/state"), "<none>");
+	CU_ASSERT_STRING_EQUAL(val(st, DM "/rtc/timeoffset"), "7200");
+	CU_ASSERT_STRING_EQUAL(val(st, "/vm/" UUID "/rtc/timeoffset"), "7200");
+	store_write(st, DM "/command", "save");
+	toolstack_handle(ts);
+	CU_ASSERT_STRING_EQUAL(f.calls, "");
+	CU_ASSERT_STRING_EQUAL(val(st, DM "/command"), "save"); /* not taken: not rtcdm's */
+	store_write(st, DM "/rtc/settimeoffset", "-60");
+	toolstack_handle(ts);
+	CU_ASSERT_STRING_EQUAL(f.calls, "set_offset -60;");
+	toolstack_free(ts);
+	store_close(st);
+}
+
 static void test_save_default_path_and_failure(void)
 {
 	char vbuf[128];
@@ -266,6 +295,7 @@ void suite_xs_toolstack(void)
 	CU_add_test(s, "ready: state and offset nodes", test_ready_and_publish);
 	CU_add_test(s, "configuration refused", test_bad_config);
 	CU_add_test(s, "command protocol: save, continue, unknown", test_command_protocol);
+	CU_add_test(s, "companion mode: rtc/ nodes only", test_rtc_nodes_only);
 	CU_add_test(s, "save: default path, failure", test_save_default_path_and_failure);
 	CU_add_test(s, "settimeoffset: applied or refused", test_settimeoffset);
 	CU_add_test(s, "settimeoffset written before start", test_settimeoffset_written_before_start);

@@ -83,12 +83,12 @@ struct toolstack *toolstack_new(struct store *st, const struct toolstack_config 
 	ts->cfg.uuid = NULL;      /* copied into offset_vm */
 	ts->cfg.save_path = NULL; /* copied into save_path */
 
-	if (store_watch(st, ts->command, TOKEN_COMMAND) < 0) {
+	if (!cfg->rtc_nodes_only && store_watch(st, ts->command, TOKEN_COMMAND) < 0) {
 		snprintf(err, errlen, "toolstack: cannot watch %s: %s", ts->command, strerror(errno));
 		free(ts);
 		return NULL;
 	}
-	ts->watching_command = true;
+	ts->watching_command = !cfg->rtc_nodes_only;
 	if (store_watch(st, ts->setoffset, TOKEN_SETOFFSET) < 0) {
 		snprintf(err, errlen, "toolstack: cannot watch %s: %s", ts->setoffset,
 		         strerror(errno));
@@ -170,6 +170,8 @@ static void publish_current(struct toolstack *ts, bool force)
 int toolstack_ready(struct toolstack *ts, char *err, size_t errlen)
 {
 	publish_current(ts, true);
+	if (ts->cfg.rtc_nodes_only)
+		return 0;
 	if (store_write(ts->st, ts->state, "running") < 0) {
 		snprintf(err, errlen, "xenstore: cannot write %s: %s", ts->state, strerror(errno));
 		return -1;
@@ -263,7 +265,8 @@ static void on_watch(void *arg, const char *path, const char *token)
 {
 	struct toolstack *ts = arg;
 
-	if (strcmp(token, TOKEN_COMMAND) == 0 && strcmp(path, ts->command) == 0)
+	if (ts->watching_command && strcmp(token, TOKEN_COMMAND) == 0 &&
+	    strcmp(path, ts->command) == 0)
 		on_command(ts);
 	else if (strcmp(token, TOKEN_SETOFFSET) == 0 && strcmp(path, ts->setoffset) == 0)
 		on_setoffset(ts);

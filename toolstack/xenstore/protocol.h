@@ -27,6 +27,7 @@
 #ifndef RTCDM_TOOLSTACK_H
 #define RTCDM_TOOLSTACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "toolstack/dm_ops.h"
@@ -38,6 +39,10 @@ struct toolstack_config {
 	const char *save_path; /* NULL: /var/lib/xen/qemu-save.<domid> */
 	const struct dm_ops *ops;
 	void *opaque;
+	/* Companion mode: QEMU is the device model libxl knows and writes
+	 * D/state; rtcdm keeps only the rtc/ nodes (no D/command watch, no
+	 * state written). */
+	bool rtc_nodes_only;
 };
 
 struct toolstack;
@@ -55,7 +60,7 @@ int toolstack_fd(const struct toolstack *ts);
 int toolstack_handle(struct toolstack *ts);
 
 /* The process is ready (guest state loaded): publish the offset and write
- * state "running".  0 or -1 with err. */
+ * state "running" (rtc_nodes_only: publish only).  0 or -1 with err. */
 int toolstack_ready(struct toolstack *ts, char *err, size_t errlen);
 
 /* The offset changed (or might have): publish it when it differs from the
