@@ -1,5 +1,6 @@
 /* companion.c — companion mode: QEMU as a child, libxl's QMP relayed. */
 #include "dm/companion.h"
+#include "dm/control.h"
 #include "dm/device.h"
 #include "dm/handover.h"
 #include "dm/qemu_child.h"
@@ -7,6 +8,7 @@
 #include "saverestore/companion.h"
 #include "toolstack/qmp/fdset.h"
 #include "toolstack/qmp/proxy.h"
+#include "toolstack/qmp/server.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,8 @@
 #include <unistd.h>
 
 #include "config.h"
+
+#define DM_COMPANION_INCOMING_POLL_MS 50u
 
 struct companion {
 	const struct dm_log *log;
@@ -47,6 +51,14 @@ struct companion {
 	struct dm_platform *plat;
 	struct dm_device dev;
 	bool have_dev;
+	/* rtcdm's control layer (battery-backed CMOS, xenstore rtc/ nodes, its
+	 * own QMP commands answered through the proxy). */
+	struct dm_ctl ctl;
+	bool have_ctl;
+	/* With -incoming: QEMU is asked for its status until it has loaded its
+	 * stream (its CMOS then holds the guest's bytes). */
+	struct dm_timer incoming_timer;
+	bool incoming_timer_ready;
 	/* QEMU's CMOS, read byte by byte before rtcdm takes the ports over. */
 	uint8_t qemu_cmos[128];
 	unsigned cmos_index;   /* the byte being read */
@@ -56,14 +68,16 @@ struct companion {
 
 /* ---- hooks ------------------------------------------------------------------------------ */
 
-/* Commands rtcdm steps in for.  Save is the one with a use today; restore
- * and readiness will go through the same points. */
+/* Commands rtcdm steps in for: save (its image goes after QEMU's stream)
+ * and its own commands (QEMU answers CommandNotFound; rtcdm replaces it). */
 static enum qmp_proxy_verdict on_command(void *opaque, const char *name,
                                          struct json_object *args)
 {
 	(void)opaque;
 	(void)args;
-	return strcmp(name, "xen-save-devices-state") == 0 ? QMP_PROXY_AFTER : QMP_PROXY_PASS;
+	return strcmp(name, "xen-save-devices-state") == 0 || strncmp(name, "rtcdm-", 6) == 0
+	           ? QMP_PROXY_AFTER
+	           : QMP_PROXY_PASS;
 }
 
 /* QEMU saved its device state to `filename`: rtcdm's image goes after it.
@@ -109,12 +123,18 @@ static int append_image(struct companion *co, struct qmp_proxy *p, const char *f
 }
 
 static int on_reply(void *opaque, struct qmp_proxy *p, const char *name,
-                    struct json_object *args, struct json_object *reply, char *err,
-                    size_t errlen)
+                    struct json_object *args, struct json_object *reply,
+                    struct json_object **answer, char *err, size_t errlen)
 {
 	struct companion *co = opaque;
 	struct json_object *v;
 
+	if (strncmp(name, "rtcdm-", 6) == 0) {
+		if (!co->have_ctl)
+			return 0;
+		*answer = qmp_rtcdm_command(&dm_ctl_ops, &co->ctl, name, args);
+		return *answer ? 1 : 0;
+	}
 	if (!json_object_object_get_ex(reply, "return", NULL))
 		return 0; /* QEMU's own error goes to libxl as it is */
 	if (strcmp(name, "xen-save-devices-state") != 0 || !co->have_dev)
@@ -156,9 +176,10 @@ static int read_incoming(struct companion *co, const struct dm_config *cfg, char
 	return 0;
 }
 
-/* rtcdm's NVRAM from QEMU's CMOS and what was kept (an image): the rule
- * of dm_handover_merge_nvram. */
-static void seed_nvram(struct companion *co, bool kept)
+/* rtcdm's NVRAM from QEMU's CMOS and what was kept (kept: rtcdm's image
+ * or the battery file, NULL: nothing): the rule of
+ * dm_handover_merge_nvram. */
+static void seed_nvram(struct companion *co, const char *kept)
 {
 	uint8_t cur[128], out[128];
 	unsigned n = 0;
@@ -173,22 +194,24 @@ static void seed_nvram(struct companion *co, bool kept)
 		rtc_cmos_write(co->dev.rtc, (uint8_t)i, out[i]);
 		n++;
 	}
-	dm_info(co->log, "NVRAM from QEMU's CMOS%s: %u byte%s changed (memory above 16 MiB "
+	dm_info(co->log, "NVRAM from QEMU's CMOS%s%s%s: %u byte%s changed (memory above 16 MiB "
 	                 "0x34-0x35 = %02x %02x)",
-	        kept ? " (its configuration bytes) and rtcdm's image (the rest)" : "", n,
+	        kept ? " (its configuration bytes) and " : "", kept ? kept : "",
+	        kept ? " (the rest)" : "", n,
 	        n == 1 ? "" : "s", out[0x34], out[0x35]);
 }
 
 /* The platform rtcdm was started for (Xen: an ioreq server for 0x70-0x71,
- * created now, after QEMU's), the check that its server wins, the device,
- * then the offset rule with the incoming image and the toolstack's offset.
- * 0 or -1 with err. */
+ * created now, after QEMU's), the check that its server wins, the device
+ * and its control layer, then the start-up restore of the RTC-only mode
+ * with rtcdm's part of the incoming context (or the battery file), QEMU's
+ * configuration bytes merged in, and the xenstore rtc/ nodes.  0 or -1
+ * with err. */
 static int attach_rtc(struct companion *co, char *err, size_t errlen)
 {
 	const struct dm_config *cfg = co->cfg;
 	struct plat_config pcfg;
-	struct dm_offset_inputs in = {.moment = DM_DECIDE_AT_START};
-	struct dm_offset_decision d;
+	bool kept = false;
 	int id;
 
 	dm_config_platform(cfg, &pcfg);
@@ -205,17 +228,21 @@ static int attach_rtc(struct companion *co, char *err, size_t errlen)
 		return -1;
 	}
 	co->have_dev = true;
-	in.image = co->in_found ? &co->in->image : NULL;
-	in.toolstack = cfg->time_offset_given;
-	in.toolstack_seconds = cfg->time_offset;
-	dm_device_hypervisor_offset(&co->dev, &in.hv);
-	dm_device_restore(&co->dev, &in, &d);
-	if (co->have_qemu_cmos)
-		seed_nvram(co, in.image != NULL);
+	co->have_ctl = true; /* dm_ctl_fini undoes a partial dm_ctl_init */
+	if (dm_ctl_init(&co->ctl, cfg, co->loop, co->plat, &co->dev, co->log, err, errlen) ||
+	    dm_ctl_restore_image(&co->ctl, co->in_found ? &co->in->image : NULL,
+	                         "rtcdm's part of the incoming context", &kept, err, errlen))
+		return -1;
+	if (co->have_qemu_cmos) {
+		seed_nvram(co, !kept ? NULL : co->in_found ? "rtcdm's image" : "the battery file");
+		dm_battery_changed(&co->ctl.battery); /* the merged bytes, within 100 ms */
+	}
 	if (dm_device_start(&co->dev) < 0) {
 		snprintf(err, errlen, "cannot start rtcdm's RTC");
 		return -1;
 	}
+	if (dm_ctl_serve(&co->ctl, err, errlen) || dm_ctl_ready(&co->ctl, err, errlen))
+		return -1;
 	return 0;
 }
 
@@ -367,16 +394,73 @@ static void on_cmos_reply(void *opaque, struct json_object *reply)
 		cmos_read_failed(co, "cannot ask QEMU");
 }
 
-/* QEMU has built its machine (its ioreq server exists, its CMOS holds the
- * configuration bytes): read its NVRAM, then take the ports over. */
-static void on_qemu_ready(void *opaque)
+/* QEMU's CMOS, byte by byte from the first NVRAM byte, then the take-over. */
+static void read_qemu_cmos(struct companion *co)
 {
-	struct companion *co = opaque;
-
 	co->cmos_index = RTC_NVRAM_FIRST;
 	co->cmos_selecting = false;
 	if (ask_cmos(co) < 0)
 		cmos_read_failed(co, "cannot ask QEMU");
+}
+
+static void on_incoming_status(void *opaque, struct json_object *reply);
+
+static void ask_incoming_status(void *opaque)
+{
+	struct companion *co = opaque;
+
+	if (dm_qemu_child_ask(&co->child, "{\"execute\":\"query-status\"}", on_incoming_status,
+	                      co) < 0)
+		cmos_read_failed(co, "cannot ask QEMU for its status");
+}
+
+/* QEMU's status while it loads its incoming stream ("inmigrate"): asked
+ * again every DM_COMPANION_INCOMING_POLL_MS until it has loaded it. */
+static void on_incoming_status(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+	struct json_object *ret, *st;
+	const char *status;
+	int rc;
+
+	if (!json_object_object_get_ex(reply, "return", &ret) ||
+	    !json_object_object_get_ex(ret, "status", &st)) {
+		cmos_read_failed(co, "query-status refused");
+		return;
+	}
+	status = json_object_get_string(st);
+	if (strcmp(status, "inmigrate") != 0) {
+		dm_info(co->log, "QEMU loaded its incoming stream (status %s)", status);
+		read_qemu_cmos(co);
+		return;
+	}
+	rc = dm_timer_arm(&co->incoming_timer,
+	                  dm_monotonic_ns() + DM_COMPANION_INCOMING_POLL_MS * 1000000ull);
+	if (rc < 0)
+		cmos_read_failed(co, "cannot arm a timer");
+}
+
+/* QEMU has built its machine (its ioreq server exists, its CMOS holds the
+ * configuration bytes): read its NVRAM, then take the ports over.  With
+ * -incoming QEMU's CMOS holds the guest's bytes only once QEMU has loaded
+ * its stream, which it does after its monitor answers: wait for that. */
+static void on_qemu_ready(void *opaque)
+{
+	struct companion *co = opaque;
+	int rc;
+
+	if (strcmp(co->child.status, "inmigrate") != 0) {
+		read_qemu_cmos(co);
+		return;
+	}
+	dm_info(co->log, "QEMU is loading its incoming stream; its CMOS is read once it has");
+	rc = dm_timer_init(&co->incoming_timer, co->loop, ask_incoming_status, co);
+	if (rc < 0) {
+		cmos_read_failed(co, "cannot create a timer");
+		return;
+	}
+	co->incoming_timer_ready = true;
+	ask_incoming_status(co);
 }
 
 int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
@@ -415,6 +499,10 @@ int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
 		if (co.links[i].lfd >= 0)
 			close(co.links[i].lfd);
 	free(co.in);
+	if (co.incoming_timer_ready)
+		dm_timer_fini(&co.incoming_timer);
+	if (co.have_ctl)
+		dm_ctl_fini(&co.ctl);
 	if (co.have_dev)
 		dm_device_fini(&co.dev);
 	if (co.plat)

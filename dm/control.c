@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -90,7 +91,10 @@ static int announce(struct dm_ctl *c, char *err, size_t errlen)
 	if (toolstack_ready(c->ts, err, errlen) < 0)
 		return -1;
 	c->announced = true;
-	dm_info(c->log, "xenstore: state running");
+	if (c->cfg->companion)
+		dm_info(c->log, "xenstore: offset published (QEMU writes the state)");
+	else
+		dm_info(c->log, "xenstore: state running");
 	return 0;
 }
 
@@ -512,40 +516,79 @@ static int read_startup_image(struct dm_ctl *c, uint8_t **buf, size_t *len, char
 	return 0;
 }
 
-int dm_ctl_restore(struct dm_ctl *c, int64_t base_seconds, char *err, size_t errlen)
+int64_t dm_ctl_base_offset(const struct dm_config *cfg, struct dm_platform *plat)
+{
+	int64_t host_sec = plat->ops->host_wallclock_ns(plat) / 1000000000;
+
+	if (cfg->rtc_base == DM_RTC_BASE_LOCALTIME) {
+		time_t t = (time_t)host_sec;
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		return tm.tm_gmtoff;
+	}
+	if (cfg->rtc_base == DM_RTC_BASE_DATE)
+		return cfg->rtc_base_date - host_sec;
+	return 0;
+}
+
+/* The start-up restore once the image is known (buf/len, or image already
+ * loaded, or neither): the battery file when there is no image, then the
+ * one restore flow.  *kept: the NVRAM came from an image or the battery.
+ * 0 or 1 with err. */
+static int restore_at_start(struct dm_ctl *c, const uint8_t *buf, size_t len,
+                            const struct sr_image *image, const char *what, bool *kept,
+                            char *err, size_t errlen)
 {
 	const struct dm_config *cfg = c->cfg;
-	struct dm_offset_inputs in = {.moment = DM_DECIDE_AT_START};
-	char what[PATH_MAX + 16];
+	struct dm_offset_inputs in = {.moment = DM_DECIDE_AT_START, .image = image};
 	struct sr_image bat;
-	uint8_t *buf;
-	size_t len = 0;
 	int rc;
 
-	if (read_startup_image(c, &buf, &len, what, sizeof(what), err, errlen) < 0)
-		return 1;
-	if (!buf) {
+	/* An incoming domain's state is what it brought (companion mode: a
+	 * stock qemu-xen context carries the NVRAM in QEMU's stream), never
+	 * the battery of an earlier life. */
+	if (!buf && !image && cfg->incoming_fd < 0) {
 		rc = dm_battery_load(&c->battery, &bat, err, errlen);
 		if (rc < 0)
 			dm_warn(c->log, "%s; starting without it", err);
 		else if (rc > 0)
 			in.battery = &bat;
 	}
+	*kept = buf || image || in.battery;
+	bool from_image = buf || image;
 	in.toolstack = cfg->time_offset_given;
 	in.toolstack_seconds = cfg->time_offset;
-	in.base_seconds = base_seconds;
+	in.base_seconds = dm_ctl_base_offset(cfg, c->plat);
 	dm_device_hypervisor_offset(c->dev, &in.hv);
-	rc = restore(c, buf, len, what, &in, err, errlen);
-	bool from_image = buf != NULL;
-	free(buf);
-	if (rc < 0)
+	if (restore(c, buf, len, what, &in, err, errlen) < 0)
 		return 1;
-
-	if (cfg->start_paused)
+	if (cfg->start_paused && !cfg->companion)
 		c->state = from_image ? DM_RUN_PAUSED : DM_RUN_PRELAUNCH;
 	else
 		c->state = DM_RUN_RUNNING;
 	return 0;
+}
+
+int dm_ctl_restore(struct dm_ctl *c, char *err, size_t errlen)
+{
+	char what[PATH_MAX + 16];
+	uint8_t *buf;
+	size_t len = 0;
+	bool kept;
+	int rc;
+
+	if (read_startup_image(c, &buf, &len, what, sizeof(what), err, errlen) < 0)
+		return 1;
+	rc = restore_at_start(c, buf, len, NULL, what, &kept, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int dm_ctl_restore_image(struct dm_ctl *c, const struct sr_image *image, const char *what,
+                         bool *kept, char *err, size_t errlen)
+{
+	return restore_at_start(c, NULL, 0, image, what, kept, err, errlen);
 }
 
 static void ts_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
@@ -636,7 +679,8 @@ static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)
 
 int dm_ctl_serve(struct dm_ctl *c, char *err, size_t errlen)
 {
-	if (open_qmp(c, err, errlen))
+	/* In companion mode the monitors are QEMU's, relayed (dm/companion.c). */
+	if (!c->cfg->companion && open_qmp(c, err, errlen))
 		return 1;
 	if (c->store) {
 		struct toolstack_config tc = {
@@ -645,6 +689,7 @@ int dm_ctl_serve(struct dm_ctl *c, char *err, size_t errlen)
 			.save_path = c->cfg->save_path,
 			.ops = &dm_ctl_ops,
 			.opaque = c,
+			.rtc_nodes_only = c->cfg->companion,
 		};
 		int rc;
 

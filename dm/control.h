@@ -4,7 +4,9 @@
  * with a -mon mode=control) and the xenstore device-model protocol, plus
  * the battery-backed CMOS and the start-up restore.
  *
- * Start-up, in order (dm/main.c):
+ * Start-up, in order (dm/main.c; companion mode, dm/companion.c, the same
+ * with dm_ctl_restore_image, no QMP listeners of its own and only the
+ * rtc/ nodes in xenstore):
  *   dm_ctl_init         store (libxenstore on the xen platform, the
  *                       directory store with --sim-xenstore), domain UUID
  *                       (-uuid, else /local/domain/<domid>/vm), battery;
@@ -78,7 +80,15 @@ int dm_ctl_init(struct dm_ctl *c, const struct dm_config *cfg, struct dm_loop *l
                 char *err, size_t errlen);
 /* Load the saved state and decide the offset.  0, or 1 with the loader's
  * message in err (a refused image: the process must exit). */
-int dm_ctl_restore(struct dm_ctl *c, int64_t base_seconds, char *err, size_t errlen);
+int dm_ctl_restore(struct dm_ctl *c, char *err, size_t errlen);
+/* Companion mode: the same with rtcdm's part of the incoming context
+ * (image, already validated; NULL: none, the battery file is read).
+ * *kept: the NVRAM came from the image or the battery file (QEMU's
+ * configuration bytes are merged into it, dm/handover.h). */
+int dm_ctl_restore_image(struct dm_ctl *c, const struct sr_image *image, const char *what,
+                         bool *kept, char *err, size_t errlen);
+/* The guest's offset from -rtc base=localtime|DATE (not toolstack-set). */
+int64_t dm_ctl_base_offset(const struct dm_config *cfg, struct dm_platform *plat);
 /* Open the QMP sockets and the xenstore watches.  0, or 1 with err. */
 int dm_ctl_serve(struct dm_ctl *c, char *err, size_t errlen);
 /* The process is set up: announce readiness when running.  0, or 1 with err. */

@@ -29,23 +29,6 @@
 #include "platform/platform.h"
 #include "dm/privs.h"
 
-/* Guest offset from -rtc base=localtime|DATE (not toolstack-set). */
-static int64_t rtc_base_offset(const struct dm_config *cfg, struct dm_platform *plat)
-{
-	int64_t host_sec = plat->ops->host_wallclock_ns(plat) / 1000000000;
-
-	if (cfg->rtc_base == DM_RTC_BASE_LOCALTIME) {
-		time_t t = (time_t)host_sec;
-		struct tm tm;
-
-		localtime_r(&t, &tm);
-		return tm.tm_gmtoff;
-	}
-	if (cfg->rtc_base == DM_RTC_BASE_DATE)
-		return cfg->rtc_base_date - host_sec;
-	return 0;
-}
-
 /* -chroot / -runas after set-up. 0 or 1 (logged). */
 static int drop_privileges(const struct dm_config *cfg, const struct dm_log *log)
 {
@@ -123,7 +106,7 @@ int main(int argc, char **argv)
 	}
 	rc = dm_ctl_init(&ctl, &cfg, &loop, plat, &dev, &log, err, sizeof(err));
 	if (!rc)
-		rc = dm_ctl_restore(&ctl, rtc_base_offset(&cfg, plat), err, sizeof(err));
+		rc = dm_ctl_restore(&ctl, err, sizeof(err));
 	if (!rc && dm_device_start(&dev) < 0) {
 		rc = 1;
 		snprintf(err, sizeof(err), "cannot start the device");

@@ -31,6 +31,12 @@
  * (-incoming fd:N) reads from the descriptor's position section by section,
  * never past QEMU_VM_EOF, as QEMU does with suppress-vmdesc, and logs
  * "fake-qemu: loaded N bytes of device state, stopped at QEMU_VM_EOF".
+ * As QEMU, it loads once its monitors answer: until then query-status says
+ * "inmigrate"; the load happens right after the second query-status
+ * answer (a client that asks once, at readiness, sees it still loading),
+ * and then the status is "running" ("paused" with -S).
+ * FAKE_QEMU_LOADED_CMOS=IDX=VAL (hex) stands for the guest's CMOS byte in
+ * QEMU's RTC state of the stream: the byte is set when the stream is loaded.
  *
  * SIGTERM, SIGINT and SIGHUP: "fake-qemu: terminating on signal N", exit 0
  * (as QEMU); with FAKE_QEMU_DIE_BY_SIGNAL=1 it dies by the signal instead.
@@ -76,6 +82,9 @@ struct fake {
 	bool no_hmp;
 	uint8_t cmos[128];
 	uint8_t cmos_index;
+	int incoming_fd;        /* -1: none, or not yet loaded */
+	unsigned incoming_queries; /* query-status answered while loading */
+	const char *after_load; /* status once loaded */
 };
 
 static const uint8_t stream[] = {
@@ -86,6 +95,8 @@ static const uint8_t stream[] = {
 	0x7e, 0, 0, 0, 0,
 	0x00,
 };
+
+static void load_incoming(struct fake *f);
 
 static void fake_free(struct fake *f)
 {
@@ -230,6 +241,8 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 		snprintf(buf, sizeof(buf), "{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}",
 		         f->status, strcmp(f->status, "running") == 0 ? "true" : "false");
 		reply(m, buf, id);
+		if (f->incoming_fd >= 0 && ++f->incoming_queries == 2)
+			load_incoming(f);
 	} else if (strcmp(name, "query-version") == 0) {
 		reply(m, "{\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"fake-qemu\"}", id);
 	} else if (strcmp(name, "stop") == 0) {
@@ -411,9 +424,21 @@ static void load(int fd)
 	        got);
 }
 
+static void load_incoming(struct fake *f)
+{
+	const char *env = getenv("FAKE_QEMU_LOADED_CMOS");
+	unsigned idx, val;
+
+	load(f->incoming_fd);
+	f->incoming_fd = -1;
+	f->status = f->after_load;
+	if (env && sscanf(env, "%x=%x", &idx, &val) == 2 && idx < 128)
+		f->cmos[idx] = (uint8_t)val;
+}
+
 int main(int argc, char **argv)
 {
-	struct fake f = {.status = "running"};
+	struct fake f = {.status = "running", .incoming_fd = -1};
 	char chardev_ids[MAX_MON][256], chardev_paths[MAX_MON][256];
 	int chardev_fds[MAX_MON];
 	size_t n_chardevs = 0;
@@ -485,8 +510,12 @@ int main(int argc, char **argv)
 
 			if (strncmp(s, "fd:", 3) != 0)
 				die("-incoming: only fd:N");
-			load(atoi(s + 3));
+			f.incoming_fd = atoi(s + 3);
 		}
+	}
+	if (f.incoming_fd >= 0) {
+		f.after_load = strcmp(f.status, "prelaunch") == 0 ? "paused" : "running";
+		f.status = "inmigrate";
 	}
 	/* QEMU's pc_cmos_init: (RAM - 16 MiB) / 64 KiB */
 	f.cmos[0x34] = (uint8_t)(((ram_mb - 16) * 16) & 0xff);

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "saverestore/companion.h"
+#include "saverestore/sr.h"
+#include "toolstack/xenstore/store_dir.h"
 #include "tests/support/support.h"
 
 void suite_companion(void);
@@ -313,6 +315,8 @@ static const char *line(int fd, char *buf, size_t len)
 
 /* A context as companion mode saves it: the stand-in's 50-byte stream,
  * rtcdm's image, the trailer; rtcdm-ctx dump shows both parts. */
+static uint8_t saved_nvram(const char *file, unsigned index);
+
 static void check_saved(const char *file, long long offset)
 {
 	char out[16384], want[256];
@@ -492,13 +496,13 @@ static void save_and_quit(const char *sock, const char *file)
 	close(fd);
 }
 
-/* rtcdm --companion with libxl's monitor at sock and more args; -incoming
- * fd:N when `incoming` is a file. */
-static int start_dm_mem(struct comp *c, const char *sock, const char *incoming,
-                        const char *extra, const char *mem_mb)
+/* rtcdm --companion with libxl's monitor at sock and more args (extra, then
+ * the NULL-terminated `more`); -incoming fd:N when `incoming` is a file. */
+static int start_dm_args(struct comp *c, const char *sock, const char *incoming,
+                         const char *extra, const char *mem_mb, const char *const *more)
 {
 	char chardev[256], in[32];
-	const char *args[20];
+	const char *args[32];
 	int fd = -1, rc;
 	size_t n = 0;
 
@@ -521,11 +525,19 @@ static int start_dm_mem(struct comp *c, const char *sock, const char *incoming,
 		args[n++] = "-m";
 		args[n++] = mem_mb;
 	}
+	for (size_t i = 0; more && more[i] && n < 31; i++)
+		args[n++] = more[i];
 	args[n] = NULL;
 	rc = support_spawn(&c->proc, "rtcdm", args, &fd, fd >= 0);
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+static int start_dm_mem(struct comp *c, const char *sock, const char *incoming,
+                        const char *extra, const char *mem_mb)
+{
+	return start_dm_args(c, sock, incoming, extra, mem_mb, NULL);
 }
 
 static int start_dm(struct comp *c, const char *sock, const char *incoming, const char *extra)
@@ -555,7 +567,7 @@ static void copy_prefix(const char *from, const char *to, off_t len, off_t patch
 static void test_restore(void)
 {
 	struct comp c;
-	char sock[128], a[128], b[128], bad[128], d[128];
+	char sock[128], a[128], b[128], bad[128], d[128], e[128];
 	struct stat st;
 
 	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
@@ -564,6 +576,7 @@ static void test_restore(void)
 	snprintf(b, sizeof(b), "%s/stock", c.dir);
 	snprintf(bad, sizeof(bad), "%s/bad", c.dir);
 	snprintf(d, sizeof(d), "%s/again", c.dir);
+	snprintf(e, sizeof(e), "%s/from-stock", c.dir);
 	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, NULL, "--time-offset=7200"), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
 	save_and_quit(sock, a);
@@ -573,7 +586,8 @@ static void test_restore(void)
 
 	/* restore, no toolstack offset: rtcdm's part comes back and is saved again */
 	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, a, NULL), 0);
-	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU loaded its incoming stream",
+	                                   SUPPORT_TIMEOUT_MS));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: QEMU's stream (50 bytes), then rtcdm's image ("));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 50 bytes of device state, stopped at QEMU_VM_EOF\n"));
 	save_and_quit(sock, d);
@@ -592,13 +606,24 @@ static void test_restore(void)
 		CU_ASSERT_STRING_EQUAL(out, "{\n  \"context_bytes\":50,\n  \"qemu_stream_bytes\":50,\n"
 		                            "  \"rtcdm_image_bytes\":null,\n  \"rtcdm\":null\n}\n");
 	}
+	/* QEMU's stream holds the guest's NVRAM (byte 0x40 = 0x5a in QEMU's RTC
+	 * state): rtcdm reads QEMU's CMOS only once QEMU has loaded it */
+	setenv("FAKE_QEMU_LOADED_CMOS", "40=5a", 1);
 	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, b, NULL), 0);
-	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: a stock qemu-xen context, no rtcdm part\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: QEMU is loading its incoming stream; its "
+	                                          "CMOS is read once it has\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 50 bytes of device state"));
-	support_signal(&c.proc, SIGTERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: QEMU loaded its incoming stream (status running)\n"));
+	/* all of QEMU's bytes (nothing of rtcdm's kept): the size, the boot order, the guest's byte */
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: NVRAM from QEMU's CMOS: 3 bytes changed"));
+	save_and_quit(sock, e);
+	unsetenv("FAKE_QEMU_LOADED_CMOS");
 	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
 	support_proc_cleanup(&c.proc);
+	CU_ASSERT_EQUAL(saved_nvram(e, 0x40), 0x5a);
+	CU_ASSERT_EQUAL(saved_nvram(e, 0x3d), 0x02);
 
 	/* trailer version 2: refused, QEMU never started */
 	CU_ASSERT_EQUAL(stat(a, &st), 0);
@@ -707,6 +732,105 @@ static void test_cmos_from_qemu(void)
 	comp_cleanup(&c);
 }
 
+#define CTL_UUID "5b0e1c2d-3f4a-4b5c-8d6e-7f8091a2b3c4"
+#define CTL_DMP "/local/domain/0/device-model/7"
+
+/* Companion mode keeps rtcdm's control layer.  Its own QMP commands reach it
+ * through libxl's relayed monitor (QEMU's CommandNotFound replaced); the
+ * offset goes to xenstore's rtc/ nodes, and D/state stays QEMU's; the
+ * battery-backed CMOS carries the guest's bytes and offset into the next
+ * life, where QEMU's configuration bytes for the new boot (a new memory
+ * size) win over the battery's. */
+static void test_control_and_battery(void)
+{
+	struct comp c;
+	char sock[128], state[128], xs[128], bat[256], saved[128], buf[1024], val[64], err[256];
+	const char *const more[] = {"-uuid", CTL_UUID, "--state-dir", state, "--sim-xenstore", xs,
+	                            NULL};
+	struct store *tool;
+	struct sr_image img;
+	uint8_t *bytes = NULL, out[1024];
+	size_t len = 0, n;
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(state, sizeof(state), "%s/state", c.dir);
+	snprintf(xs, sizeof(xs), "%s/xs", c.dir);
+	snprintf(bat, sizeof(bat), "%s/%s.cmos", state, CTL_UUID);
+	snprintf(saved, sizeof(saved), "%s/saved", c.dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(state, 0700), 0);
+
+	/* first life, 1024 MiB: the toolstack's offset through rtcdm's own command */
+	CU_ASSERT_EQUAL_FATAL(start_dm_args(&c, sock, NULL, NULL, "1024", more), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	fd = support_unix_connect(sock);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	line(fd, buf, sizeof(buf)); /* QEMU's greeting */
+	support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}", -1, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"rtcdm-set-time-offset\","
+	                                           "\"arguments\":{\"seconds\":-3600},\"id\":1}",
+	                                       -1, buf, sizeof(buf)),
+	                       "{\"return\":{},\"id\":1}\r\n");
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"rtcdm-query-time-offset\"}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"return\":{\"seconds\":-3600,\"phase-ns\":0,\"set\":true}}\r\n");
+	/* QEMU's own commands still answered by QEMU */
+	CU_ASSERT_PTR_NOT_NULL(strstr(support_qmp_cmd(fd, "{\"execute\":\"query-version\"}", -1,
+	                                              buf, sizeof(buf)),
+	                              "\"package\": \"fake-qemu\""));
+	tool = store_dir_open(xs, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tool);
+	CU_ASSERT_STRING_EQUAL(support_store_val(tool, CTL_DMP "/rtc/timeoffset", val, sizeof(val)),
+	                       "-3600");
+	CU_ASSERT_STRING_EQUAL(support_store_val(tool, "/vm/" CTL_UUID "/rtc/timeoffset", val,
+	                                         sizeof(val)),
+	                       "-3600");
+	CU_ASSERT_STRING_EQUAL(support_store_val(tool, CTL_DMP "/state", val, sizeof(val)),
+	                       "<ENOENT>");
+	support_qmp_cmd(fd, "{\"execute\":\"quit\"}", -1, buf, sizeof(buf));
+	close(fd);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+
+	/* the battery file: the guest wrote byte 0x40, the old size is in it */
+	fd = open(bat, O_RDONLY | O_CLOEXEC);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(sr_read_fd(fd, bat, SR_IMAGE_MAX, &bytes, &len, err, sizeof(err)), 0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(sr_load(bytes, len, &img, err, sizeof(err)), 0);
+	free(bytes);
+	CU_ASSERT_EQUAL(img.nvram[0x35 - 14], 0x3f);
+	CU_ASSERT_EQUAL(img.offset.seconds, -3600);
+	img.nvram[0x40 - 14] = 0x5a;
+	n = sr_encode(&img, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(out));
+	fd = open(bat, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	CU_ASSERT_EQUAL(write(fd, out, n), (ssize_t)n);
+	close(fd);
+
+	/* second life, 2048 MiB: the new size, the guest's byte and offset */
+	CU_ASSERT_EQUAL_FATAL(start_dm_args(&c, sock, NULL, NULL, "2048", more), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: NVRAM from QEMU's CMOS (its configuration "
+	                                          "bytes) and the battery file (the rest): 1 byte "
+	                                          "changed (memory above 16 MiB 0x34-0x35 = 00 7f)\n"));
+	fd = support_unix_connect(sock);
+	line(fd, buf, sizeof(buf));
+	support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}", -1, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"rtcdm-query-time-offset\"}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"return\":{\"seconds\":-3600,\"phase-ns\":0,\"set\":false}}\r\n");
+	close(fd);
+	save_and_quit(sock, saved);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	CU_ASSERT_EQUAL(saved_nvram(saved, 0x34), 0x00);
+	CU_ASSERT_EQUAL(saved_nvram(saved, 0x35), 0x7f);
+	CU_ASSERT_EQUAL(saved_nvram(saved, 0x40), 0x5a);
+	store_close(tool);
+	comp_cleanup(&c);
+}
+
 /* A QEMU whose HMP does not answer the port commands (HMP is no stable
  * interface): one warning, rtcdm serves without QEMU's bytes and libxl's
  * monitor still works. */
@@ -738,6 +862,7 @@ void suite_companion(void)
 
 	CU_add_test(s, "argv, readiness, SIGHUP, stderr, private dir", test_argv_and_ready);
 	CU_add_test(s, "SIGTERM passed on", test_sigterm);
+	CU_add_test(s, "own QMP commands, xenstore, battery-backed CMOS", test_control_and_battery);
 	CU_add_test(s, "SIGINT passed on", test_sigint);
 	CU_add_test(s, "QEMU killed by a signal: 128+N", test_killed_status);
 	CU_add_test(s, "missing program: one line, status 1", test_missing_program);
