@@ -59,25 +59,116 @@ struct companion {
 	 * stream (its CMOS then holds the guest's bytes). */
 	struct dm_timer incoming_timer;
 	bool incoming_timer_ready;
-	/* QEMU's CMOS, read byte by byte before rtcdm takes the ports over. */
+	/* QEMU's CMOS as rtcdm knows it: read byte by byte before rtcdm takes
+	 * the ports over, then what rtcdm wrote into it before a save. */
 	uint8_t qemu_cmos[128];
 	unsigned cmos_index;   /* the byte being read */
 	bool cmos_selecting;   /* its index written, the read not yet asked */
 	bool have_qemu_cmos;
+	/* Before QEMU saves, the NVRAM bytes where rtcdm's differ from QEMU's
+	 * are written into QEMU's CMOS (HMP 'o'), so that stock qemu-xen
+	 * restores the image with the guest's NVRAM; the save command waits
+	 * (QMP_PROXY_HOLD). */
+	unsigned sync_index;
+	bool sync_selecting;
+	unsigned sync_count;
 };
 
 /* ---- hooks ------------------------------------------------------------------------------ */
 
-/* Commands rtcdm steps in for: save (its image goes after QEMU's stream)
- * and its own commands (QEMU answers CommandNotFound; rtcdm replaces it). */
+static bool sync_next(struct companion *co);
+
+/* Commands rtcdm steps in for: save (QEMU's CMOS brought up to date first,
+ * rtcdm's image after QEMU's stream) and its own commands (QEMU answers
+ * CommandNotFound; rtcdm replaces it). */
 static enum qmp_proxy_verdict on_command(void *opaque, const char *name,
                                          struct json_object *args)
 {
-	(void)opaque;
+	struct companion *co = opaque;
+
 	(void)args;
-	return strcmp(name, "xen-save-devices-state") == 0 || strncmp(name, "rtcdm-", 6) == 0
-	           ? QMP_PROXY_AFTER
-	           : QMP_PROXY_PASS;
+	if (strcmp(name, "xen-save-devices-state") == 0) {
+		if (co->have_dev && co->have_qemu_cmos) {
+			co->sync_index = RTC_NVRAM_FIRST;
+			co->sync_count = 0;
+			if (sync_next(co))
+				return QMP_PROXY_HOLD;
+		}
+		return QMP_PROXY_AFTER;
+	}
+	return strncmp(name, "rtcdm-", 6) == 0 ? QMP_PROXY_AFTER : QMP_PROXY_PASS;
+}
+
+static void on_sync_reply(void *opaque, struct json_object *reply);
+
+/* The save waits no more. */
+static void sync_done(struct companion *co, const char *failed)
+{
+	if (failed)
+		dm_warn(co->log, "QEMU's CMOS not brought up to date before its save (byte 0x%02x: "
+		                 "%s): stock qemu-xen restoring this image would miss the guest's "
+		                 "NVRAM bytes",
+		        co->sync_index, failed);
+	else
+		dm_info(co->log, "QEMU's CMOS brought up to date before its save: %u NVRAM byte%s",
+		        co->sync_count, co->sync_count == 1 ? "" : "s");
+	qmp_proxy_release(co->proxy);
+}
+
+/* Ask QEMU to select the next differing byte from sync_index on, or to
+ * write it.  false when nothing (more) differs or QEMU cannot be asked
+ * (then sync_done has run if anything was under way). */
+static bool sync_next(struct companion *co)
+{
+	char cmd[160];
+	uint8_t v;
+
+	if (!co->sync_selecting) {
+		while (co->sync_index < 128 &&
+		       rtc_cmos_read(co->dev.rtc, (uint8_t)co->sync_index) ==
+		           co->qemu_cmos[co->sync_index])
+			co->sync_index++;
+		if (co->sync_index == 128)
+			return false;
+		snprintf(cmd, sizeof(cmd),
+		         "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
+		         "\"o /b 0x70 0x%02x\"}}",
+		         co->sync_index);
+	} else {
+		v = rtc_cmos_read(co->dev.rtc, (uint8_t)co->sync_index);
+		snprintf(cmd, sizeof(cmd),
+		         "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
+		         "\"o /b 0x71 0x%02x\"}}",
+		         v);
+	}
+	if (dm_qemu_child_ask(&co->child, cmd, on_sync_reply, co) < 0) {
+		co->sync_selecting = false;
+		return false;
+	}
+	return true;
+}
+
+static void on_sync_reply(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+	struct json_object *ret;
+	const char *text;
+
+	/* HMP answers "" to 'o'; anything else is its complaint */
+	if (!json_object_object_get_ex(reply, "return", &ret) ||
+	    !(text = json_object_get_string(ret)) || text[0]) {
+		co->sync_selecting = false;
+		sync_done(co, "QEMU's HMP refused 'o'");
+		return;
+	}
+	if (co->sync_selecting) {
+		co->qemu_cmos[co->sync_index] = rtc_cmos_read(co->dev.rtc, (uint8_t)co->sync_index);
+		co->sync_count++;
+		co->sync_index++;
+	}
+	co->sync_selecting = !co->sync_selecting;
+	if (!sync_next(co))
+		sync_done(co, co->sync_index < 128 ? "cannot ask QEMU" : NULL);
 }
 
 /* QEMU saved its device state to `filename`: rtcdm's image goes after it.

@@ -44,6 +44,9 @@
  * FAKE_QEMU_EXIT=N exits with status N at once (after writing the argv).
  * FAKE_QEMU_NO_GREETING=1 accepts clients but never greets them.
  * FAKE_QEMU_NO_HMP=1 answers human-monitor-command with CommandNotFound.
+ * HMP "o /b 0x70 N" selects CMOS byte N, "o /b 0x71 V" writes it, "i /b
+ * 0x71" reads it; a save logs "fake-qemu: saved; NVRAM bytes not 0: II=VV
+ * ..." (what QEMU's RTC state in the stream would hold).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -209,6 +212,11 @@ static int save_to(struct fake *f, const char *filename, char *why, size_t len)
 	}
 	if (own)
 		close(fd);
+	fprintf(stderr, "fake-qemu: saved; NVRAM bytes not 0:");
+	for (int i = 14; i < 128; i++)
+		if (f->cmos[i])
+			fprintf(stderr, " %02x=%02x", i, f->cmos[i]);
+	fprintf(stderr, "\n");
 	return 0;
 }
 
@@ -304,8 +312,13 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 		                           : "";
 		int idx;
 
+		int val;
+
 		if (sscanf(line, "o /b 0x70 %i", &idx) == 1) {
 			f->cmos_index = (uint8_t)(idx & 0x7f);
+			reply(m, "\"\"", id);
+		} else if (sscanf(line, "o /b 0x71 %i", &val) == 1) {
+			f->cmos[f->cmos_index] = (uint8_t)val;
 			reply(m, "\"\"", id);
 		} else if (strcmp(line, "i /b 0x71") == 0) {
 			snprintf(buf, sizeof(buf), "\"portb[0x0071] = 0x%02x\\r\\n\"",

@@ -32,6 +32,7 @@ struct rig {
 	char replies[256];
 	const char *fail; /* reply hook refuses with this */
 	const char *answer; /* reply hook answers with this object instead */
+	bool hold;          /* command hook holds the save */
 	char buf[4096];
 };
 
@@ -43,6 +44,8 @@ static enum qmp_proxy_verdict hook_command(void *opaque, const char *name,
 
 	(void)args;
 	snprintf(r->commands + n, sizeof(r->commands) - n, "%s;", name);
+	if (r->hold && strcmp(name, "xen-save-devices-state") == 0)
+		return QMP_PROXY_HOLD;
 	return strcmp(name, "xen-save-devices-state") == 0 || strncmp(name, "rtcdm-", 6) == 0
 	           ? QMP_PROXY_AFTER
 	           : QMP_PROXY_PASS;
@@ -232,6 +235,35 @@ static void test_hook_answers_own_command(void)
 	rig_cleanup(&r);
 }
 
+/* A held command reaches QEMU only at qmp_proxy_release(), with what the
+ * client sent after it; its reply still goes through the hook. */
+static void test_hold_until_release(void)
+{
+	struct rig r;
+
+	CU_ASSERT_EQUAL_FATAL(rig_setup(&r), 0);
+	r.hold = true;
+	say(r.client, save);
+	say(r.client, "{\"execute\":\"query-status\",\"id\":6}");
+	CU_ASSERT_STRING_EQUAL(drain(&r, r.qemu, r.buf, sizeof(r.buf)), "");
+	CU_ASSERT_STRING_EQUAL(r.commands, "xen-save-devices-state;query-status;");
+	qmp_proxy_release(r.p);
+	pump(&r);
+	CU_ASSERT_STRING_EQUAL(drain(&r, r.qemu, r.buf, sizeof(r.buf)),
+	                       "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":"
+	                       "\"/dev/fdset/1\",\"live\":false},\"id\":5}"
+	                       "{\"execute\":\"query-status\",\"id\":6}");
+	say(r.qemu, "{\"return\": {}, \"id\": 5}\r\n");
+	drain(&r, r.client, r.buf, sizeof(r.buf));
+	CU_ASSERT_STRING_EQUAL(r.replies, "xen-save-devices-state "
+	                                  "{\"filename\":\"/dev/fdset/1\",\"live\":false} "
+	                                  "{\"return\":{},\"id\":5};");
+	/* nothing held: a release changes nothing */
+	qmp_proxy_release(r.p);
+	CU_ASSERT_STRING_EQUAL(drain(&r, r.qemu, r.buf, sizeof(r.buf)), "");
+	rig_cleanup(&r);
+}
+
 /* Replies are matched to commands by id: input QEMU cannot parse (answered
  * without an id) and a command answered out of the hook's sight do not make
  * the hook see the wrong reply. */
@@ -327,6 +359,7 @@ void suite_qmp_proxy(void)
 	CU_add_test(s, "the hook sees a reply and may replace it", test_hook_sees_and_replaces_reply);
 	CU_add_test(s, "rtcdm's own command answered by the hook, in order",
 	            test_hook_answers_own_command);
+	CU_add_test(s, "a held command waits for the release", test_hold_until_release);
 	CU_add_test(s, "replies matched to commands by id", test_reply_matching);
 	CU_add_test(s, "SCM_RIGHTS descriptors and fdsets", test_descriptors);
 }

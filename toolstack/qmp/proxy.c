@@ -49,6 +49,7 @@ struct conn {
 	size_t n_up_fds;
 	struct buf from_up; /* QEMU's incomplete line */
 	struct buf to_client;
+	bool held;          /* to_up waits for qmp_proxy_release() */
 };
 
 struct kept_fd {
@@ -197,7 +198,7 @@ static void update_events(struct conn *c)
 	dm_loop_mod_fd(c->p->loop, c->client,
 	               (c->to_up.len ? 0 : EPOLLIN) | (c->to_client.len ? EPOLLOUT : 0));
 	dm_loop_mod_fd(c->p->loop, c->up,
-	               (c->to_client.len ? 0 : EPOLLIN) | (c->to_up.len ? EPOLLOUT : 0));
+	               (c->to_client.len ? 0 : EPOLLIN) | (c->to_up.len && !c->held ? EPOLLOUT : 0));
 }
 
 /* Send what waits for one side; to QEMU, the descriptors go with the first
@@ -206,6 +207,8 @@ static int flush(struct conn *c, bool to_qemu)
 {
 	struct buf *b = to_qemu ? &c->to_up : &c->to_client;
 
+	if (to_qemu && c->held)
+		return 0;
 	while (b->len) {
 		union {
 			char buf[CMSG_SPACE(sizeof(int) * QMP_PROXY_MAX_FDS)];
@@ -276,9 +279,16 @@ static int push_pending(struct conn *c, struct json_object *msg)
 			pd.args = json_object_get(v);
 		if (json_object_object_get_ex(msg, "id", &v))
 			pd.id = json_object_get(v);
-		if (p->has_hooks && p->hooks.command)
-			pd.after = p->hooks.command(p->hooks.opaque, pd.name, pd.args) ==
-			           QMP_PROXY_AFTER;
+		if (p->has_hooks && p->hooks.command) {
+			enum qmp_proxy_verdict verdict =
+				p->hooks.command(p->hooks.opaque, pd.name, pd.args);
+
+			pd.after = verdict != QMP_PROXY_PASS;
+			if (verdict == QMP_PROXY_HOLD) {
+				c->held = true;
+				dm_debug(p->log, "QMP %s: %s held back", c->link->name, pd.name);
+			}
+		}
 		if (strcmp(pd.name, "add-fd") == 0 && c->n_fds) {
 			pd.fd = c->fds[0];
 			memmove(c->fds, c->fds + 1, (c->n_fds - 1) * sizeof(int));
@@ -664,4 +674,19 @@ int qmp_proxy_add_link(struct qmp_proxy *p, const char *name, int listen_fd,
 	}
 	p->n_links++;
 	return 0;
+}
+
+void qmp_proxy_release(struct qmp_proxy *p)
+{
+	for (size_t i = 0; i < QMP_PROXY_MAX_CONNS; i++) {
+		struct conn *c = &p->conns[i];
+
+		if (!c->used || !c->held)
+			continue;
+		c->held = false;
+		if (flush(c, true) < 0)
+			conn_close(c);
+		else
+			update_events(c);
+	}
 }

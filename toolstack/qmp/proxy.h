@@ -48,6 +48,10 @@ struct qmp_proxy;
 enum qmp_proxy_verdict {
 	QMP_PROXY_PASS = 0,  /* not interested */
 	QMP_PROXY_AFTER = 1, /* show me QEMU's reply before the client sees it */
+	QMP_PROXY_HOLD = 2,  /* as AFTER, and QEMU gets the command (and what
+	                      * follows on its connection) only at
+	                      * qmp_proxy_release(): rtcdm first brings QEMU
+	                      * up to date */
 };
 
 struct qmp_proxy_hooks {
@@ -82,6 +86,9 @@ void qmp_proxy_free(struct qmp_proxy *p);
  * then the caller's to close). */
 int qmp_proxy_add_link(struct qmp_proxy *p, const char *name, int listen_fd,
                        const char *upstream_path, char *err, size_t errlen);
+
+/* Send QEMU what HOLD kept back, on every connection. */
+void qmp_proxy_release(struct qmp_proxy *p);
 
 /* rtcdm's copy of the descriptor QEMU holds in fdset `id`, or -1.  Still
  * owned by the proxy. */
