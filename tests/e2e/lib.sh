@@ -360,12 +360,58 @@ xl_save() {
 	[ $_rc -eq 0 ] || fail "xl save exited $_rc: $(tail -n 1 "$OUT")"
 }
 
-# xl_restore IMG NAME — xl restore of IMG; sets DOMID, the domain NAME it restored.
+# xl_restore IMG NAME [CFG] — xl restore of IMG (with the config CFG instead of the one
+# in the image); sets DOMID, the domain NAME it restored.
 xl_restore() {
-	xl_domain "$2" 240 restore "$1"
+	xl_domain "$2" 240 restore ${3:+"$3"} "$1"
 	[ -n "$DOMID" ] || fail "xl restore (exit $XL_RC) left no domain: $(tail -n 1 "$OUT")"
 	[ $XL_RC -ne 0 ] && log "xl restore exited $XL_RC but the domain is d$DOMID"
 	return 0
+}
+
+# ---- companion mode (rtcdm next to qemu-xen) --------------------------------------------
+
+# running_pid PID — the process exists and is not a zombie waiting for its parent.
+running_pid() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+# companion_pids DOMID — DM_PID (rtcdm, the device-model pid libxl knows) and
+# QEMU_PID (its child), or fail.
+companion_pids() {
+	DM_PID=$(xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/null)
+	[ -n "$DM_PID" ] || fail "no device-model pid for d$1"
+	grep -q rtcdm "/proc/$DM_PID/cmdline" 2>/dev/null || fail "device-model pid $DM_PID is not rtcdm"
+	QEMU_PID=
+	for _d in /proc/[0-9]*; do
+		[ "$(awk '/^PPid:/ { print $2 }' "$_d/status" 2>/dev/null)" = "$DM_PID" ] || continue
+		case $(tr '\0' ' ' <"$_d/cmdline" 2>/dev/null) in
+		*qemu-system-i386*) QEMU_PID=${_d#/proc/} ;;
+		esac
+	done
+	[ -n "$QEMU_PID" ] || fail "rtcdm (pid $DM_PID) has no qemu-system-i386 child"
+	log "rtcdm pid $DM_PID, its QEMU pid $QEMU_PID"
+}
+
+# served_by_rtcdm — ($DMLOG) rtcdm's ioreq server was created after QEMU's (id above 0).
+served_by_rtcdm() {
+	grep -q "rtcdm's ioreq server [1-7] serves ports 0x70-0x71 ahead of QEMU's" "$DMLOG" ||
+		fail "rtcdm's ioreq server does not serve 0x70-0x71 ahead of QEMU's: $(tail -n 3 "$DMLOG" | tr '\n' ' ')"
+	log "ok: $(grep -o "rtcdm's ioreq server [0-9]* serves.*" "$DMLOG" | tail -n 1)"
+}
+
+# qemu_mem_bytes — MEM_BYTES, "LO HI": CMOS 0x34-0x35 (memory above 16 MiB in 64 KiB
+# units) as QEMU ($QEMU_PID, see companion_pids) computes them from its -m.
+qemu_mem_bytes() {
+	_m=$(tr '\0' '\n' <"/proc/$QEMU_PID/cmdline" | sed -n '/^-m$/{n;p;q;}')
+	[ -n "$_m" ] || fail "QEMU has no -m in its command line"
+	_v=$(((_m - 16) * 16))
+	MEM_BYTES=$(printf '%02x %02x' $((_v & 255)) $((_v >> 8)))
+	log "QEMU -m $_m: CMOS 0x34-0x35 = $MEM_BYTES"
+}
+
+# guest_mem_bytes DOMID — the guest's boot CMOS dump, bytes 0x34-0x35 ("LO HI") in LINE.
+guest_mem_bytes() {
+	expect_guest "$1" '^cmos 30:' 150 "CMOS row 0x30"
+	GUEST_MEM=$(echo "$LINE" | awk '{ print $7, $8 }')
 }
 
 # ---- rtcdm as the whole RTC of a PVH domain ----------------------------------------------

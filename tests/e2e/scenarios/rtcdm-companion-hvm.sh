@@ -24,23 +24,6 @@ hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" 
 	'device_model_args_hvm = [ "--companion" ]'
 require rtcdm rtcdm-ctx
 
-# companion_pids DOMID — DM_PID (rtcdm, the device-model pid libxl knows) and
-# QEMU_PID (its child), or fail.
-companion_pids() {
-	DM_PID=$(xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/null)
-	[ -n "$DM_PID" ] || fail "no device-model pid for d$1"
-	grep -q rtcdm "/proc/$DM_PID/cmdline" 2>/dev/null || fail "device-model pid $DM_PID is not rtcdm"
-	QEMU_PID=
-	for _d in /proc/[0-9]*; do
-		[ "$(awk '/^PPid:/ { print $2 }' "$_d/status" 2>/dev/null)" = "$DM_PID" ] || continue
-		case $(tr '\0' ' ' <"$_d/cmdline" 2>/dev/null) in
-		*qemu-system-i386*) QEMU_PID=${_d#/proc/} ;;
-		esac
-	done
-	[ -n "$QEMU_PID" ] || fail "rtcdm (pid $DM_PID) has no qemu-system-i386 child"
-	log "rtcdm pid $DM_PID, its QEMU pid $QEMU_PID"
-}
-
 create "$E2E_RUN/hvm.cfg" "$NAME"
 id=$DOMID
 companion_pids "$id"
@@ -48,12 +31,6 @@ grep -q 'QEMU 7\.2\.[0-9]* ready' "$DMLOG" || fail "rtcdm did not see QEMU ready
 log "ok: $(grep -o 'QEMU 7\.2\.[0-9]* ready.*' "$DMLOG")"
 grep -q 'ignoring option' "$DMLOG" && fail "rtcdm logs QEMU's options as ignored in companion mode"
 grep -q "rtcdm-qmp" "/proc/$QEMU_PID/cmdline" || fail "QEMU has no rtcdm-qmp monitor"
-# served_by_rtcdm — rtcdm's ioreq server was created after QEMU's (id above 0).
-served_by_rtcdm() {
-	grep -q "rtcdm's ioreq server [1-7] serves ports 0x70-0x71 ahead of QEMU's" "$DMLOG" ||
-		fail "rtcdm's ioreq server does not serve 0x70-0x71 ahead of QEMU's: $(tail -n 3 "$DMLOG" | tr '\n' ' ')"
-	log "ok: $(grep -o "rtcdm's ioreq server [0-9]* serves.*" "$DMLOG" | tail -n 1)"
-}
 served_by_rtcdm
 
 expect_guest "$id" '^ready' 150 "ready line"
@@ -124,10 +101,8 @@ check "NVRAM after restore (marker, scratch)" "$(field "$LINE" nv40) $(field "$L
 # ---- destroy: both processes end ---------------------------------------------------------
 destroy "$id"
 [ -n "$(domid "$NAME")" ] && fail "domain $NAME still exists after xl destroy"
-# running: the process exists and is not a zombie waiting for its parent
-running() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 end=$(($(date +%s) + 20))
-while running "$DM_PID" || running "$QEMU_PID"; do
+while running_pid "$DM_PID" || running_pid "$QEMU_PID"; do
 	[ "$(date +%s)" -ge "$end" ] && fail "rtcdm ($DM_PID) or QEMU ($QEMU_PID) still runs 20 s after xl destroy"
 	sleep 1
 done
