@@ -3,6 +3,7 @@
 #include "dm/control.h"
 #include "dm/device.h"
 #include "dm/handover.h"
+#include "dm/privs.h"
 #include "dm/qemu_child.h"
 #include "platform/platform.h"
 #include "saverestore/companion.h"
@@ -337,6 +338,17 @@ static int attach_rtc(struct companion *co, char *err, size_t errlen)
 	return 0;
 }
 
+/* -chroot and -runas (dm_restrict) apply to rtcdm as to QEMU, once its
+ * server exists and its files are open.  0 or -1 (logged). */
+static int leave_root(struct companion *co)
+{
+	if (dm_privs_leave_root(co->cfg, co->log))
+		return -1;
+	if (co->cfg->chroot_dir)
+		dm_qemu_child_entered_root(&co->child);
+	return 0;
+}
+
 /* ---- libxl's sockets ---------------------------------------------------------------------- */
 
 /* A listening socket at path for libxl (a stale socket there is replaced;
@@ -426,8 +438,17 @@ static void take_over(struct companion *co)
 {
 	char err[PATH_MAX + 256] = "";
 
-	if (attach_rtc(co, err, sizeof(err)) < 0 || open_links(co, err, sizeof(err)) < 0) {
+	if (attach_rtc(co, err, sizeof(err)) < 0) {
 		dm_err(co->log, "%s", err[0] ? err : "cannot attach rtcdm's RTC");
+		dm_loop_stop(co->loop, 1);
+		return;
+	}
+	if (leave_root(co) < 0) {
+		dm_loop_stop(co->loop, 1);
+		return;
+	}
+	if (open_links(co, err, sizeof(err)) < 0) {
+		dm_err(co->log, "%s", err);
 		dm_loop_stop(co->loop, 1);
 	}
 }
@@ -565,6 +586,8 @@ int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
 	};
 	const char *qemu = cfg->qemu_path ? cfg->qemu_path : RTCDM_QEMU_PATH;
 	char err[PATH_MAX + 256] = "";
+	struct dm_runas owner;
+	bool have_owner = false;
 	int rc = 1;
 
 	co.proxy = qmp_proxy_new(loop, log, &hooks);
@@ -572,8 +595,17 @@ int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
 		dm_err(log, "out of memory");
 		return 1;
 	}
+	if (cfg->runas) {
+		if (dm_runas_lookup(cfg->runas, &owner, err, sizeof(err)) < 0) {
+			dm_err(log, "%s", err);
+			qmp_proxy_free(co.proxy);
+			return 1;
+		}
+		have_owner = true;
+	}
 	if (read_incoming(&co, cfg, err, sizeof(err)) < 0 ||
-	    dm_qemu_child_prepare(&co.child, loop, log, err, sizeof(err)) < 0 ||
+	    dm_qemu_child_prepare(&co.child, loop, log, cfg->chroot_dir,
+	                          have_owner ? &owner : NULL, err, sizeof(err)) < 0 ||
 	    relay_monitors(&co, cfg, err, sizeof(err)) < 0) {
 		dm_err(log, "%s", err);
 	} else {

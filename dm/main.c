@@ -29,31 +29,6 @@
 #include "platform/platform.h"
 #include "dm/privs.h"
 
-/* -chroot / -runas after set-up. 0 or 1 (logged). */
-static int drop_privileges(const struct dm_config *cfg, const struct dm_log *log)
-{
-	struct dm_runas who;
-	char err[512];
-
-	if (cfg->domid_restrict)
-		dm_info(log, "-xen-domid-restrict: hypervisor handles restricted to domain %d",
-		        cfg->domid);
-	if (!cfg->runas && !cfg->chroot_dir)
-		return 0;
-	if (cfg->runas && dm_runas_lookup(cfg->runas, &who, err, sizeof(err)) < 0) {
-		dm_err(log, "%s", err);
-		return 1;
-	}
-	if (dm_drop_privileges(cfg->chroot_dir, cfg->runas ? &who : NULL, err, sizeof(err)) < 0) {
-		dm_err(log, "%s", err);
-		return 1;
-	}
-	dm_info(log, "running%s%s%s%s", cfg->chroot_dir ? " in chroot " : "",
-	        cfg->chroot_dir ? cfg->chroot_dir : "", cfg->runas ? " as " : "",
-	        cfg->runas ? cfg->runas : "");
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct dm_log log;
@@ -117,7 +92,7 @@ int main(int argc, char **argv)
 		dm_err(&log, "%s", err);
 		goto out_ctl;
 	}
-	rc = drop_privileges(&cfg, &log);
+	rc = dm_privs_leave_root(&cfg, &log);
 	if (rc)
 		goto out_ctl;
 	rc = dm_ctl_ready(&ctl, err, sizeof(err));

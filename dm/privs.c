@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "dm/cli.h"
 
 static int parse_id(const char *s, unsigned long *out)
@@ -103,5 +104,29 @@ int dm_drop_privileges(const char *chroot_dir, const struct dm_runas *who, char 
 		snprintf(err, errlen, "-runas: root could be regained after the switch");
 		return -1;
 	}
+	return 0;
+}
+
+int dm_privs_leave_root(const struct dm_config *cfg, const struct dm_log *log)
+{
+	struct dm_runas who;
+	char err[512];
+
+	if (cfg->domid_restrict)
+		dm_info(log, "-xen-domid-restrict: hypervisor handles restricted to domain %d",
+		        cfg->domid);
+	if (!cfg->runas && !cfg->chroot_dir)
+		return 0;
+	if (cfg->runas && dm_runas_lookup(cfg->runas, &who, err, sizeof(err)) < 0) {
+		dm_err(log, "%s", err);
+		return 1;
+	}
+	if (dm_drop_privileges(cfg->chroot_dir, cfg->runas ? &who : NULL, err, sizeof(err)) < 0) {
+		dm_err(log, "%s", err);
+		return 1;
+	}
+	dm_info(log, "running%s%s%s%s", cfg->chroot_dir ? " in chroot " : "",
+	        cfg->chroot_dir ? cfg->chroot_dir : "", cfg->runas ? " as " : "",
+	        cfg->runas ? cfg->runas : "");
 	return 0;
 }

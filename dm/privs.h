@@ -26,4 +26,12 @@ int dm_runas_lookup(const char *spec, struct dm_runas *out, char *err, size_t er
 int dm_drop_privileges(const char *chroot_dir, const struct dm_runas *who, char *err,
                        size_t errlen);
 
+struct dm_config;
+struct dm_log;
+
+/* What the command line asks for (-chroot, -runas; -xen-domid-restrict is
+ * logged), after set-up, in either mode.  0, or 1 with the reason logged
+ * (the process must not go on). */
+int dm_privs_leave_root(const struct dm_config *cfg, const struct dm_log *log);
+
 #endif

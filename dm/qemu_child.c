@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -340,8 +342,46 @@ static int spawn(struct dm_qemu_child *c, const struct dm_qemu_argv *a, char *er
 	return 0;
 }
 
+/* path to the run-as user (-runas), or nothing.  0 or -1 with err. */
+static int give(struct dm_qemu_child *c, const char *path, char *err, size_t errlen)
+{
+	if (!c->have_owner || chown(path, c->owner.uid, c->owner.gid) == 0)
+		return 0;
+	snprintf(err, errlen, "companion: cannot give %s to the -runas user: %s", path,
+	         strerror(errno));
+	return -1;
+}
+
+/* CHROOT/rtcdm-qemu, made afresh (what an earlier run left is removed). */
+static int make_dir_in_root(struct dm_qemu_child *c, char *err, size_t errlen)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (snprintf(c->dir, sizeof(c->dir), "%s/rtcdm-qemu", c->root) >= (int)sizeof(c->dir)) {
+		snprintf(err, errlen, "companion: -chroot %s is too long a path", c->root);
+		c->dir[0] = '\0';
+		return -1;
+	}
+	d = opendir(c->dir);
+	if (d) {
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+		rmdir(c->dir);
+	}
+	if (mkdir(c->dir, 0700) < 0) {
+		snprintf(err, errlen, "companion: cannot create %s: %s", c->dir, strerror(errno));
+		c->dir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
-                          const struct dm_log *log, char *err, size_t errlen)
+                          const struct dm_log *log, const char *chroot_dir,
+                          const struct dm_runas *owner, char *err, size_t errlen)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -352,22 +392,66 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
 	c->pidfd = -1;
 	c->mon_fd = -1;
 	c->mon_lfd = -1;
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
-	snprintf(c->dir, sizeof(c->dir), "%s/rtcdm-qemu.XXXXXX", tmp);
-	if (!mkdtemp(c->dir)) {
-		snprintf(err, errlen, "companion: cannot create a directory in %s: %s", tmp,
-		         strerror(errno));
-		c->dir[0] = '\0';
-		return -1;
+	if (owner) {
+		c->owner = *owner;
+		c->have_owner = true;
 	}
+	if (chroot_dir) {
+		size_t n = strlen(chroot_dir);
+
+		while (n > 1 && chroot_dir[n - 1] == '/')
+			n--;
+		if (n >= sizeof(c->root)) {
+			snprintf(err, errlen, "companion: -chroot path too long");
+			return -1;
+		}
+		memcpy(c->root, chroot_dir, n);
+		c->root[n] = '\0';
+		if (make_dir_in_root(c, err, errlen) < 0)
+			return -1;
+	} else {
+		if (!tmp || !*tmp)
+			tmp = "/tmp";
+		snprintf(c->dir, sizeof(c->dir), "%s/rtcdm-qemu.XXXXXX", tmp);
+		if (!mkdtemp(c->dir)) {
+			snprintf(err, errlen, "companion: cannot create a directory in %s: %s", tmp,
+			         strerror(errno));
+			c->dir[0] = '\0';
+			return -1;
+		}
+	}
+	if (give(c, c->dir, err, errlen) < 0)
+		return -1;
 	if (snprintf(c->mon_path, sizeof(c->mon_path), "%s/%s.sock", c->dir, DM_QEMU_MON_ID) >=
 	    (int)sizeof(c->mon_path)) {
-		snprintf(err, errlen, "companion: %s is too long a directory", tmp);
+		snprintf(err, errlen, "companion: %s is too long a directory", c->dir);
 		return -1;
 	}
 	c->mon_lfd = make_monitor(c, err, errlen);
+	if (c->mon_lfd >= 0 && give(c, c->mon_path, err, errlen) < 0)
+		return -1;
 	return c->mon_lfd < 0 ? -1 : 0;
+}
+
+/* The part of a path under the chroot, as seen from inside it. */
+static const char *inside(const struct dm_qemu_child *c, const char *path)
+{
+	size_t n = strlen(c->root);
+
+	return c->root[0] && strncmp(path, c->root, n) == 0 && path[n] == '/' ? path + n : path;
+}
+
+void dm_qemu_child_entered_root(struct dm_qemu_child *c)
+{
+	char tmp[PATH_MAX];
+
+	if (!c->root[0] || c->in_root)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s", inside(c, c->dir));
+	snprintf(c->dir, sizeof(c->dir), "%s", tmp);
+	snprintf(tmp, sizeof(tmp), "%s", inside(c, c->mon_path));
+	snprintf(c->mon_path, sizeof(c->mon_path), "%s", tmp);
+	c->in_root = true;
 }
 
 int dm_qemu_child_add_monitor(struct dm_qemu_child *c, const char *id, char *path,
@@ -397,6 +481,10 @@ int dm_qemu_child_add_monitor(struct dm_qemu_child *c, const char *id, char *pat
 	snprintf(sw->id, sizeof(sw->id), "%s", id);
 	snprintf(sw->value, sizeof(sw->value), "socket,id=%s,fd=%d,server=on,wait=off", id, fd);
 	c->swap_fds[c->n_swaps++] = fd;
+	if (give(c, path, err, errlen) < 0)
+		return -1;
+	if (c->root[0])
+		memmove(path, inside(c, path), strlen(inside(c, path)) + 1);
 	return 0;
 }
 

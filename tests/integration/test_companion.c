@@ -840,6 +840,90 @@ static void test_control_and_battery(void)
 	comp_cleanup(&c);
 }
 
+/* dm_restrict in companion mode: rtcdm leaves root as QEMU does (-chroot,
+ * -runas), once its RTC is attached.  It still relays libxl's monitor
+ * (QEMU's sockets lie in CHROOT/rtcdm-qemu, the run-as user's), answers its
+ * own commands, appends its image to QEMU's at a save, and keeps the
+ * battery file in the run-as user's directory. */
+static void test_restricted(void)
+{
+	struct comp c;
+	char sock[128], state[128], root[128], qdir[160], bat[320], saved[128], buf[1024];
+	char status[1024];
+	const char *const more[] = {"-uuid", CTL_UUID, "--state-dir", state, "-chroot", root,
+	                            "-runas", "nobody", NULL};
+	const char *asan = getenv("ASAN_OPTIONS");
+	char *asan_saved = asan ? strdup(asan) : NULL;
+	struct stat st;
+	FILE *f;
+	int fd, rc;
+
+	if (geteuid() != 0) {
+		CU_FAIL("-runas needs root (CI runs as root)");
+		free(asan_saved);
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(state, sizeof(state), "%s/state", c.dir);
+	snprintf(root, sizeof(root), "%s/qemu-root-7", c.dir);
+	snprintf(qdir, sizeof(qdir), "%s/rtcdm-qemu", root);
+	snprintf(bat, sizeof(bat), "%s/%s/%s.cmos", state, CTL_UUID, CTL_UUID);
+	snprintf(saved, sizeof(saved), "%s/saved", c.dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(state, 0700), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(root, 0755), 0);
+	/* what an earlier run left in the chroot is replaced */
+	CU_ASSERT_EQUAL_FATAL(mkdir(qdir, 0755), 0);
+	CU_ASSERT_EQUAL_FATAL(mknod(strcat(strcpy(buf, qdir), "/stale.sock"), S_IFREG | 0600, 0), 0);
+	/* LeakSanitizer needs /proc, which the chroot lacks. */
+	setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+	rc = start_dm_args(&c, sock, NULL, NULL, "1024", more);
+	if (asan_saved)
+		setenv("ASAN_OPTIONS", asan_saved, 1);
+	else
+		unsetenv("ASAN_OPTIONS");
+	free(asan_saved);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "running in chroot", SUPPORT_TIMEOUT_MS));
+	snprintf(buf, sizeof(buf), "info: running in chroot %s as nobody\n", root);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, buf));
+	/* rtcdm's process: nobody (65534) for real, effective, saved and fs ids */
+	snprintf(buf, sizeof(buf), "/proc/%d/status", (int)c.proc.pid);
+	f = fopen(buf, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	status[0] = '\0';
+	while (fgets(buf, sizeof(buf), f))
+		if (strncmp(buf, "Uid:", 4) == 0)
+			snprintf(status, sizeof(status), "%s", buf);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(status, "Uid:\t65534\t65534\t65534\t65534\n");
+	/* QEMU's monitors: in the chroot, the run-as user's, nothing stale */
+	CU_ASSERT_EQUAL(stat(qdir, &st), 0);
+	CU_ASSERT_EQUAL(st.st_uid, 65534);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0700);
+	CU_ASSERT_EQUAL(access(strcat(strcpy(buf, qdir), "/stale.sock"), F_OK), -1);
+	CU_ASSERT_EQUAL(stat(strcat(strcpy(buf, qdir), "/libxl-cmd.sock"), &st), 0);
+	CU_ASSERT_EQUAL(st.st_uid, 65534);
+
+	fd = support_unix_connect(sock);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	line(fd, buf, sizeof(buf)); /* QEMU's greeting, through the chroot */
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"QMP\""));
+	support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}", -1, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"rtcdm-set-time-offset\","
+	                                           "\"arguments\":{\"seconds\":-60}}",
+	                                       -1, buf, sizeof(buf)),
+	                       "{\"return\":{}}\r\n");
+	close(fd);
+	save_and_quit(sock, saved);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 0);
+	check_saved(saved, -60);
+	CU_ASSERT_EQUAL(stat(bat, &st), 0);
+	CU_ASSERT_EQUAL(st.st_uid, 65534);
+	comp_cleanup(&c);
+}
+
 /* A QEMU whose HMP does not answer the port commands (HMP is no stable
  * interface): one warning, rtcdm serves without QEMU's bytes and libxl's
  * monitor still works. */
@@ -872,6 +956,7 @@ void suite_companion(void)
 	CU_add_test(s, "argv, readiness, SIGHUP, stderr, private dir", test_argv_and_ready);
 	CU_add_test(s, "SIGTERM passed on", test_sigterm);
 	CU_add_test(s, "own QMP commands, xenstore, battery-backed CMOS", test_control_and_battery);
+	CU_add_test(s, "-chroot -runas (dm_restrict): rtcdm leaves root too", test_restricted);
 	CU_add_test(s, "SIGINT passed on", test_sigint);
 	CU_add_test(s, "QEMU killed by a signal: 128+N", test_killed_status);
 	CU_add_test(s, "missing program: one line, status 1", test_missing_program);
