@@ -57,8 +57,16 @@ companion_pids "$id"
 served_by_rtcdm
 grep -q "incoming: a stock qemu-xen context, no rtcdm part" "$DMLOG" ||
 	fail "rtcdm did not see a stock context: $(grep incoming "$DMLOG" | tr '\n' ' ')"
-grep -q "QEMU loaded its incoming stream" "$DMLOG" ||
-	fail "rtcdm did not wait for QEMU's load: $(tail -n 5 "$DMLOG" | tr '\n' ' ')"
+# QEMU's CMOS is read once QEMU has loaded its stream: either QEMU said
+# "inmigrate" at first and rtcdm waited, or it had loaded it already.
+loaded=$(grep -Eo "QEMU loaded its incoming stream.*|QEMU [0-9.]+ ready \(pid [0-9]+, status [a-z-]+\)" "$DMLOG" | tail -n 1)
+case $loaded in
+"QEMU loaded"* | *"status inmigrate)") ;;
+*"ready ("*) ;;
+*) fail "rtcdm logged no QEMU readiness: $(tail -n 5 "$DMLOG" | tr '\n' ' ')" ;;
+esac
+case $loaded in *"status inmigrate)") fail "rtcdm read QEMU's CMOS while QEMU was still loading its stream" ;; esac
+log "ok: $loaded"
 grep -q "NVRAM from QEMU's CMOS: " "$DMLOG" ||
 	fail "rtcdm did not take QEMU's NVRAM: $(grep "QEMU's CMOS" "$DMLOG" | tr '\n' ' ')"
 grep -q "time offset: offset $want s from the hypervisor (Xen's RTC record of the restored domain)" "$DMLOG" ||
