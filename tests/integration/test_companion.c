@@ -871,7 +871,8 @@ static void test_restricted(void)
 	snprintf(bat, sizeof(bat), "%s/%s/%s.cmos", state, CTL_UUID, CTL_UUID);
 	snprintf(saved, sizeof(saved), "%s/saved", c.dir);
 	CU_ASSERT_EQUAL_FATAL(mkdir(state, 0700), 0);
-	CU_ASSERT_EQUAL_FATAL(mkdir(root, 0755), 0);
+	/* libxl makes the chroot mode 0000: nothing is reached through it */
+	CU_ASSERT_EQUAL_FATAL(mkdir(root, 0000), 0);
 	/* what an earlier run left in the chroot is replaced */
 	CU_ASSERT_EQUAL_FATAL(mkdir(qdir, 0755), 0);
 	CU_ASSERT_EQUAL_FATAL(mknod(strcat(strcpy(buf, qdir), "/stale.sock"), S_IFREG | 0600, 0), 0);
@@ -884,8 +885,11 @@ static void test_restricted(void)
 		unsetenv("ASAN_OPTIONS");
 	free(asan_saved);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "running in chroot", SUPPORT_TIMEOUT_MS));
+	/* the serving part and the supervisor both leave root, the latter
+	 * before it relays libxl's monitors */
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed", SUPPORT_TIMEOUT_MS));
 	snprintf(buf, sizeof(buf), "info: running in chroot %s as nobody\n", root);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, buf), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, buf));
 	/* rtcdm's process: nobody (65534) for real, effective, saved and fs ids */
 	snprintf(buf, sizeof(buf), "/proc/%d/status", (int)c.proc.pid);
@@ -924,6 +928,70 @@ static void test_restricted(void)
 	comp_cleanup(&c);
 }
 
+/* kill -9 of the serving part: the supervisor, QEMU and libxl's monitor
+ * live on; QEMU's CMOS gets the guest's NVRAM as the serving part last
+ * reported it (here a byte from the restored image, and rtcdm's century);
+ * rtcdm's own commands say the RTC is gone; a save is QEMU's stream
+ * alone, which rtcdm restores later as a stock context. */
+static void test_serving_part_killed(void)
+{
+	struct comp c;
+	char sock[128], a[128], b[128], d[128], buf[1024], want[256];
+	const char *at;
+	struct stat st;
+	int pid = -1, fd;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(a, sizeof(a), "%s/first", c.dir);
+	snprintf(b, sizeof(b), "%s/guest", c.dir);
+	snprintf(d, sizeof(d), "%s/after", c.dir);
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, NULL, NULL), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed", SUPPORT_TIMEOUT_MS));
+	save_and_quit(sock, a);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+	with_guest_bytes(a, b);
+
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, b, NULL, "1024"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed", SUPPORT_TIMEOUT_MS));
+	at = strstr(c.proc.err, "rtcdm's RTC runs in process ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	CU_ASSERT_EQUAL_FATAL(sscanf(at, "rtcdm's RTC runs in process %d", &pid), 1);
+	CU_ASSERT_TRUE_FATAL(pid > 0 && pid != c.proc.pid);
+	CU_ASSERT_EQUAL(kill(pid, SIGKILL), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU's CMOS brought up to date after",
+	                                   SUPPORT_TIMEOUT_MS));
+	snprintf(want, sizeof(want), "error: rtcdm's RTC (process %d) ended unexpectedly "
+	                             "(signal 9): the guest keeps running, QEMU serves the RTC "
+	                             "ports from now on\n", pid);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, want));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: QEMU's CMOS brought up to date after the "
+	                                          "fall-back, from rtcdm's last state: 2 NVRAM "
+	                                          "bytes\n"));
+	/* libxl's monitor: QEMU's commands work, rtcdm's say why they cannot */
+	fd = support_unix_connect(sock);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	line(fd, buf, sizeof(buf));
+	support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}", -1, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(support_qmp_cmd(fd, "{\"execute\":\"query-version\"}", -1,
+	                                              buf, sizeof(buf)),
+	                              "\"package\": \"fake-qemu\""));
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"rtcdm-query-time-offset\"}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"rtcdm's RTC "
+	                       "is not running (it ended; QEMU serves the RTC ports)\"}}\r\n");
+	close(fd);
+	save_and_quit(sock, d);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: saved; NVRAM bytes not 0: 32=20 35=3f "
+	                                          "3d=02 40=5a\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "warning: saved: QEMU's device state alone"));
+	CU_ASSERT_EQUAL(stat(d, &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, 50);
+	comp_cleanup(&c);
+}
+
 /* A QEMU whose HMP does not answer the port commands (HMP is no stable
  * interface): one warning, rtcdm serves without QEMU's bytes and libxl's
  * monitor still works. */
@@ -957,6 +1025,8 @@ void suite_companion(void)
 	CU_add_test(s, "SIGTERM passed on", test_sigterm);
 	CU_add_test(s, "own QMP commands, xenstore, battery-backed CMOS", test_control_and_battery);
 	CU_add_test(s, "-chroot -runas (dm_restrict): rtcdm leaves root too", test_restricted);
+	CU_add_test(s, "kill -9 of the serving part: QEMU takes the ports back",
+	            test_serving_part_killed);
 	CU_add_test(s, "SIGINT passed on", test_sigint);
 	CU_add_test(s, "QEMU killed by a signal: 128+N", test_killed_status);
 	CU_add_test(s, "missing program: one line, status 1", test_missing_program);
