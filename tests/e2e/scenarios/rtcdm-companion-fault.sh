@@ -1,0 +1,84 @@
+#!/bin/sh
+# e2e-timeout: 600
+#
+# Companion mode, kill -9 of rtcdm's serving part (the "rtcdm-rtc" process
+# that runs rtcdm's ioreq server) while the guest reads its NVRAM every
+# second: the guest keeps running.  rtcdm (the process libxl knows) sees the
+# end, answers any vCPU request still pending on the dead server, destroys
+# it, so that QEMU's server answers 0x70-0x71 again, and gives QEMU's CMOS
+# the guest's NVRAM as the serving part last reported it.  Checked: the
+# guest's report lines go on with its clock (Xen's vRTC) and its NVRAM (now
+# QEMU's CMOS); rtcdm and QEMU still run; xl save still works (QEMU's stream
+# alone) and xl restore gives the guest back under a new rtcdm; xl destroy
+# ends everything.
+. /e2e/lib.sh
+
+NAME=e2e-companion-fault
+IMG=$E2E_SAVE/companion-fault.img
+DMLOG=/var/log/xen/qemu-dm-$NAME.log
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--companion" ]'
+require rtcdm
+
+create "$E2E_RUN/hvm.cfg" "$NAME"
+id=$DOMID
+companion_pids "$id"
+served_by_rtcdm
+RTC_PID=
+for _d in /proc/[0-9]*; do
+	[ "$(awk '/^PPid:/ { print $2 }' "$_d/status" 2>/dev/null)" = "$DM_PID" ] || continue
+	[ "$(cat "$_d/comm" 2>/dev/null)" = rtcdm-rtc ] && RTC_PID=${_d#/proc/}
+done
+[ -n "$RTC_PID" ] || fail "rtcdm (pid $DM_PID) has no rtcdm-rtc child"
+grep -q "rtcdm's RTC runs in process $RTC_PID\$" "$DMLOG" ||
+	fail "rtcdm's log does not name its serving part $RTC_PID"
+log "rtcdm $DM_PID, its QEMU $QEMU_PID, its serving part $RTC_PID"
+
+year_step "$id" 150
+want=$STEP
+expect_guest "$id" '^ready' 60 "ready line"
+guest_offset "$id" 0 2
+check_near "guest clock minus dom0 clock before the fault" "$SEEN_OFFSET" "$want" 10
+check "NVRAM marker and scratch before the fault" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
+
+# ---- the fault ---------------------------------------------------------------------
+kill -9 "$RTC_PID"
+end=$(($(date +%s) + 30))
+until grep -q "QEMU's CMOS brought up to date after the fall-back" "$DMLOG"; do
+	[ "$(date +%s)" -ge "$end" ] && fail "rtcdm did not fall back to QEMU: $(tail -n 5 "$DMLOG" | tr '\n' ' ')"
+	sleep 1
+done
+grep -q "rtcdm's RTC (process $RTC_PID) ended unexpectedly (signal 9)" "$DMLOG" ||
+	fail "rtcdm's log does not say its serving part was killed"
+grep -Eq "ioreq server [1-7] disabled and destroyed, [0-9]+ waiting vCPU requests? answered" "$DMLOG" ||
+	fail "rtcdm did not rescue its ioreq server: $(grep -i 'rescue\|ioreq server' "$DMLOG" | tail -n 3 | tr '\n' ' ')"
+log "ok: $(grep -Eo "ioreq server [0-9]+ disabled and destroyed.*" "$DMLOG")"
+log "ok: $(grep -o "QEMU's CMOS brought up to date after.*" "$DMLOG")"
+n_fault=$SEEN_N
+guest_offset "$id" "$((n_fault + 2))" 3
+check_near "guest clock minus dom0 clock after the fault" "$SEEN_OFFSET" "$want" 10
+check "NVRAM marker and scratch after the fault (QEMU's CMOS)" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
+running_pid "$DM_PID" || fail "rtcdm (pid $DM_PID) ended with its serving part"
+running_pid "$QEMU_PID" || fail "QEMU (pid $QEMU_PID) ended with rtcdm's serving part"
+n_before=$SEEN_N
+
+# ---- libxl still manages the domain -----------------------------------------------------
+xl_save "$id" "$IMG"
+grep -q "saved: QEMU's device state alone" "$DMLOG" ||
+	fail "rtcdm's log does not say the save is QEMU's alone: $(tail -n 3 "$DMLOG" | tr '\n' ' ')"
+xl_restore "$IMG" "$NAME"
+id=$DOMID
+companion_pids "$id"
+served_by_rtcdm
+grep -q "incoming: a stock qemu-xen context, no rtcdm part" "$DMLOG" ||
+	fail "the new rtcdm did not take the context for a stock one"
+guest_offset "$id" "$n_before" 2
+check_near "guest clock minus dom0 clock after save and restore" "$SEEN_OFFSET" "$want" 10
+check "NVRAM after save and restore (rtcdm again)" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
+destroy "$id"
+end=$(($(date +%s) + 20))
+while running_pid "$DM_PID" || running_pid "$QEMU_PID"; do
+	[ "$(date +%s)" -ge "$end" ] && fail "rtcdm ($DM_PID) or QEMU ($QEMU_PID) still runs 20 s after xl destroy"
+	sleep 1
+done
+pass
