@@ -4,6 +4,7 @@
 #include "dm/privs.h"
 #include "dm/qemu_child.h"
 #include "dm/serving.h"
+#include "saverestore/sr.h"
 #include "platform/platform.h"
 #include "saverestore/companion.h"
 #include "toolstack/qmp/fdset.h"
@@ -526,13 +527,70 @@ static void on_cmos_reply(void *opaque, struct json_object *reply)
 		cmos_read_failed(co, "cannot ask QEMU");
 }
 
-/* QEMU's CMOS, byte by byte from the first NVRAM byte, then the take-over. */
-static void read_qemu_cmos(struct companion *co)
+/* QEMU's CMOS byte by byte (HMP), from the first NVRAM byte, then the
+ * take-over: 228 commands, when QEMU's device state could not be read. */
+static void read_qemu_cmos_bytes(struct companion *co)
 {
 	co->cmos_index = RTC_NVRAM_FIRST;
 	co->cmos_selecting = false;
 	if (ask_cmos(co) < 0)
 		cmos_read_failed(co, "cannot ask QEMU");
+}
+
+#define QEMU_STATE_FILE "qemu-state"
+#define QEMU_STATE_MAX (16u << 20)
+
+/* QEMU wrote its device state into rtcdm's directory: its CMOS is the RTC's
+ * section of it.  Then the take-over, or the byte-by-byte read. */
+static void on_state_saved(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+	char mine[PATH_MAX], qemus[PATH_MAX], why[PATH_MAX + 256] = "";
+	uint8_t *state = NULL;
+	size_t len = 0;
+	int fd;
+
+	dm_qemu_child_state_paths(&co->child, QEMU_STATE_FILE, mine, sizeof(mine), qemus,
+	                          sizeof(qemus));
+	if (!json_object_object_get_ex(reply, "return", NULL)) {
+		snprintf(why, sizeof(why), "xen-save-devices-state refused");
+	} else if ((fd = open(mine, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", mine, strerror(errno));
+	} else {
+		if (sr_read_fd(fd, mine, QEMU_STATE_MAX, &state, &len, why, sizeof(why)) == 0 &&
+		    dm_handover_cmos_from_state(state, len, co->qemu_cmos, why, sizeof(why)) == 0)
+			co->have_qemu_cmos = true;
+		close(fd);
+		free(state);
+	}
+	unlink(mine);
+	if (!co->have_qemu_cmos) {
+		dm_warn(co->log, "QEMU's CMOS not in its device state (%s): read byte by byte", why);
+		read_qemu_cmos_bytes(co);
+		return;
+	}
+	dm_info(co->log, "QEMU's CMOS read from its device state (%zu bytes)", len);
+	take_over(co);
+}
+
+/* QEMU's CMOS, read from its device state (one xen-save-devices-state into
+ * rtcdm's directory: QEMU stops and resumes its machine around it, and a
+ * machine not running stays as it was), then the take-over. */
+static void read_qemu_cmos(struct companion *co)
+{
+	char mine[PATH_MAX], qemus[PATH_MAX], cmd[PATH_MAX + 128];
+	struct json_object *name;
+
+	dm_qemu_child_state_paths(&co->child, QEMU_STATE_FILE, mine, sizeof(mine), qemus,
+	                          sizeof(qemus));
+	name = json_object_new_string(qemus);
+	snprintf(cmd, sizeof(cmd),
+	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":%s}}",
+	         json_object_to_json_string_ext(name, JSON_C_TO_STRING_PLAIN |
+	                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(name);
+	if (dm_qemu_child_ask(&co->child, cmd, on_state_saved, co) < 0)
+		read_qemu_cmos_bytes(co);
 }
 
 static void on_incoming_status(void *opaque, struct json_object *reply);

@@ -439,6 +439,16 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
 	return c->mon_lfd < 0 ? -1 : 0;
 }
 
+void dm_qemu_child_state_paths(const struct dm_qemu_child *c, const char *name, char *mine,
+                               size_t minelen, char *qemus, size_t qemuslen)
+{
+	snprintf(mine, minelen, "%s/%s", c->dir, name);
+	if (c->root[0])
+		snprintf(qemus, qemuslen, "/rtcdm-qemu/%s", name);
+	else
+		snprintf(qemus, qemuslen, "%s", mine);
+}
+
 void dm_qemu_child_entered_root(struct dm_qemu_child *c)
 {
 	if (!c->root[0] || c->in_root || c->dir_fd < 0)

@@ -119,6 +119,12 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
                           const struct dm_log *log, const char *chroot_dir,
                           const struct dm_runas *owner, char *err, size_t errlen);
 
+/* A file NAME in the private directory: its path for rtcdm (before it
+ * leaves root) into mine, for QEMU (inside its chroot with -chroot) into
+ * qemus. */
+void dm_qemu_child_state_paths(const struct dm_qemu_child *c, const char *name, char *mine,
+                               size_t minelen, char *qemus, size_t qemuslen);
+
 /* rtcdm has entered the chroot given to prepare (and left root): the
  * private directory becomes its working directory, reached through a
  * descriptor opened before. */

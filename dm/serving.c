@@ -180,6 +180,17 @@ static void on_request(struct dm_loop *loop, int fd, uint32_t events, void *opaq
 	}
 }
 
+/* SIGTERM, SIGINT, SIGHUP (a signal to the process group, or libxl's to
+ * every process of the domain's user): the serving part ends with the
+ * supervisor, which passes the signal on to QEMU and then closes its end. */
+static void on_child_signal(struct dm_loop *loop, int signo, void *opaque)
+{
+	struct child *ch = opaque;
+
+	(void)loop;
+	dm_debug(ch->log, "rtcdm's RTC: signal %d left to the supervisor", signo);
+}
+
 /* Every descriptor but 0-2 and keep. */
 static void close_inherited(int keep)
 {
@@ -218,6 +229,7 @@ static _Noreturn void child_main(const struct dm_serving_start *st, const struct
 		goto fail;
 	}
 	ch.have_loop = true;
+	dm_loop_set_signal_handler(&ch.loop, on_child_signal, &ch);
 	if (attach(&ch, &sid, err, sizeof(err)) < 0)
 		goto fail;
 	if (dm_privs_leave_root(st->cfg, log)) {

@@ -18,7 +18,7 @@
  * incoming context or the battery file, merges QEMU's CMOS in
  * (dm_handover_merge_nvram), leaves root (-chroot, -runas), and reports.
  * It ends when the supervisor closes its end (orderly: the server is torn
- * down), or on SIGTERM/SIGINT/SIGHUP.
+ * down); SIGTERM, SIGINT and SIGHUP are the supervisor's to act on.
  *
  * Messages (one packet each, the first byte the kind):
  *   child -> supervisor  'R' + int32 ioreq server id (-1: none)   ready
