@@ -28,8 +28,10 @@ NAME=e2e-rtcdm-mig
 NAME_TS=e2e-rtcdm-migts
 TS=3600
 CUT=8388608
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\""
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--rtc-only" ]'
 hvm_cfg "$E2E_RUN/hvm-ts.cfg" "$NAME_TS" probe "device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--rtc-only" ]' \
 	"rtc_timeoffset = $TS"
 require rtcdm
 
