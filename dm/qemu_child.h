@@ -1,6 +1,6 @@
 /*
- * qemu_child.h — companion mode, first part: rtcdm runs qemu-xen as its
- * child (docs/design.md, "Companion mode (in progress)").
+ * qemu_child.h — companion mode: rtcdm runs qemu-xen as its child
+ * (docs/design.md, "Companion mode").
  *
  * The child gets libxl's argument list without rtcdm's own options
  * (dm_cli_option_words) and, at its end, a QMP monitor for rtcdm:

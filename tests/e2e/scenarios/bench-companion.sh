@@ -16,7 +16,7 @@
 #     register D that Xen's vRTC answers itself (the floor);
 #   - once the guest is done, VmRSS (and Pss) of QEMU and of rtcdm.
 # Reported, the medians over the REPS domains of each mode: create time,
-# RSS, cycles per access, and MET or NOT MET against issue 13's targets
+# RSS, cycles per access, and MET or NOT MET against the targets in docs/benchmarks.md
 # (added create time <= 10 %, added RSS <= 5 % of QEMU's, NVRAM round trip
 # no slower than QEMU's).  A missed target does not fail the scenario
 # (figures under TCG move with the host's load); a broken measurement does:
