@@ -5,8 +5,9 @@
 #   ENTRY  hvm (firmware_override image, no notes) | pvh (PVH entry note)
 #   ACTION probe (reads, NVRAM and flag checks)   | setyear (also moves
 #          the RTC one year forward, once) | bench (times port accesses
-#          with the TSC instead of the checks; bench-companion)
-E2E_GUEST_VARIANTS := hvm-probe hvm-setyear pvh-probe pvh-setyear hvm-bench
+#          with the TSC instead of the checks; bench-companion) |
+#          setyear-poll (setyear, then NVRAM reads back to back)
+E2E_GUEST_VARIANTS := hvm-probe hvm-setyear pvh-probe pvh-setyear hvm-bench hvm-setyear-poll
 E2E_GUEST_DIR := $(B)/e2e/guest
 E2E_GUESTS := $(E2E_GUEST_VARIANTS:%=$(E2E_GUEST_DIR)/guest-%.elf)
 GUEST_CC ?= $(CC)
@@ -27,7 +28,8 @@ $(E2E_GUEST_DIR)/guest-%.o: tests/e2e/guest/guest.c tests/e2e/module.mk
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -DGUEST_VARIANT='"$*"' \
 		-DGUEST_PVH=$(if $(filter pvh-%,$*),1,0) \
-		-DGUEST_SETYEAR=$(if $(filter %-setyear,$*),1,0) \
+		-DGUEST_SETYEAR=$(if $(filter %-setyear %-setyear-poll,$*),1,0) \
+		-DGUEST_POLL=$(if $(filter %-poll,$*),1,0) \
 		-DGUEST_BENCH=$(if $(filter %-bench,$*),1,0) -c $< -o $@
 
 $(E2E_GUEST_DIR)/guest-hvm-%.elf: $(E2E_GUEST_DIR)/start.o $(E2E_GUEST_DIR)/guest-hvm-%.o \

@@ -13,6 +13,10 @@
  *                    = 0x5a marks "already set" and is honoured on reboot)
  *   GUEST_BENCH=1    instead of the checks, times port accesses with the
  *                    TSC (the "bench" lines) and then idles
+ *   GUEST_POLL=1     between report lines, reads NVRAM 0x41 without a
+ *                    pause, so that an access is always in flight; the
+ *                    report lines count the reads (polls=) and those that
+ *                    did not give the scratch byte's value (odd=)
  *   GUEST_VARIANT    the variant name printed in the banner
  *
  * Sequence: banner, CMOS dump, register reset values, TSC rate, NVRAM
@@ -33,6 +37,9 @@
 #endif
 #ifndef GUEST_BENCH
 #define GUEST_BENCH 0
+#endif
+#ifndef GUEST_POLL
+#define GUEST_POLL 0
 #endif
 #ifndef GUEST_VARIANT
 #define GUEST_VARIANT "unnamed"
@@ -175,6 +182,7 @@ static void line_end(void)
 struct guest {
 	uint32_t tsc_hz;  /* TSC ticks per second (estimate) */
 	bool cmos;        /* a CMOS answers on 0x70/0x71 */
+	uint32_t polls, odd; /* GUEST_POLL: NVRAM reads, and reads not 0x3c */
 };
 
 static void delay_ticks(uint32_t ticks)
@@ -311,6 +319,24 @@ static bool wait_second_edge(const struct guest *g, uint32_t max_ms)
 			return true;
 	}
 	return false;
+}
+
+/* GUEST_POLL: NVRAM 0x41 read back to back until the RTC's second changes
+ * (bounded by the TSC, about 1.5 s), the second looked at every 32 reads. */
+static void poll_second(struct guest *g)
+{
+	uint8_t s0 = cmos_rd(R_SEC);
+	uint64_t t0 = rdtsc(), limit = (uint64_t)g->tsc_hz * 3 / 2;
+
+	while (rdtsc() - t0 < limit) {
+		for (int i = 0; i < 32; i++) {
+			g->polls++;
+			if (cmos_rd(NV_SCRATCH) != 0x3c)
+				g->odd++;
+		}
+		if (cmos_rd(R_SEC) != s0)
+			return;
+	}
 }
 
 /* ---- steps -------------------------------------------------------------- */
@@ -724,6 +750,10 @@ static void report(const struct guest *g, uint32_t n)
 	put_kv_hex("d", cmos_rd(R_D));
 	put_kv_hex("nv40", cmos_rd(NV_MARKER));
 	put_kv_hex("nv41", cmos_rd(NV_SCRATCH));
+	if (GUEST_POLL) {
+		put_kv_dec("polls", g->polls);
+		put_kv_dec("odd", g->odd);
+	}
 	line_end();
 #if GUEST_PVH
 	report_wallclock(n);
@@ -774,7 +804,9 @@ void guest_main(uint32_t start_info)
 
 	for (uint32_t n = 1;; n++) {
 		report(&g, n);
-		if (g.cmos)
+		if (GUEST_POLL && g.cmos)
+			poll_second(&g);
+		else if (g.cmos)
 			(void)wait_second_edge(&g, 1500);
 		else
 			delay_ms(&g, 1000);

@@ -2,8 +2,10 @@
 # e2e-timeout: 600
 #
 # Companion mode, kill -9 of rtcdm's serving part (the "rtcdm-rtc" process
-# that runs rtcdm's ioreq server) while the guest reads its NVRAM every
-# second: the guest keeps running.  rtcdm (the process libxl knows) sees the
+# that runs rtcdm's ioreq server) while the guest reads its NVRAM back to
+# back (guest variant setyear-poll): the guest keeps running.  The serving
+# part is stopped (SIGSTOP) first, so that the guest's vCPU certainly waits
+# on it when it dies.  rtcdm (the process libxl knows) sees the
 # end, answers any vCPU request still pending on the dead server, destroys
 # it, so that QEMU's server answers 0x70-0x71 again, and gives QEMU's CMOS
 # the guest's NVRAM as the serving part last reported it.  Checked: the
@@ -16,7 +18,7 @@
 NAME=e2e-companion-fault
 IMG=$E2E_SAVE/companion-fault.img
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear-poll "device_model_override = \"$RTCDM\"" \
 	'device_model_args_hvm = [ "--companion" ]'
 require rtcdm
 
@@ -41,7 +43,12 @@ guest_offset "$id" 0 2
 check_near "guest clock minus dom0 clock before the fault" "$SEEN_OFFSET" "$want" 10
 check "NVRAM marker and scratch before the fault" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
 
-# ---- the fault ---------------------------------------------------------------------
+polls_before=$(field "$LINE" polls)
+[ "$(field "$LINE" odd)" = 0 ] || fail "the guest read other values than its scratch byte: $LINE"
+
+# ---- the fault: the guest's vCPU waits on the stopped serving part, which then dies ----
+kill -STOP "$RTC_PID"
+sleep 2
 kill -9 "$RTC_PID"
 end=$(($(date +%s) + 30))
 until grep -q "QEMU's CMOS brought up to date after the fall-back" "$DMLOG"; do
@@ -50,14 +57,19 @@ until grep -q "QEMU's CMOS brought up to date after the fall-back" "$DMLOG"; do
 done
 grep -q "rtcdm's RTC (process $RTC_PID) ended unexpectedly (signal 9)" "$DMLOG" ||
 	fail "rtcdm's log does not say its serving part was killed"
-grep -Eq "ioreq server [1-7] disabled and destroyed, [0-9]+ waiting vCPU requests? answered" "$DMLOG" ||
-	fail "rtcdm did not rescue its ioreq server: $(grep -i 'rescue\|ioreq server' "$DMLOG" | tail -n 3 | tr '\n' ' ')"
+grep -Eq "ioreq server [1-7] disabled and destroyed, 1 waiting vCPU request answered" "$DMLOG" ||
+	fail "rtcdm did not answer the guest's waiting access and destroy its server: $(grep -i 'rescue\|ioreq server' "$DMLOG" | tail -n 3 | tr '\n' ' ')"
 log "ok: $(grep -Eo "ioreq server [0-9]+ disabled and destroyed.*" "$DMLOG")"
 log "ok: $(grep -o "QEMU's CMOS brought up to date after.*" "$DMLOG")"
 n_fault=$SEEN_N
 guest_offset "$id" "$((n_fault + 2))" 3
 check_near "guest clock minus dom0 clock after the fault" "$SEEN_OFFSET" "$want" 10
 check "NVRAM marker and scratch after the fault (QEMU's CMOS)" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
+polls_after=$(field "$LINE" polls)
+[ "$polls_after" -gt "$polls_before" ] || fail "the guest stopped reading its NVRAM: polls $polls_before -> $polls_after"
+# the one access that was waiting got an absent device's answer (0xff); all others 3c
+check "the guest's reads that did not give its scratch byte" "$(field "$LINE" odd)" 1
+log "ok: the guest read its NVRAM $((polls_after - polls_before)) more times after the fault"
 running_pid "$DM_PID" || fail "rtcdm (pid $DM_PID) ended with its serving part"
 running_pid "$QEMU_PID" || fail "QEMU (pid $QEMU_PID) ended with rtcdm's serving part"
 n_before=$SEEN_N
