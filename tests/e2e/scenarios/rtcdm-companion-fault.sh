@@ -67,8 +67,12 @@ check_near "guest clock minus dom0 clock after the fault" "$SEEN_OFFSET" "$want"
 check "NVRAM marker and scratch after the fault (QEMU's CMOS)" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
 polls_after=$(field "$LINE" polls)
 [ "$polls_after" -gt "$polls_before" ] || fail "the guest stopped reading its NVRAM: polls $polls_before -> $polls_after"
-# the one access that was waiting got an absent device's answer (0xff); all others 3c
-check "the guest's reads that did not give its scratch byte" "$(field "$LINE" odd)" 1
+# The one access that was waiting got an absent device's answer: a read 0xff, or an index
+# write dropped (then the next read found QEMU's index where rtcdm's last write into QEMU's
+# CMOS left it); every other read gives 3c.
+odd=$(field "$LINE" odd)
+[ "$odd" -le 1 ] || fail "the guest read $odd values other than its scratch byte after the fault"
+log "ok: reads of the guest that did not give its scratch byte: $odd (at most the one in flight)"
 log "ok: the guest read its NVRAM $((polls_after - polls_before)) more times after the fault"
 running_pid "$DM_PID" || fail "rtcdm (pid $DM_PID) ended with its serving part"
 running_pid "$QEMU_PID" || fail "QEMU (pid $QEMU_PID) ended with rtcdm's serving part"
