@@ -26,12 +26,7 @@ create "$E2E_RUN/hvm.cfg" "$NAME"
 id=$DOMID
 companion_pids "$id"
 served_by_rtcdm
-RTC_PID=
-for _d in /proc/[0-9]*; do
-	[ "$(awk '/^PPid:/ { print $2 }' "$_d/status" 2>/dev/null)" = "$DM_PID" ] || continue
-	[ "$(cat "$_d/comm" 2>/dev/null)" = rtcdm-rtc ] && RTC_PID=${_d#/proc/}
-done
-[ -n "$RTC_PID" ] || fail "rtcdm (pid $DM_PID) has no rtcdm-rtc child"
+companion_rtc_pid
 grep -q "rtcdm's RTC runs in process $RTC_PID\$" "$DMLOG" ||
 	fail "rtcdm's log does not name its serving part $RTC_PID"
 log "rtcdm $DM_PID, its QEMU $QEMU_PID, its serving part $RTC_PID"

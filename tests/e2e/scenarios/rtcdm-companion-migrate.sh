@@ -46,13 +46,6 @@ xl destroy "$NAME--incoming" </dev/null >/dev/null 2>&1
 exit 1
 RECV
 
-migrate() { # NAME RECEIVER SECS
-	run "$3" xl migrate -s "" "$1" "$2"
-	MIG_RC=$?
-	[ $MIG_RC -eq 137 ] && testbed "xl migrate did not return within $3 s"
-	return 0
-}
-
 # migrate_ok NAME WHAT — sets id and DMLOG (the receiving rtcdm's log).
 migrate_ok() {
 	_t0=$(date +%s)

@@ -53,12 +53,7 @@ done
 restricted "$DM_PID" rtcdm
 # QEMU's -runas keeps the user's groups (initgroups): its own choice, as under stock qemu-xen
 restricted "$QEMU_PID" "rtcdm's QEMU" "$QGID"
-RTC_PID=
-for _d in /proc/[0-9]*; do
-	[ "$(awk '/^PPid:/ { print $2 }' "$_d/status" 2>/dev/null)" = "$DM_PID" ] || continue
-	[ "$(cat "$_d/comm" 2>/dev/null)" = rtcdm-rtc ] && RTC_PID=${_d#/proc/}
-done
-[ -n "$RTC_PID" ] || fail "rtcdm (pid $DM_PID) has no rtcdm-rtc child"
+companion_rtc_pid
 restricted "$RTC_PID" "rtcdm's serving part"
 grep -q "Xen handles restricted to domain $id\$" "$DMLOG" ||
 	fail "rtcdm's log does not say its Xen handles were restricted to d$id"

@@ -75,14 +75,6 @@ until grep -qs 'device state saved to' '/var/log/xen/qemu-dm-$NAME.log' || [ \$i
 done
 kill \$c" "once the source's device model saved"
 
-# migrate NAME RECEIVER SECS — xl migrate -s "" NAME RECEIVER; MIG_RC is its status.
-migrate() {
-	run "$3" xl migrate -s "" "$1" "$2"
-	MIG_RC=$?
-	[ $MIG_RC -eq 137 ] && testbed "xl migrate did not return within $3 s"
-	return 0
-}
-
 # migrate_ok NAME WHAT — a migration that must succeed (timed, noted as WHAT); sets id
 # (the domain NAME on the receiving side) and DMLOG (the receiving rtcdm's log).
 migrate_ok() {
