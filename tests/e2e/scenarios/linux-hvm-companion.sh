@@ -291,6 +291,7 @@ variant() {
 	eval "R_${KIND}_CLOCK=$((_hw - T1))..$((_hw - T0)) R_${KIND}_NV=$_nv R_${KIND}_OFF=$off"
 	log "measured: $KIND: after the guest's own reboot: hwclock -r - dom0's clock in $((_hw - T1))..$((_hw - T0)) s (the guest had set $off s)"
 	destroy "$id"
+	rm -f "/var/lib/xen/rtcdm/$UUID.cmos" # leave the package's state directory as found
 	mv "$SER" "$E2E_RUN/serial-$KIND-3-after-reboot.log"
 	for _f in "$E2E_RUN"/serial-$KIND-*.log; do
 		log "--- ${_f##*/}"
