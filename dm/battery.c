@@ -308,5 +308,7 @@ int dm_battery_flush(struct dm_battery *b)
 	b->written = true;
 	b->writes++;
 	dm_debug(b->log, "battery file %s updated", b->path);
+	if (b->on_written)
+		b->on_written(b->on_written_opaque, buf, n);
 	return 0;
 }

@@ -69,6 +69,10 @@ struct dm_battery {
 	bool written;               /* key below is what the file holds */
 	struct dm_battery_key key;
 	unsigned writes;            /* files written (log, tests) */
+	/* Called after each file written, with its bytes (companion mode's
+	 * serving part tells the supervisor its last state); NULL: none. */
+	void (*on_written)(void *opaque, const uint8_t *image, size_t len);
+	void *on_written_opaque;
 };
 
 /*

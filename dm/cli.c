@@ -117,6 +117,7 @@ void dm_config_free(struct dm_config *cfg)
 	free(cfg->runas);
 	free(cfg->chroot_dir);
 	free(cfg->machine);
+	free(cfg->machine_type);
 	free(cfg->accel);
 	free(cfg->qemu_path);
 	dm_config_init(cfg);
@@ -162,6 +163,7 @@ enum opt_id {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_COMPANION,
+	OPT_RTC_ONLY,
 	OPT_QEMU,
 	/* QEMU options rtcdm uses */
 	OPT_XEN_DOMID,
@@ -207,6 +209,7 @@ static const struct opt own_opts[] = {
 	{"help", false, OPT_HELP},
 	{"version", false, OPT_VERSION},
 	{"companion", false, OPT_COMPANION},
+	{"rtc-only", false, OPT_RTC_ONLY},
 	{"qemu", true, OPT_QEMU},
 };
 
@@ -372,9 +375,11 @@ const char *dm_cli_usage(void)
 	       "  --save-path FILE          where the xenstore \"save\" command writes\n"
 	       "                            (default /var/lib/xen/qemu-save.DOMID)\n"
 	       "  --lost-ticks discard|slew periodic interrupts the guest missed\n"
-	       "  --companion               start qemu-xen as a child with this argument list\n"
-	       "                            (in progress: no RTC of rtcdm's own yet)\n"
-	       "  --qemu PATH               the qemu-xen --companion starts\n"
+	       "  --companion               companion mode: start qemu-xen as a child with this\n"
+	       "                            argument list and serve its RTC (the default for\n"
+	       "                            libxl's HVM argument list on --platform xen)\n"
+	       "  --rtc-only                RTC-only mode: no QEMU (the default otherwise)\n"
+	       "  --qemu PATH               the qemu-xen companion mode starts\n"
 	       "                            (default " RTCDM_QEMU_PATH ")\n"
 	       "  -v, --verbose             more log output (repeatable)\n"
 	       "  -q, --quiet               less log output\n"
@@ -775,14 +780,10 @@ static int parse_qtest(struct parse_ctx *ctx, const char *opt, const char *v)
 
 static int parse_machine(struct parse_ctx *ctx, const char *v)
 {
-	char *type = NULL;
-	int rc;
-
 	if (set_str(&ctx->cfg->machine, v, strlen(v)) < 0)
 		return oom(ctx);
-	rc = keep_implied(ctx, "-machine", v, "type", &type, "accel", &ctx->cfg->accel);
-	free(type);
-	return rc;
+	return keep_implied(ctx, "-machine", v, "type", &ctx->cfg->machine_type, "accel",
+	                    &ctx->cfg->accel);
 }
 
 static int parse_name(struct parse_ctx *ctx, const char *opt, const char *v)
@@ -867,7 +868,10 @@ static int apply_switch(struct parse_ctx *ctx, enum opt_id id)
 		cfg->no_shutdown = true;
 		return 0;
 	case OPT_COMPANION:
-		cfg->companion = true;
+		cfg->companion_given = true;
+		return 0;
+	case OPT_RTC_ONLY:
+		cfg->rtc_only = true;
 		return 0;
 	default:
 		FAIL(ctx, "internal error: option %d is not a switch", (int)id);
@@ -988,6 +992,7 @@ static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, co
 		return parse_incoming(ctx, v);
 	case OPT_VERBOSE: case OPT_QUIET: case OPT_HELP: case OPT_VERSION:
 	case OPT_S: case OPT_DOMID_RESTRICT: case OPT_NO_SHUTDOWN: case OPT_COMPANION:
+	case OPT_RTC_ONLY:
 		return apply_switch(ctx, o->id);
 	case OPT_PLATFORM: case OPT_TIME_OFFSET: case OPT_SIM_WALLCLOCK:
 	case OPT_LOST_TICKS: case OPT_UUID:
@@ -1017,6 +1022,46 @@ static int skip_unknown(struct parse_ctx *ctx, int argc, char *const argv[], int
 	return takes_next ? 2 : 1;
 }
 
+/* Whether the argument list is the one libxl gives qemu-xen for an HVM
+ * domain: its machine is "xenfv", or "pc" with the xen accelerator (libxl's
+ * choice when xen_platform_pci = 0).  For PVH libxl starts QEMU only as a
+ * backend, with "-machine xenpv", and rtcdm-attach passes no -machine. */
+static bool libxl_hvm_cmdline(const struct dm_config *cfg)
+{
+	const char *type = cfg->machine_type;
+
+	if (!type)
+		return false;
+	return strcmp(type, "xenfv") == 0 ||
+	       (strcmp(type, "pc") == 0 && cfg->accel && strcmp(cfg->accel, "xen") == 0);
+}
+
+/* The mode, in this one place: companion mode (QEMU as rtcdm's child) when
+ * --companion is given, or by default when libxl starts rtcdm as the device
+ * model of an HVM domain (--platform xen and libxl's HVM argument list) and
+ * --rtc-only is not given; RTC-only mode otherwise (the simulated platform,
+ * tests and the demo, a PVH domain where rtcdm is the whole RTC, or
+ * --rtc-only).  --companion with --rtc-only is refused before this. */
+static void choose_mode(struct dm_config *cfg)
+{
+	if (cfg->companion_given) {
+		cfg->companion = true;
+		cfg->mode_reason = "companion mode (--companion)";
+	} else if (cfg->rtc_only) {
+		cfg->companion = false;
+		cfg->mode_reason = "RTC-only mode (--rtc-only)";
+	} else if (cfg->platform != DM_PLATFORM_XEN) {
+		cfg->companion = false;
+		cfg->mode_reason = "RTC-only mode (simulated platform)";
+	} else if (libxl_hvm_cmdline(cfg)) {
+		cfg->companion = true;
+		cfg->mode_reason = "companion mode (HVM domain started by libxl)";
+	} else {
+		cfg->companion = false;
+		cfg->mode_reason = "RTC-only mode (not libxl's HVM argument list)";
+	}
+}
+
 /* Checks across options, once all are read. */
 static int check_consistency(struct parse_ctx *ctx, bool xen_domid_seen)
 {
@@ -1035,6 +1080,11 @@ static int check_consistency(struct parse_ctx *ctx, bool xen_domid_seen)
 		FAIL(ctx, "--sim-xenstore needs --platform sim");
 	if ((cfg->restore_file != NULL) + (cfg->loadvm != NULL) + (cfg->incoming_fd >= 0) > 1)
 		FAIL(ctx, "--restore, -loadvm and -incoming are exclusive");
+	if (cfg->companion_given && cfg->rtc_only)
+		FAIL(ctx, "--companion and --rtc-only are exclusive");
+	choose_mode(cfg);
+	if (cfg->qemu_path && cfg->rtc_only)
+		FAIL(ctx, "--qemu and --rtc-only are exclusive");
 	if (cfg->qemu_path && !cfg->companion)
 		FAIL(ctx, "--qemu needs --companion");
 	return 0;
@@ -1093,6 +1143,8 @@ int dm_cli_parse(struct dm_config *cfg, int argc, char *const argv[], struct dm_
 	rc = check_consistency(&ctx, xen_domid_seen);
 	if (rc)
 		return rc;
+	if (!cfg->help && !cfg->version)
+		dm_info(log, "%s", cfg->mode_reason);
 	/* In companion mode what rtcdm does not use is QEMU's, not ignored. */
 	if (!cfg->companion && (ctx.ignored_opts[0] || ctx.ignored_keys[0]))
 		dm_info(log, "RTC only, ignoring%s%s%s%s%s", ctx.ignored_opts[0] ? " options " : "",

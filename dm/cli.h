@@ -6,8 +6,11 @@
  *   --domid N, --platform sim|xen, --time-offset SECONDS, --state-dir DIR,
  *   --restore FILE, --qtest unix:PATH, --sim-shared-info FILE,
  *   --sim-wallclock UNIX_SECONDS[.NS], --sim-xenstore DIR, --save-path FILE,
- *   --lost-ticks discard|slew, --companion, --qemu PATH, -v, -q, --help,
- *   --version.
+ *   --lost-ticks discard|slew, --companion, --rtc-only, --qemu PATH, -v, -q,
+ *   --help, --version.
+ * The mode (companion or RTC-only) is decided once all options are read
+ * (choose_mode() in cli.c): companion mode with --companion, or by default
+ * for libxl's HVM argument list on --platform xen; RTC-only otherwise.
  * QEMU options are looked up in a table with their arity.  Those that matter
  * here are parsed and validated (-xen-domid, -chardev, -mon, -name, -uuid,
  * -incoming, -loadvm, -S, -runas, -chroot, -xen-domid-restrict, -rtc,
@@ -103,9 +106,13 @@ struct dm_config {
 	char *runas;
 	char *chroot_dir;
 	char *machine;      /* -machine / -M, the whole value */
+	char *machine_type; /* its type (the implied key), e.g. "xenfv" */
 	char *accel;        /* -accel, or accel= of -machine */
 	/* companion mode (dm/qemu_child.h) */
-	bool companion;     /* --companion: run qemu-xen as a child */
+	bool companion;       /* the mode chosen: run qemu-xen as a child */
+	bool companion_given; /* --companion */
+	bool rtc_only;        /* --rtc-only */
+	const char *mode_reason; /* "companion mode (...)" / "RTC-only mode (...)", static */
 	char *qemu_path;    /* --qemu PATH, NULL: RTCDM_QEMU_PATH */
 	/* process */
 	int verbosity;      /* -v: +1, -q: -1 */
@@ -119,8 +126,9 @@ void dm_config_free(struct dm_config *cfg);
 
 /*
  * Parse argv[1..argc-1] into cfg (initialised with dm_config_init).
- * Ignored and unknown options are logged to log (info level); once a
- * domain id is parsed, log->domid is set so later lines carry it.
+ * The mode chosen and why (cfg->mode_reason), then the ignored and unknown
+ * options, are logged to log (info level); once a domain id is parsed,
+ * log->domid is set so later lines carry it.
  * Returns 0, or 2 with a one-line message in err (malformed value of an
  * option rtcdm uses, missing argument, inconsistent options).
  */

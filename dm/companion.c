@@ -1,10 +1,10 @@
 /* companion.c — companion mode: QEMU as a child, libxl's QMP relayed. */
 #include "dm/companion.h"
-#include "dm/control.h"
-#include "dm/device.h"
 #include "dm/handover.h"
 #include "dm/privs.h"
 #include "dm/qemu_child.h"
+#include "dm/serving.h"
+#include "saverestore/sr.h"
 #include "platform/platform.h"
 #include "saverestore/companion.h"
 #include "toolstack/qmp/fdset.h"
@@ -47,15 +47,13 @@ struct companion {
 	/* rtcdm's part of an incoming context, kept until the RTC exists. */
 	struct sr_companion *in;
 	bool in_found;
-	/* rtcdm's RTC, on the platform rtcdm was started for, created once QEMU
-	 * is ready (on Xen: its ioreq server after QEMU's). */
-	struct dm_platform *plat;
-	struct dm_device dev;
-	bool have_dev;
-	/* rtcdm's control layer (battery-backed CMOS, xenstore rtc/ nodes, its
-	 * own QMP commands answered through the proxy). */
-	struct dm_ctl ctl;
-	bool have_ctl;
+	/* rtcdm's RTC: the serving part, a process of its own (dm/serving.h),
+	 * started once QEMU is ready; the rescue of its ioreq server should
+	 * it end unexpectedly (opened while rtcdm is root). */
+	struct dm_serving srv;
+	bool have_srv;
+	bool rtc_lost;          /* it ended: the ports are QEMU's again */
+	struct dm_rescue *rescue;
 	/* With -incoming: QEMU is asked for its status until it has loaded its
 	 * stream (its CMOS then holds the guest's bytes). */
 	struct dm_timer incoming_timer;
@@ -70,14 +68,41 @@ struct companion {
 	 * are written into QEMU's CMOS (HMP 'o'), so that stock qemu-xen
 	 * restores the image with the guest's NVRAM; the save command waits
 	 * (QMP_PROXY_HOLD). */
+	uint8_t want[128];      /* rtcdm's NVRAM, as QEMU's CMOS should hold it */
 	unsigned sync_index;
 	bool sync_selecting;
 	unsigned sync_count;
+	const char *sync_why;   /* "before its save", or after the fall-back */
+	bool sync_holds;        /* a save waits for it */
 };
 
 /* ---- hooks ------------------------------------------------------------------------------ */
 
 static bool sync_next(struct companion *co);
+
+/* rtcdm's NVRAM from an image of the serving part into co->want.  0 or -1. */
+static int want_from_image(struct companion *co, const uint8_t *image, size_t n)
+{
+	struct sr_image img;
+	char why[SR_ERR_MAX];
+
+	if (!n || sr_load(image, n, &img, why, sizeof(why)) < 0 || !sr_has(&img, SR_REC_NVRAM))
+		return -1;
+	memcpy(co->want + RTC_NVRAM_FIRST, img.nvram, SR_NVRAM_LEN);
+	return 0;
+}
+
+/* Bring QEMU's CMOS to co->want (HMP 'o', the differing bytes).  true when
+ * it is under way (sync_done ends it). */
+static bool sync_start(struct companion *co, const char *why, bool holds)
+{
+	co->sync_index = RTC_NVRAM_FIRST;
+	co->sync_count = 0;
+	co->sync_selecting = false;
+	co->sync_why = why;
+	co->sync_holds = holds;
+	return sync_next(co);
+}
 
 /* Commands rtcdm steps in for: save (QEMU's CMOS brought up to date first,
  * rtcdm's image after QEMU's stream) and its own commands (QEMU answers
@@ -86,13 +111,18 @@ static enum qmp_proxy_verdict on_command(void *opaque, const char *name,
                                          struct json_object *args)
 {
 	struct companion *co = opaque;
+	uint8_t image[DM_SERVING_IMAGE_MAX];
+	char err[256];
+	size_t n;
 
 	(void)args;
 	if (strcmp(name, "xen-save-devices-state") == 0) {
-		if (co->have_dev && co->have_qemu_cmos) {
-			co->sync_index = RTC_NVRAM_FIRST;
-			co->sync_count = 0;
-			if (sync_next(co))
+		if (co->have_srv && !co->rtc_lost && co->have_qemu_cmos) {
+			n = dm_serving_image(&co->srv, image, sizeof(image), err, sizeof(err));
+			if (!n || want_from_image(co, image, n) < 0)
+				dm_warn(co->log, "QEMU's CMOS not brought up to date before its save: %s",
+				        n ? "rtcdm's image has no NVRAM" : err);
+			else if (sync_start(co, "before its save", true))
 				return QMP_PROXY_HOLD;
 		}
 		return QMP_PROXY_AFTER;
@@ -102,32 +132,29 @@ static enum qmp_proxy_verdict on_command(void *opaque, const char *name,
 
 static void on_sync_reply(void *opaque, struct json_object *reply);
 
-/* The save waits no more. */
+/* The save (if one waits) goes on. */
 static void sync_done(struct companion *co, const char *failed)
 {
 	if (failed)
-		dm_warn(co->log, "QEMU's CMOS not brought up to date before its save (byte 0x%02x: "
-		                 "%s): stock qemu-xen restoring this image would miss the guest's "
-		                 "NVRAM bytes",
-		        co->sync_index, failed);
+		dm_warn(co->log, "QEMU's CMOS not brought up to date %s (byte 0x%02x: %s): it misses "
+		                 "some of the guest's NVRAM bytes",
+		        co->sync_why, co->sync_index, failed);
 	else
-		dm_info(co->log, "QEMU's CMOS brought up to date before its save: %u NVRAM byte%s",
+		dm_info(co->log, "QEMU's CMOS brought up to date %s: %u NVRAM byte%s", co->sync_why,
 		        co->sync_count, co->sync_count == 1 ? "" : "s");
-	qmp_proxy_release(co->proxy);
+	if (co->sync_holds)
+		qmp_proxy_release(co->proxy);
+	co->sync_holds = false;
 }
 
 /* Ask QEMU to select the next differing byte from sync_index on, or to
- * write it.  false when nothing (more) differs or QEMU cannot be asked
- * (then sync_done has run if anything was under way). */
+ * write it.  false when nothing (more) differs or QEMU cannot be asked. */
 static bool sync_next(struct companion *co)
 {
 	char cmd[160];
-	uint8_t v;
 
 	if (!co->sync_selecting) {
-		while (co->sync_index < 128 &&
-		       rtc_cmos_read(co->dev.rtc, (uint8_t)co->sync_index) ==
-		           co->qemu_cmos[co->sync_index])
+		while (co->sync_index < 128 && co->want[co->sync_index] == co->qemu_cmos[co->sync_index])
 			co->sync_index++;
 		if (co->sync_index == 128)
 			return false;
@@ -136,11 +163,10 @@ static bool sync_next(struct companion *co)
 		         "\"o /b 0x70 0x%02x\"}}",
 		         co->sync_index);
 	} else {
-		v = rtc_cmos_read(co->dev.rtc, (uint8_t)co->sync_index);
 		snprintf(cmd, sizeof(cmd),
 		         "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
 		         "\"o /b 0x71 0x%02x\"}}",
-		         v);
+		         co->want[co->sync_index]);
 	}
 	if (dm_qemu_child_ask(&co->child, cmd, on_sync_reply, co) < 0) {
 		co->sync_selecting = false;
@@ -163,7 +189,7 @@ static void on_sync_reply(void *opaque, struct json_object *reply)
 		return;
 	}
 	if (co->sync_selecting) {
-		co->qemu_cmos[co->sync_index] = rtc_cmos_read(co->dev.rtc, (uint8_t)co->sync_index);
+		co->qemu_cmos[co->sync_index] = co->want[co->sync_index];
 		co->sync_count++;
 		co->sync_index++;
 	}
@@ -177,15 +203,13 @@ static void on_sync_reply(void *opaque, struct json_object *reply)
 static int append_image(struct companion *co, struct qmp_proxy *p, const char *filename,
                         char *err, size_t errlen)
 {
-	uint8_t image[1024];
-	size_t n = dm_device_save_state(&co->dev, image, sizeof(image)); /* with Xen's record */
+	uint8_t image[DM_SERVING_IMAGE_MAX];
+	size_t n = dm_serving_image(&co->srv, image, sizeof(image), err, errlen); /* with Xen's record */
 	int64_t set;
 	int fd, own = 0, rc;
 
-	if (n > sizeof(image)) {
-		snprintf(err, errlen, "rtcdm's image does not fit");
+	if (!n)
 		return -1;
-	}
 	rc = fdsets_parse_name(filename, &set, err, errlen);
 	if (rc < 0)
 		return -1;
@@ -222,15 +246,23 @@ static int on_reply(void *opaque, struct qmp_proxy *p, const char *name,
 	struct json_object *v;
 
 	if (strncmp(name, "rtcdm-", 6) == 0) {
-		if (!co->have_ctl)
-			return 0;
-		*answer = qmp_rtcdm_command(&dm_ctl_ops, &co->ctl, name, args);
-		return *answer ? 1 : 0;
+		if (!co->have_srv || co->rtc_lost) {
+			snprintf(err, errlen, "rtcdm's RTC is not running%s",
+			         co->rtc_lost ? " (it ended; QEMU serves the RTC ports)" : "");
+			return -1;
+		}
+		*answer = dm_serving_command(&co->srv, name, args, err, errlen);
+		return *answer ? 1 : -1;
 	}
 	if (!json_object_object_get_ex(reply, "return", NULL))
 		return 0; /* QEMU's own error goes to libxl as it is */
-	if (strcmp(name, "xen-save-devices-state") != 0 || !co->have_dev)
+	if (strcmp(name, "xen-save-devices-state") != 0 || !co->have_srv)
 		return 0;
+	if (co->rtc_lost) {
+		dm_warn(co->log, "saved: QEMU's device state alone (rtcdm's RTC ended; the guest's "
+		                 "offset is in Xen's record, its NVRAM in QEMU's CMOS)");
+		return 0;
+	}
 	if (!args || !json_object_object_get_ex(args, "filename", &v)) {
 		snprintf(err, errlen, "xen-save-devices-state without a filename");
 		return -1;
@@ -265,76 +297,6 @@ static int read_incoming(struct companion *co, const struct dm_config *cfg, char
 		                 "image (%" PRIu32 " bytes)", co->in->qemu_len, co->in->image_len);
 	else
 		dm_info(co->log, "incoming: a stock qemu-xen context, no rtcdm part");
-	return 0;
-}
-
-/* rtcdm's NVRAM from QEMU's CMOS and what was kept (kept: rtcdm's image
- * or the battery file, NULL: nothing): the rule of
- * dm_handover_merge_nvram. */
-static void seed_nvram(struct companion *co, const char *kept)
-{
-	uint8_t cur[128], out[128];
-	unsigned n = 0;
-
-	for (unsigned i = RTC_NVRAM_FIRST; i < 128; i++)
-		cur[i] = rtc_cmos_read(co->dev.rtc, (uint8_t)i);
-	memcpy(out, cur, sizeof(out));
-	dm_handover_merge_nvram(out, co->qemu_cmos, kept ? cur : NULL);
-	for (unsigned i = RTC_NVRAM_FIRST; i < 128; i++) {
-		if (out[i] == cur[i])
-			continue;
-		rtc_cmos_write(co->dev.rtc, (uint8_t)i, out[i]);
-		n++;
-	}
-	dm_info(co->log, "NVRAM from QEMU's CMOS%s%s%s: %u byte%s changed (memory above 16 MiB "
-	                 "0x34-0x35 = %02x %02x)",
-	        kept ? " (its configuration bytes) and " : "", kept ? kept : "",
-	        kept ? " (the rest)" : "", n,
-	        n == 1 ? "" : "s", out[0x34], out[0x35]);
-}
-
-/* The platform rtcdm was started for (Xen: an ioreq server for 0x70-0x71,
- * created now, after QEMU's), the check that its server wins, the device
- * and its control layer, then the start-up restore of the RTC-only mode
- * with rtcdm's part of the incoming context (or the battery file), QEMU's
- * configuration bytes merged in, and the xenstore rtc/ nodes.  0 or -1
- * with err. */
-static int attach_rtc(struct companion *co, char *err, size_t errlen)
-{
-	const struct dm_config *cfg = co->cfg;
-	struct plat_config pcfg;
-	bool kept = false;
-	int id;
-
-	dm_config_platform(cfg, &pcfg);
-	if (dm_platform_create(&pcfg, co->loop, co->log, &co->plat, err, errlen))
-		return -1;
-	id = co->plat->ops->ioreq_server_id ? co->plat->ops->ioreq_server_id(co->plat) : -1;
-	if (dm_handover_check_order(id, err, errlen) < 0)
-		return -1;
-	if (id >= 0)
-		dm_info(co->log, "rtcdm's ioreq server %d serves ports 0x70-0x71 ahead of QEMU's "
-		                 "(created after it)", id);
-	if (dm_device_init(&co->dev, co->plat, co->log, cfg->lost_ticks) < 0) {
-		snprintf(err, errlen, "cannot create rtcdm's RTC");
-		return -1;
-	}
-	co->have_dev = true;
-	co->have_ctl = true; /* dm_ctl_fini undoes a partial dm_ctl_init */
-	if (dm_ctl_init(&co->ctl, cfg, co->loop, co->plat, &co->dev, co->log, err, errlen) ||
-	    dm_ctl_restore_image(&co->ctl, co->in_found ? &co->in->image : NULL,
-	                         "rtcdm's part of the incoming context", &kept, err, errlen))
-		return -1;
-	if (co->have_qemu_cmos) {
-		seed_nvram(co, !kept ? NULL : co->in_found ? "rtcdm's image" : "the battery file");
-		dm_battery_changed(&co->ctl.battery); /* the merged bytes, within 100 ms */
-	}
-	if (dm_device_start(&co->dev) < 0) {
-		snprintf(err, errlen, "cannot start rtcdm's RTC");
-		return -1;
-	}
-	if (dm_ctl_serve(&co->ctl, err, errlen) || dm_ctl_ready(&co->ctl, err, errlen))
-		return -1;
 	return 0;
 }
 
@@ -432,22 +394,81 @@ static int open_links(struct companion *co, char *err, size_t errlen)
 	return 0;
 }
 
-/* rtcdm's RTC takes the ports over, then libxl gets its monitors.  On a
- * failure rtcdm stops (QEMU with it) and xl create fails. */
-static void take_over(struct companion *co)
+/* The serving part ended without being asked to: its server is rescued
+ * (the waiting vCPUs answered, the server destroyed: QEMU's answers the
+ * ports again) and QEMU's CMOS gets the guest's NVRAM as last reported. */
+static void serving_gone(void *opaque, int status)
 {
+	struct companion *co = opaque;
+	char err[256], what[32];
+	unsigned answered = 0;
+
+	co->rtc_lost = true;
+	snprintf(what, sizeof(what), status > 128 ? "signal %d" : "status %d",
+	         status > 128 ? status - 128 : status);
+	dm_err(co->log, "rtcdm's RTC (process %d) ended unexpectedly (%s): the guest keeps "
+	                "running, QEMU serves the RTC ports from now on",
+	       (int)co->srv.ended_pid, what);
+	if (dm_rescue_server(co->rescue, co->srv.server_id, &answered, err, sizeof(err)) < 0)
+		dm_err(co->log, "%s", err);
+	else if (co->srv.server_id >= 0)
+		dm_info(co->log, "ioreq server %d disabled and destroyed, %u waiting vCPU request%s "
+		                 "answered as by an absent device: ports 0x70-0x71 fall back to QEMU",
+		        co->srv.server_id, answered, answered == 1 ? "" : "s");
+	if (!co->have_qemu_cmos || want_from_image(co, co->srv.state, co->srv.state_len) < 0) {
+		dm_warn(co->log, "QEMU's CMOS keeps its own bytes: no state of rtcdm's RTC to give it");
+		return;
+	}
+	if (!sync_start(co, "after the fall-back, from rtcdm's last state", false))
+		sync_done(co, co->sync_index < 128 ? "cannot ask QEMU" : NULL);
+}
+
+/* The serving part is ready (or failed): the rescue of its server is
+ * opened (it needs root), rtcdm leaves root as QEMU did, then libxl gets
+ * its monitors.  On a failure rtcdm stops (QEMU with it)
+ * and xl create fails. */
+static void serving_ready(void *opaque, const char *error)
+{
+	struct companion *co = opaque;
 	char err[PATH_MAX + 256] = "";
 
-	if (attach_rtc(co, err, sizeof(err)) < 0) {
-		dm_err(co->log, "%s", err[0] ? err : "cannot attach rtcdm's RTC");
+	struct plat_config pcfg;
+
+	if (error) {
+		dm_err(co->log, "%s", error);
 		dm_loop_stop(co->loop, 1);
 		return;
 	}
+	dm_config_platform(co->cfg, &pcfg);
+	if (dm_rescue_open(&pcfg, co->log, &co->rescue, err, sizeof(err)) < 0)
+		dm_warn(co->log, "%s: should rtcdm's RTC end, vCPUs waiting on it would wait", err);
 	if (leave_root(co) < 0) {
 		dm_loop_stop(co->loop, 1);
 		return;
 	}
 	if (open_links(co, err, sizeof(err)) < 0) {
+		dm_err(co->log, "%s", err);
+		dm_loop_stop(co->loop, 1);
+		return;
+	}
+	dm_info(co->log, "libxl's monitors relayed to QEMU");
+}
+
+/* rtcdm's RTC takes the ports over in a process of its own. */
+static void take_over(struct companion *co)
+{
+	struct dm_serving_start st = {
+		.cfg = co->cfg,
+		.image = co->in_found ? &co->in->image : NULL,
+		.qemu_cmos = co->have_qemu_cmos ? co->qemu_cmos : NULL,
+	};
+	char err[PATH_MAX + 256] = "";
+
+	co->srv.on_ready = serving_ready;
+	co->srv.on_gone = serving_gone;
+	co->srv.opaque = co;
+	co->have_srv = true;
+	if (dm_serving_start(&co->srv, co->loop, co->log, &st, err, sizeof(err)) < 0) {
 		dm_err(co->log, "%s", err);
 		dm_loop_stop(co->loop, 1);
 	}
@@ -506,13 +527,70 @@ static void on_cmos_reply(void *opaque, struct json_object *reply)
 		cmos_read_failed(co, "cannot ask QEMU");
 }
 
-/* QEMU's CMOS, byte by byte from the first NVRAM byte, then the take-over. */
-static void read_qemu_cmos(struct companion *co)
+/* QEMU's CMOS byte by byte (HMP), from the first NVRAM byte, then the
+ * take-over: 228 commands, when QEMU's device state could not be read. */
+static void read_qemu_cmos_bytes(struct companion *co)
 {
 	co->cmos_index = RTC_NVRAM_FIRST;
 	co->cmos_selecting = false;
 	if (ask_cmos(co) < 0)
 		cmos_read_failed(co, "cannot ask QEMU");
+}
+
+#define QEMU_STATE_FILE "qemu-state"
+#define QEMU_STATE_MAX (16u << 20)
+
+/* QEMU wrote its device state into rtcdm's directory: its CMOS is the RTC's
+ * section of it.  Then the take-over, or the byte-by-byte read. */
+static void on_state_saved(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+	char mine[PATH_MAX], qemus[PATH_MAX], why[PATH_MAX + 256] = "";
+	uint8_t *state = NULL;
+	size_t len = 0;
+	int fd;
+
+	dm_qemu_child_state_paths(&co->child, QEMU_STATE_FILE, mine, sizeof(mine), qemus,
+	                          sizeof(qemus));
+	if (!json_object_object_get_ex(reply, "return", NULL)) {
+		snprintf(why, sizeof(why), "xen-save-devices-state refused");
+	} else if ((fd = open(mine, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", mine, strerror(errno));
+	} else {
+		if (sr_read_fd(fd, mine, QEMU_STATE_MAX, &state, &len, why, sizeof(why)) == 0 &&
+		    dm_handover_cmos_from_state(state, len, co->qemu_cmos, why, sizeof(why)) == 0)
+			co->have_qemu_cmos = true;
+		close(fd);
+		free(state);
+	}
+	unlink(mine);
+	if (!co->have_qemu_cmos) {
+		dm_warn(co->log, "QEMU's CMOS not in its device state (%s): read byte by byte", why);
+		read_qemu_cmos_bytes(co);
+		return;
+	}
+	dm_info(co->log, "QEMU's CMOS read from its device state (%zu bytes)", len);
+	take_over(co);
+}
+
+/* QEMU's CMOS, read from its device state (one xen-save-devices-state into
+ * rtcdm's directory: QEMU stops and resumes its machine around it, and a
+ * machine not running stays as it was), then the take-over. */
+static void read_qemu_cmos(struct companion *co)
+{
+	char mine[PATH_MAX], qemus[PATH_MAX], cmd[PATH_MAX + 128];
+	struct json_object *name;
+
+	dm_qemu_child_state_paths(&co->child, QEMU_STATE_FILE, mine, sizeof(mine), qemus,
+	                          sizeof(qemus));
+	name = json_object_new_string(qemus);
+	snprintf(cmd, sizeof(cmd),
+	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":%s}}",
+	         json_object_to_json_string_ext(name, JSON_C_TO_STRING_PLAIN |
+	                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(name);
+	if (dm_qemu_child_ask(&co->child, cmd, on_state_saved, co) < 0)
+		read_qemu_cmos_bytes(co);
 }
 
 static void on_incoming_status(void *opaque, struct json_object *reply);
@@ -575,6 +653,22 @@ static void on_qemu_ready(void *opaque)
 	ask_incoming_status(co);
 }
 
+/* At rtcdm's end: the serving part ends in order (its server torn down);
+ * one that had to be killed leaves its server to the rescue. */
+static void stop_serving(struct companion *co)
+{
+	int status;
+	unsigned answered;
+	char err[256];
+
+	if (co->rtc_lost)
+		return;
+	status = dm_serving_stop(&co->srv);
+	if (status >= 128 && co->srv.server_id >= 0 &&
+	    dm_rescue_server(co->rescue, co->srv.server_id, &answered, err, sizeof(err)) < 0)
+		dm_err(co->log, "%s", err);
+}
+
 int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
                      const struct dm_config *cfg, int argc, char *const argv[])
 {
@@ -624,12 +718,9 @@ int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
 	free(co.in);
 	if (co.incoming_timer_ready)
 		dm_timer_fini(&co.incoming_timer);
-	if (co.have_ctl)
-		dm_ctl_fini(&co.ctl);
-	if (co.have_dev)
-		dm_device_fini(&co.dev);
-	if (co.plat)
-		co.plat->ops->destroy(co.plat);
+	if (co.have_srv)
+		stop_serving(&co);
+	dm_rescue_close(co.rescue);
 	for (size_t i = 0; i < co.n_paths; i++)
 		unlink(co.libxl_paths[i]);
 	return rc;

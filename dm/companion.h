@@ -1,15 +1,12 @@
 /*
- * companion.h — companion mode (--companion): rtcdm is the process libxl
- * starts and runs qemu-xen as its child (dm/qemu_child.h), serving libxl's
- * QMP monitors itself and relaying them to QEMU (toolstack/qmp/proxy.h).
- *
- * What exists (docs/design.md, "Companion mode (in progress)"): the child
- * with its argument list, signals and exit status; libxl's control monitors
- * (-mon mode=control on a -chardev socket server, by path or pre-opened
- * fd) served by rtcdm and relayed, with QEMU's copies on sockets in rtcdm's
- * private directory; the hook points for save, restore and readiness.
- * What does not yet: rtcdm's own ioreq server after QEMU's, CMOS seeding
- * from QEMU, anything on real Xen.
+ * companion.h — companion mode (docs/design.md, "Companion mode"): rtcdm is
+ * the process libxl starts for an HVM domain, the supervisor.  It runs
+ * qemu-xen as its child (dm/qemu_child.h), serves libxl's QMP monitors and
+ * relays them to QEMU (toolstack/qmp/proxy.h), reads QEMU's CMOS, and runs
+ * rtcdm's RTC in a process of its own (dm/serving.h), whose ioreq server
+ * takes ports 0x70-0x71 over from QEMU's.  At a save it brings QEMU's CMOS
+ * up to date and appends rtcdm's image to QEMU's stream; should the serving
+ * part end, it gives the ports back to QEMU (platform.h: dm_rescue).
  */
 #ifndef RTCDM_DM_COMPANION_H
 #define RTCDM_DM_COMPANION_H

@@ -58,3 +58,36 @@ int dm_handover_parse_inb(const char *reply, unsigned port)
 		return -1;
 	return (int)v;
 }
+
+int dm_handover_cmos_from_state(const uint8_t *state, size_t len, uint8_t cmos[128], char *why,
+                                size_t whylen)
+{
+	static const uint8_t id[] = "\x0bmc146818rtc";
+	const size_t idlen = sizeof(id) - 1;
+	const uint8_t *at = NULL;
+
+	if (len < 8 || memcmp(state, "QEVM", 4) != 0) {
+		snprintf(why, whylen, "not a QEMU device state");
+		return -1;
+	}
+	/* 0x04, be32 section id, then the id string */
+	for (size_t i = 8; i + 5 + idlen <= len && !at; i++)
+		if (state[i] == 0x04 && memcmp(state + i + 5, id, idlen) == 0)
+			at = state + i + 5 + idlen;
+	if (!at) {
+		snprintf(why, whylen, "no mc146818rtc section");
+		return -1;
+	}
+	at += 8; /* be32 instance, be32 version */
+	if ((size_t)(state + len - at) < 128) {
+		snprintf(why, whylen, "the mc146818rtc section is cut short");
+		return -1;
+	}
+	if ((at[0x0a] & 0x70) != 0x20) {
+		snprintf(why, whylen, "the mc146818rtc section's register A is 0x%02x, not a running "
+		                      "32.768 kHz divider", at[0x0a]);
+		return -1;
+	}
+	memcpy(cmos, at, 128);
+	return 0;
+}

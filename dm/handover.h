@@ -64,4 +64,18 @@ void dm_handover_merge_nvram(uint8_t out[128], const uint8_t qemu[128], const ui
  */
 int dm_handover_parse_inb(const char *reply, unsigned port);
 
+/*
+ * QEMU's CMOS in its device state, as xen-save-devices-state writes it
+ * (migration/savevm.c qemu_save_device_state: "QEVM", be32 3, then one
+ * section per device: type byte 0x04 (QEMU_VM_SECTION_FULL), be32 section
+ * id, the id string as a length byte and "mc146818rtc", be32 instance, be32
+ * version, then the vmstate fields, of which hw/rtc/mc146818rtc.c's first
+ * is cmos_data).  Sections carry no length, so the RTC's is found by its
+ * header.  The bytes are taken only if register A holds the 32.768 kHz
+ * divider QEMU resets it to (0x26: bits 4-6 = 010).  0 with the 128 bytes
+ * in cmos, or -1 with a one-line reason in why.
+ */
+int dm_handover_cmos_from_state(const uint8_t *state, size_t len, uint8_t cmos[128], char *why,
+                                size_t whylen);
+
 #endif

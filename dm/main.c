@@ -6,8 +6,9 @@
  * CMOS and decides the offset (dm/control.h), serves QMP and the xenstore
  * protocol, leaves root when asked (-chroot, -runas), then runs the event
  * loop until a signal (SIGTERM, SIGINT, SIGHUP: exit 0), QMP quit or the
- * qtest client leaves.  With --companion it runs qemu-xen as its child
- * instead (dm/companion.h) and exits with QEMU's status.
+ * qtest client leaves.  In companion mode (the default when libxl starts
+ * it for an HVM domain, or --companion; dm/cli.c decides) it runs qemu-xen
+ * as its child instead (dm/companion.h) and exits with QEMU's status.
  *
  * Exit status: 0 clean exit, 1 run-time failure, 2 bad command line.
  */

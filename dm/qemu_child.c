@@ -392,6 +392,7 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
 	c->pidfd = -1;
 	c->mon_fd = -1;
 	c->mon_lfd = -1;
+	c->dir_fd = -1;
 	if (owner) {
 		c->owner = *owner;
 		c->have_owner = true;
@@ -409,6 +410,11 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
 		c->root[n] = '\0';
 		if (make_dir_in_root(c, err, errlen) < 0)
 			return -1;
+		c->dir_fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (c->dir_fd < 0) {
+			snprintf(err, errlen, "companion: cannot open %s: %s", c->dir, strerror(errno));
+			return -1;
+		}
 	} else {
 		if (!tmp || !*tmp)
 			tmp = "/tmp";
@@ -433,24 +439,26 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
 	return c->mon_lfd < 0 ? -1 : 0;
 }
 
-/* The part of a path under the chroot, as seen from inside it. */
-static const char *inside(const struct dm_qemu_child *c, const char *path)
+void dm_qemu_child_state_paths(const struct dm_qemu_child *c, const char *name, char *mine,
+                               size_t minelen, char *qemus, size_t qemuslen)
 {
-	size_t n = strlen(c->root);
-
-	return c->root[0] && strncmp(path, c->root, n) == 0 && path[n] == '/' ? path + n : path;
+	snprintf(mine, minelen, "%s/%s", c->dir, name);
+	if (c->root[0])
+		snprintf(qemus, qemuslen, "/rtcdm-qemu/%s", name);
+	else
+		snprintf(qemus, qemuslen, "%s", mine);
 }
 
 void dm_qemu_child_entered_root(struct dm_qemu_child *c)
 {
-	char tmp[PATH_MAX];
-
-	if (!c->root[0] || c->in_root)
+	if (!c->root[0] || c->in_root || c->dir_fd < 0)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s", inside(c, c->dir));
-	snprintf(c->dir, sizeof(c->dir), "%s", tmp);
-	snprintf(tmp, sizeof(tmp), "%s", inside(c, c->mon_path));
-	snprintf(c->mon_path, sizeof(c->mon_path), "%s", tmp);
+	if (fchdir(c->dir_fd) < 0) {
+		dm_warn(c->log, "companion: cannot enter %s: %s", c->dir, strerror(errno));
+		return;
+	}
+	snprintf(c->dir, sizeof(c->dir), ".");
+	snprintf(c->mon_path, sizeof(c->mon_path), "%s.sock", DM_QEMU_MON_ID);
 	c->in_root = true;
 }
 
@@ -484,7 +492,7 @@ int dm_qemu_child_add_monitor(struct dm_qemu_child *c, const char *id, char *pat
 	if (give(c, path, err, errlen) < 0)
 		return -1;
 	if (c->root[0])
-		memmove(path, inside(c, path), strlen(inside(c, path)) + 1);
+		snprintf(path, pathlen, "%s.sock", id);
 	return 0;
 }
 
@@ -558,7 +566,10 @@ void dm_qemu_child_fini(struct dm_qemu_child *c)
 			unlink(path);
 	}
 	c->n_swaps = 0;
-	if (c->dir[0])
+	if (c->dir[0] && !c->in_root)
 		rmdir(c->dir);
+	if (c->dir_fd >= 0)
+		close(c->dir_fd);
+	c->dir_fd = -1;
 	c->mon_path[0] = c->dir[0] = '\0';
 }

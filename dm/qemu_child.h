@@ -1,6 +1,6 @@
 /*
- * qemu_child.h — companion mode, first part: rtcdm runs qemu-xen as its
- * child (docs/design.md, "Companion mode (in progress)").
+ * qemu_child.h — companion mode: rtcdm runs qemu-xen as its child
+ * (docs/design.md, "Companion mode").
  *
  * The child gets libxl's argument list without rtcdm's own options
  * (dm_cli_option_words) and, at its end, a QMP monitor for rtcdm:
@@ -10,8 +10,10 @@
  * ($TMPDIR or /tmp, rtcdm-qemu.XXXXXX, mode 0700) and is already connected
  * to, so there is no start-up race.  With -chroot the directory is
  * CHROOT/rtcdm-qemu instead (one per domain: a stale one is removed), so
- * that rtcdm still reaches QEMU's monitors after its own chroot; with
- * -runas it and its sockets belong to the run-as user.  Its stdin, stdout and stderr are
+ * that rtcdm still reaches QEMU's monitors after its own chroot (it makes
+ * the directory its working directory: libxl makes the chroot itself mode
+ * 0000, so nothing is reached through it); with -runas the directory and
+ * its sockets belong to the run-as user.  Its stdin, stdout and stderr are
  * rtcdm's (libxl's log gets QEMU's messages), as are the descriptors libxl
  * handed over (-incoming fd:N, a pre-opened QMP socket); its signal mask is
  * empty and SIGPIPE, SIGXFSZ, SIGTERM, SIGINT and SIGHUP are at their
@@ -84,6 +86,7 @@ struct dm_qemu_child {
 	char dir[PATH_MAX];      /* private directory, "" when none */
 	char mon_path[PATH_MAX]; /* rtcdm's monitor socket in dir */
 	char root[PATH_MAX];     /* -chroot directory, "" when none */
+	int dir_fd;              /* with -chroot: dir, entered once in the chroot */
 	bool in_root;            /* rtcdm is in the chroot: dir is seen from inside */
 	bool have_owner;
 	struct dm_runas owner;   /* -runas: owner of dir and its sockets */
@@ -116,14 +119,22 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
                           const struct dm_log *log, const char *chroot_dir,
                           const struct dm_runas *owner, char *err, size_t errlen);
 
-/* rtcdm has entered the chroot given to prepare: the private directory is
- * now reached from inside it. */
+/* A file NAME in the private directory: its path for rtcdm (before it
+ * leaves root) into mine, for QEMU (inside its chroot with -chroot) into
+ * qemus. */
+void dm_qemu_child_state_paths(const struct dm_qemu_child *c, const char *name, char *mine,
+                               size_t minelen, char *qemus, size_t qemuslen);
+
+/* rtcdm has entered the chroot given to prepare (and left root): the
+ * private directory becomes its working directory, reached through a
+ * descriptor opened before. */
 void dm_qemu_child_entered_root(struct dm_qemu_child *c);
 
 /*
  * Give QEMU the monitor of chardev `id` on a listening socket of rtcdm's,
  * DIR/ID.sock (its path as rtcdm reaches it once it has left root into
- * path: inside the chroot with -chroot), instead of what libxl gave: the
+ * path: with -chroot "ID.sock", in the working directory), instead of what
+ * libxl gave: the
  * -chardev with that id becomes "socket,id=ID,fd=N,server=on,wait=off".
  * 0 or -1 with err.
  */

@@ -138,6 +138,36 @@ int dm_platform_xen_create(const struct plat_config *cfg, struct dm_loop *loop,
                            size_t errlen);
 #endif
 
+/*
+ * Rescue of an ioreq server whose serving process ended without tearing it
+ * down (companion mode's serving part, killed): vCPUs waiting on it would
+ * wait for ever.  Opened beforehand, while the process still may (root,
+ * before -chroot; its handles are restricted to the domain with
+ * -xen-domid-restrict).  dm_rescue_server() maps the server's pages,
+ * disables it (new accesses go to the servers below it: QEMU's), answers
+ * every request still pending as an absent device does (ioreq.h:
+ * dm_ioreq_abandon), notifies those vCPUs, waits (up to
+ * DM_RESCUE_WAIT_MS) until they have taken the answers, and destroys the
+ * server.  On the simulated platform nothing can wait: *out is NULL and a
+ * rescue does nothing.
+ */
+#define DM_RESCUE_WAIT_MS 2000
+struct dm_rescue;
+int dm_rescue_open(const struct plat_config *cfg, const struct dm_log *log,
+                   struct dm_rescue **out, char *err, size_t errlen);
+/* 0 with *answered (requests completed), or -1 with err. */
+int dm_rescue_server(struct dm_rescue *r, int server_id, unsigned *answered, char *err,
+                     size_t errlen);
+void dm_rescue_close(struct dm_rescue *r);
+
+#if RTCDM_HAVE_XEN
+int dm_rescue_xen_open(const struct plat_config *cfg, const struct dm_log *log,
+                       struct dm_rescue **out, char *err, size_t errlen);
+int dm_rescue_xen_server(struct dm_rescue *r, int server_id, unsigned *answered, char *err,
+                         size_t errlen);
+void dm_rescue_xen_close(struct dm_rescue *r);
+#endif
+
 /* Convenience wrappers. */
 static inline uint64_t dm_platform_clock_ns(struct dm_platform *p)
 {

@@ -116,6 +116,21 @@ enum dm_ioreq_note dm_ioreq_serve(void *shared, unsigned vcpu, const struct dm_d
 	return note;
 }
 
+bool dm_ioreq_abandon(void *shared, unsigned vcpu)
+{
+	volatile ioreq_t *req = slot(shared, vcpu);
+	uint8_t state = req->state;
+
+	if (state != STATE_IOREQ_READY && state != STATE_IOREQ_INPROCESS)
+		return false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (req->dir == IOREQ_READ && !req->data_is_ptr)
+		req->data = size_mask(req->size ? req->size : 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	req->state = STATE_IORESP_READY;
+	return true;
+}
+
 /* The pointer pair as one 64-bit load: read_pointer is the low half (x86,
  * little-endian).  Xen rebases both together with one 64-bit exchange, so
  * two separate loads could see one before and one after a rebase. */

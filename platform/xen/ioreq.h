@@ -65,6 +65,16 @@ enum dm_ioreq_note {
 enum dm_ioreq_note dm_ioreq_serve(void *shared, unsigned vcpu, const struct dm_device_ops *ops,
                                   void *dev, struct dm_ioreq_stats *stats);
 
+/*
+ * The server of these pages lost the process that served it (companion
+ * mode's serving part was killed): complete vCPU `vcpu`'s request, if one
+ * is pending (READY or INPROCESS), as an absent device does: a read gets
+ * all ones (masked to its size; through guest memory: nothing written), a
+ * write is dropped; IORESP_READY after a write barrier.  true when the
+ * caller must notify the vCPU.
+ */
+bool dm_ioreq_abandon(void *shared, unsigned vcpu);
+
 /* The state nibble of vCPU `vcpu`'s slot (0 none, 1 ready, 2 in process,
  * 3 response ready). */
 unsigned dm_ioreq_state(const void *shared, unsigned vcpu);

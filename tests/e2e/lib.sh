@@ -371,6 +371,26 @@ xl_restore() {
 
 # ---- companion mode (rtcdm next to qemu-xen) --------------------------------------------
 
+# companion_rtc_pid — RTC_PID, rtcdm's serving part (its child named rtcdm-rtc) of DM_PID
+# (see companion_pids), or fail.
+companion_rtc_pid() {
+	RTC_PID=
+	for _d in /proc/[0-9]*; do
+		[ "$(awk '/^PPid:/ { print $2 }' "$_d/status" 2>/dev/null)" = "$DM_PID" ] || continue
+		[ "$(cat "$_d/comm" 2>/dev/null)" = rtcdm-rtc ] && RTC_PID=${_d#/proc/}
+	done
+	[ -n "$RTC_PID" ] || fail "rtcdm (pid $DM_PID) has no rtcdm-rtc child"
+}
+
+# migrate NAME RECEIVER SECS — xl migrate -s "" NAME RECEIVER (RECEIVER runs in dom0 as the
+# receiving side); MIG_RC is its status.
+migrate() {
+	run "$3" xl migrate -s "" "$1" "$2"
+	MIG_RC=$?
+	[ $MIG_RC -eq 137 ] && testbed "xl migrate did not return within $3 s"
+	return 0
+}
+
 # running_pid PID — the process exists and is not a zombie waiting for its parent.
 running_pid() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 

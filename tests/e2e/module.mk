@@ -4,8 +4,10 @@
 # Guests: freestanding 32-bit ELF, one per variant NAME = ENTRY-ACTION,
 #   ENTRY  hvm (firmware_override image, no notes) | pvh (PVH entry note)
 #   ACTION probe (reads, NVRAM and flag checks)   | setyear (also moves
-#          the RTC one year forward, once)
-E2E_GUEST_VARIANTS := hvm-probe hvm-setyear pvh-probe pvh-setyear
+#          the RTC one year forward, once) | bench (times port accesses
+#          with the TSC instead of the checks; bench-companion) |
+#          setyear-poll (setyear, then NVRAM reads back to back)
+E2E_GUEST_VARIANTS := hvm-probe hvm-setyear pvh-probe pvh-setyear hvm-bench hvm-setyear-poll
 E2E_GUEST_DIR := $(B)/e2e/guest
 E2E_GUESTS := $(E2E_GUEST_VARIANTS:%=$(E2E_GUEST_DIR)/guest-%.elf)
 GUEST_CC ?= $(CC)
@@ -26,7 +28,9 @@ $(E2E_GUEST_DIR)/guest-%.o: tests/e2e/guest/guest.c tests/e2e/module.mk
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -DGUEST_VARIANT='"$*"' \
 		-DGUEST_PVH=$(if $(filter pvh-%,$*),1,0) \
-		-DGUEST_SETYEAR=$(if $(filter %-setyear,$*),1,0) -c $< -o $@
+		-DGUEST_SETYEAR=$(if $(filter %-setyear %-setyear-poll,$*),1,0) \
+		-DGUEST_POLL=$(if $(filter %-poll,$*),1,0) \
+		-DGUEST_BENCH=$(if $(filter %-bench,$*),1,0) -c $< -o $@
 
 $(E2E_GUEST_DIR)/guest-hvm-%.elf: $(E2E_GUEST_DIR)/start.o $(E2E_GUEST_DIR)/guest-hvm-%.o \
 		tests/e2e/guest/hvm.ld
@@ -62,6 +66,6 @@ $(E2E_LINUX_PROBE): tests/e2e/linux/rtcprobe.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
 
 e2e: $(E2E_GUESTS) $(E2E_TOOLS) $(E2E_LINUX_PROBE)
-check-xen: e2e
+check-xen bench-xen: e2e
 
 .PHONY: e2e

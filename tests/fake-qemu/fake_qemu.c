@@ -22,14 +22,18 @@
  * tests look at them: memory above 16 MiB at 0x34-0x35 from -m MB (default
  * 128), boot order "c" at 0x3d (0x02), one CPU at 0x5f (0); the rest 0.
  *
- * The device-state stream, as QEMU's save_device_state lays it out (fixed
- * contents, 50 bytes):
+ * The device-state stream, as QEMU's save_device_state lays it out
+ * (FAKE_STREAM_LEN = 209 bytes):
  *   "QEVM" be32 3 | 0x04 (section full) be32 0 (section id) 0x08 "fake-dev"
  *   be32 0 (instance) be32 1 (version) be32 10 "FAKE-STATE" |
- *   0x7e (footer) be32 0 | 0x00 (QEMU_VM_EOF)
- * (the be32 payload length stands in for what QEMU's vmstate knows).  A load
- * (-incoming fd:N) reads from the descriptor's position section by section,
- * never past QEMU_VM_EOF, as QEMU does with suppress-vmdesc, and logs
+ *   0x7e (footer) be32 0 | 0x04 be32 1 0x0b "mc146818rtc" be32 0 be32 3
+ *   cmos_data[128] cmos_index | 0x7e be32 1 | 0x00 (QEMU_VM_EOF)
+ * (fake-dev's be32 payload length stands in for what QEMU's vmstate knows;
+ * the RTC's section is laid out as QEMU's begins, cmos_data first, and
+ * holds the stand-in's CMOS; registers A and B are QEMU's reset values
+ * 0x26 and 0x02).  A load (-incoming fd:N) reads from the descriptor's
+ * position section by section, never past QEMU_VM_EOF, as QEMU does with
+ * suppress-vmdesc, takes the CMOS from the RTC's section, and logs
  * "fake-qemu: loaded N bytes of device state, stopped at QEMU_VM_EOF".
  * As QEMU, it loads once its monitors answer: until then query-status says
  * "inmigrate"; the load happens right after the second query-status
@@ -44,6 +48,7 @@
  * FAKE_QEMU_EXIT=N exits with status N at once (after writing the argv).
  * FAKE_QEMU_NO_GREETING=1 accepts clients but never greets them.
  * FAKE_QEMU_NO_HMP=1 answers human-monitor-command with CommandNotFound.
+ * FAKE_QEMU_REG_A=HEX sets its register A (QEMU resets it to 26).
  * HMP "o /b 0x70 N" selects CMOS byte N, "o /b 0x71 V" writes it, "i /b
  * 0x71" reads it; a save logs "fake-qemu: saved; NVRAM bytes not 0: II=VV
  * ..." (what QEMU's RTC state in the stream would hold).
@@ -90,13 +95,16 @@ struct fake {
 	const char *after_load; /* status once loaded */
 };
 
-static const uint8_t stream[] = {
+#define FAKE_STREAM_LEN 209
+
+static const uint8_t stream_head[] = {
 	'Q', 'E', 'V', 'M', 0, 0, 0, 3,
 	0x04, 0, 0, 0, 0, 8, 'f', 'a', 'k', 'e', '-', 'd', 'e', 'v',
 	0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 10,
 	'F', 'A', 'K', 'E', '-', 'S', 'T', 'A', 'T', 'E',
 	0x7e, 0, 0, 0, 0,
-	0x00,
+	0x04, 0, 0, 0, 1, 11, 'm', 'c', '1', '4', '6', '8', '1', '8', 'r', 't', 'c',
+	0, 0, 0, 0, 0, 0, 0, 3,
 };
 
 static void load_incoming(struct fake *f);
@@ -205,7 +213,16 @@ static int save_to(struct fake *f, const char *filename, char *why, size_t len)
 		snprintf(why, len, "Could not open '%s': %s", filename, strerror(errno));
 		return -1;
 	}
-	if (write(fd, stream, sizeof(stream)) != (ssize_t)sizeof(stream)) {
+	uint8_t stream[FAKE_STREAM_LEN];
+	size_t n = sizeof(stream_head);
+
+	memcpy(stream, stream_head, n);
+	memcpy(stream + n, f->cmos, 128);
+	n += 128;
+	stream[n++] = f->cmos_index;
+	memcpy(stream + n, "\x7e\0\0\0\x01\0", 6);
+	n += 6;
+	if (write(fd, stream, n) != (ssize_t)n) {
 		snprintf(why, len, "write failed");
 		close(fd);
 		return -1;
@@ -408,8 +425,9 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* -incoming fd:N: the stream as QEMU's loader reads it, up to QEMU_VM_EOF. */
-static void load(int fd)
+/* -incoming fd:N: the stream as QEMU's loader reads it, up to QEMU_VM_EOF;
+ * the RTC's section gives the CMOS. */
+static void load(struct fake *f, int fd)
 {
 	uint8_t b[256], type;
 	size_t got = 0;
@@ -425,6 +443,15 @@ static void load(int fd)
 			die("Unknown savevm section type");
 		take(fd, b, 5, &got);          /* section id, idstr length */
 		take(fd, b + 5, b[4], &got);   /* idstr */
+		if (b[4] == 11 && memcmp(b + 5, "mc146818rtc", 11) == 0) {
+			take(fd, b, 8, &got);       /* instance, version */
+			take(fd, f->cmos, 128, &got);
+			take(fd, &f->cmos_index, 1, &got);
+			take(fd, b, 5, &got);
+			if (b[0] != 0x7e)
+				die("Missing section footer");
+			continue;
+		}
 		take(fd, b, 12, &got);         /* instance, version, payload length */
 		if (be32(b + 8) > sizeof(b))
 			die("section too large");
@@ -442,7 +469,7 @@ static void load_incoming(struct fake *f)
 	const char *env = getenv("FAKE_QEMU_LOADED_CMOS");
 	unsigned idx, val;
 
-	load(f->incoming_fd);
+	load(f, f->incoming_fd);
 	f->incoming_fd = -1;
 	f->status = f->after_load;
 	if (env && sscanf(env, "%x=%x", &idx, &val) == 2 && idx < 128)
@@ -534,6 +561,11 @@ int main(int argc, char **argv)
 	f.cmos[0x34] = (uint8_t)(((ram_mb - 16) * 16) & 0xff);
 	f.cmos[0x35] = (uint8_t)(((ram_mb - 16) * 16) >> 8);
 	f.cmos[0x3d] = 0x02;
+	f.cmos[0x0a] = 0x26; /* QEMU's reset values of registers A and B */
+	f.cmos[0x0b] = 0x02;
+	env = getenv("FAKE_QEMU_REG_A");
+	if (env)
+		f.cmos[0x0a] = (uint8_t)strtoul(env, NULL, 16);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);

@@ -206,7 +206,9 @@ static void test_missing_program(void)
 	CU_ASSERT_EQUAL(support_run(&c.proc, "rtcdm", args, SUPPORT_TIMEOUT_MS), 1);
 	CU_ASSERT_PTR_NOT_NULL(
 		strstr(c.proc.err, "error: cannot start QEMU /nonexistent/qemu: No such file or directory\n"));
-	CU_ASSERT_EQUAL(count_substr(c.proc.err, "\n"), 1);
+	/* the mode, then the one error line */
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: companion mode (--companion)\n"));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "\n"), 2);
 	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
 	comp_cleanup(&c);
 }
@@ -314,7 +316,10 @@ static const char *line(int fd, char *buf, size_t len)
 	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "        \
 	"\"package\": \"Debian 1:7.2+dfsg-7+deb12u1\"}, \"capabilities\": [\"oob\"]}}\r\n"
 
-/* A context as companion mode saves it: the stand-in's 50-byte stream,
+/* The stand-in's device state: 209 bytes (tests/fake-qemu/fake_qemu.c). */
+#define FAKE_STREAM 209
+
+/* A context as companion mode saves it: the stand-in's stream,
  * rtcdm's image, the trailer; rtcdm-ctx dump shows both parts. */
 static uint8_t saved_nvram(const char *file, unsigned index);
 
@@ -330,8 +335,8 @@ static void check_saved(const char *file, long long offset)
 	CU_ASSERT_TRUE_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
 	CU_ASSERT_EQUAL(sr_companion_find(fd, 0, (uint64_t)st.st_size, &found, err, sizeof(err)), 1);
-	CU_ASSERT_EQUAL(found.qemu_len, 50);
-	CU_ASSERT_EQUAL(st.st_size, 50 + (off_t)found.image_len + 32);
+	CU_ASSERT_EQUAL(found.qemu_len, FAKE_STREAM);
+	CU_ASSERT_EQUAL(st.st_size, FAKE_STREAM + (off_t)found.image_len + 32);
 	CU_ASSERT_TRUE(sr_has(&found.image, SR_REC_OFFSET));
 	CU_ASSERT_EQUAL(found.image.offset.seconds, offset);
 	CU_ASSERT_EQUAL(found.image.offset.set, 1);
@@ -339,9 +344,10 @@ static void check_saved(const char *file, long long offset)
 	CU_ASSERT_EQUAL(support_capture("rtcdm-ctx", args, true, SUPPORT_TIMEOUT_MS, out, sizeof(out)), 0);
 	snprintf(want, sizeof(want),
 	         "device-model context: %lld bytes in companion mode\n"
-	         "  QEMU's stream: bytes 0..49 (50 bytes, ends with QEMU_VM_EOF)\n"
-	         "  rtcdm's image: bytes 50..%u (%u bytes)\n",
-	         (long long)st.st_size, 50 + found.image_len - 1, found.image_len);
+	         "  QEMU's stream: bytes 0..%d (%d bytes, ends with QEMU_VM_EOF)\n"
+	         "  rtcdm's image: bytes %d..%u (%u bytes)\n",
+	         (long long)st.st_size, FAKE_STREAM - 1, FAKE_STREAM, FAKE_STREAM,
+	         FAKE_STREAM + found.image_len - 1, found.image_len);
 	CU_ASSERT_EQUAL(strncmp(out, want, strlen(want)), 0);
 }
 
@@ -589,22 +595,22 @@ static void test_restore(void)
 	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, a, NULL), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU loaded its incoming stream",
 	                                   SUPPORT_TIMEOUT_MS));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: QEMU's stream (50 bytes), then rtcdm's image ("));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 50 bytes of device state, stopped at QEMU_VM_EOF\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: QEMU's stream (209 bytes), then rtcdm's image ("));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 209 bytes of device state, stopped at QEMU_VM_EOF\n"));
 	save_and_quit(sock, d);
 	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
 	support_proc_cleanup(&c.proc);
 	check_saved(d, 7200);
 
 	/* stock qemu-xen context: QEMU's stream alone */
-	copy_prefix(a, b, 50, -1, 0);
+	copy_prefix(a, b, FAKE_STREAM, -1, 0);
 	{
 		const char *dump[] = {"dump", b, "--json", NULL};
 		char out[1024];
 
 		CU_ASSERT_EQUAL(support_capture("rtcdm-ctx", dump, false, SUPPORT_TIMEOUT_MS, out,
 		                                sizeof(out)), 0);
-		CU_ASSERT_STRING_EQUAL(out, "{\n  \"context_bytes\":50,\n  \"qemu_stream_bytes\":50,\n"
+		CU_ASSERT_STRING_EQUAL(out, "{\n  \"context_bytes\":209,\n  \"qemu_stream_bytes\":209,\n"
 		                            "  \"rtcdm_image_bytes\":null,\n  \"rtcdm\":null\n}\n");
 	}
 	/* QEMU's stream holds the guest's NVRAM (byte 0x40 = 0x5a in QEMU's RTC
@@ -615,7 +621,7 @@ static void test_restore(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: incoming: a stock qemu-xen context, no rtcdm part\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: QEMU is loading its incoming stream; its "
 	                                          "CMOS is read once it has\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 50 bytes of device state"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: loaded 209 bytes of device state"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: QEMU loaded its incoming stream (status running)\n"));
 	/* all of QEMU's bytes (nothing of rtcdm's kept): the size, the boot order, the guest's byte */
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: NVRAM from QEMU's CMOS: 3 bytes changed"));
@@ -633,7 +639,7 @@ static void test_restore(void)
 	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, bad, NULL), 0);
 	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "error: rtcdm trailer: version 2 (this rtcdm reads 1)\n"));
-	CU_ASSERT_EQUAL(count_substr(c.proc.err, "\n"), 1);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "\n"), 2); /* the mode, then the error */
 	CU_ASSERT_EQUAL(access(c.argv_file, F_OK), -1);
 	comp_cleanup(&c);
 }
@@ -661,7 +667,7 @@ static uint8_t saved_nvram(const char *file, unsigned index)
 static void with_guest_bytes(const char *from, const char *to)
 {
 	struct sr_companion found;
-	uint8_t stream[50], image[1024];
+	uint8_t stream[FAKE_STREAM], image[1024];
 	struct stat st;
 	char err[256];
 	int in = open(from, O_RDONLY | O_CLOEXEC);
@@ -704,14 +710,16 @@ static void one_life(struct comp *c, const char *sock, const char *incoming,
 	CU_ASSERT_EQUAL(saved_nvram(save_to, 0x40), want[3]);
 }
 
-/* rtcdm's NVRAM starts from QEMU's CMOS (read with HMP 'o'/'i' on rtcdm's
- * monitor); on a restore QEMU's configuration bytes for this boot (a new
- * memory size) win over the image's, the guest's bytes come back. */
+/* rtcdm's NVRAM starts from QEMU's CMOS (read from QEMU's device state,
+ * which QEMU writes into rtcdm's directory); on a restore QEMU's
+ * configuration bytes (as QEMU loaded them from its stream) win over the
+ * image's, the guest's bytes come back, and before QEMU saves again the
+ * guest's byte goes into QEMU's CMOS. */
 static void test_cmos_from_qemu(void)
 {
 	/* (MiB - 16) / 64 KiB at 0x34-0x35, boot order "c" at 0x3d, guest byte 0x40 */
-	static const uint8_t fresh[4] = {0x00, 0x3f, 0x02, 0x00};  /* 1024 MiB */
-	static const uint8_t bigger[4] = {0x00, 0x7f, 0x02, 0x5a}; /* 2048 MiB */
+	static const uint8_t fresh[4] = {0x00, 0x3f, 0x02, 0x00};
+	static const uint8_t restored[4] = {0x00, 0x3f, 0x02, 0x5a};
 	struct comp c;
 	char sock[128], a[128], b[128], d[128];
 
@@ -723,20 +731,24 @@ static void test_cmos_from_qemu(void)
 	one_life(&c, sock, NULL, "1024",
 	         "info: NVRAM from QEMU's CMOS: 2 bytes changed (memory above 16 MiB "
 	         "0x34-0x35 = 00 3f)\n", a, fresh);
-	/* the image with a guest byte and an old size, restored with 2048 MiB */
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.last_err, "info: QEMU's CMOS read from its device state "
+	                                          "(209 bytes)\n"));
+	/* the first save brought rtcdm's century into QEMU's CMOS */
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.last_err, "fake-qemu: saved; NVRAM bytes not 0: 32=20 35=3f "
+	                                          "3d=02\n"));
+	/* rtcdm's image with a guest byte and a wrong size, restored */
 	with_guest_bytes(a, b);
 	CU_ASSERT_EQUAL(saved_nvram(b, 0x40), 0x5a);
 	CU_ASSERT_EQUAL(saved_nvram(b, 0x35), 0xff);
-	one_life(&c, sock, b, "2048",
+	one_life(&c, sock, b, "1024",
 	         "info: NVRAM from QEMU's CMOS (its configuration bytes) and rtcdm's image "
-	         "(the rest): 2 bytes changed (memory above 16 MiB 0x34-0x35 = 00 7f)\n", d,
-	         bigger);
-	/* before QEMU saved, the guest's byte and rtcdm's century went into
-	 * QEMU's CMOS (a stock qemu-xen restore of the image finds them in
-	 * QEMU's stream) */
+	         "(the rest): 2 bytes changed (memory above 16 MiB 0x34-0x35 = 00 3f)\n", d,
+	         restored);
+	/* before QEMU saved, the guest's byte went into QEMU's CMOS (a stock
+	 * qemu-xen restore of the image finds it in QEMU's stream) */
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.last_err, "info: QEMU's CMOS brought up to date before its "
-	                                          "save: 2 NVRAM bytes\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.last_err, "fake-qemu: saved; NVRAM bytes not 0: 32=20 35=7f "
+	                                          "save: 1 NVRAM byte\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.last_err, "fake-qemu: saved; NVRAM bytes not 0: 32=20 35=3f "
 	                                          "3d=02 40=5a\n"));
 	comp_cleanup(&c);
 }
@@ -871,7 +883,8 @@ static void test_restricted(void)
 	snprintf(bat, sizeof(bat), "%s/%s/%s.cmos", state, CTL_UUID, CTL_UUID);
 	snprintf(saved, sizeof(saved), "%s/saved", c.dir);
 	CU_ASSERT_EQUAL_FATAL(mkdir(state, 0700), 0);
-	CU_ASSERT_EQUAL_FATAL(mkdir(root, 0755), 0);
+	/* libxl makes the chroot mode 0000: nothing is reached through it */
+	CU_ASSERT_EQUAL_FATAL(mkdir(root, 0000), 0);
 	/* what an earlier run left in the chroot is replaced */
 	CU_ASSERT_EQUAL_FATAL(mkdir(qdir, 0755), 0);
 	CU_ASSERT_EQUAL_FATAL(mknod(strcat(strcpy(buf, qdir), "/stale.sock"), S_IFREG | 0600, 0), 0);
@@ -884,8 +897,11 @@ static void test_restricted(void)
 		unsetenv("ASAN_OPTIONS");
 	free(asan_saved);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "running in chroot", SUPPORT_TIMEOUT_MS));
+	/* the serving part and the supervisor both leave root, the latter
+	 * before it relays libxl's monitors */
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed", SUPPORT_TIMEOUT_MS));
 	snprintf(buf, sizeof(buf), "info: running in chroot %s as nobody\n", root);
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, buf), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, buf));
 	/* rtcdm's process: nobody (65534) for real, effective, saved and fs ids */
 	snprintf(buf, sizeof(buf), "/proc/%d/status", (int)c.proc.pid);
@@ -924,7 +940,74 @@ static void test_restricted(void)
 	comp_cleanup(&c);
 }
 
-/* A QEMU whose HMP does not answer the port commands (HMP is no stable
+/* kill -9 of the serving part: the supervisor, QEMU and libxl's monitor
+ * live on; QEMU's CMOS gets the guest's NVRAM as the serving part last
+ * reported it (here a byte from the restored image);
+ * rtcdm's own commands say the RTC is gone; a save is QEMU's stream
+ * alone, which rtcdm restores later as a stock context. */
+static void test_serving_part_killed(void)
+{
+	struct comp c;
+	char sock[128], a[128], b[128], d[128], buf[1024], want[256];
+	const char *at;
+	struct stat st;
+	int pid = -1, fd;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(a, sizeof(a), "%s/first", c.dir);
+	snprintf(b, sizeof(b), "%s/guest", c.dir);
+	snprintf(d, sizeof(d), "%s/after", c.dir);
+	CU_ASSERT_EQUAL_FATAL(start_dm(&c, sock, NULL, NULL), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed", SUPPORT_TIMEOUT_MS));
+	save_and_quit(sock, a);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+	with_guest_bytes(a, b);
+
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, b, NULL, "1024"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed", SUPPORT_TIMEOUT_MS));
+	at = strstr(c.proc.err, "rtcdm's RTC runs in process ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	CU_ASSERT_EQUAL_FATAL(sscanf(at, "rtcdm's RTC runs in process %d", &pid), 1);
+	CU_ASSERT_TRUE_FATAL(pid > 0 && pid != c.proc.pid);
+	CU_ASSERT_EQUAL(kill(pid, SIGKILL), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU's CMOS brought up to date after",
+	                                   SUPPORT_TIMEOUT_MS));
+	snprintf(want, sizeof(want), "error: rtcdm's RTC (process %d) ended unexpectedly "
+	                             "(signal 9): the guest keeps running, QEMU serves the RTC "
+	                             "ports from now on\n", pid);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, want));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: QEMU's CMOS brought up to date after the "
+	                                          "fall-back, from rtcdm's last state: 1 NVRAM "
+	                                          "byte\n"));
+	/* libxl's monitor: QEMU's commands work, rtcdm's say why they cannot */
+	fd = support_unix_connect(sock);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	line(fd, buf, sizeof(buf));
+	support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\"}", -1, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(support_qmp_cmd(fd, "{\"execute\":\"query-version\"}", -1,
+	                                              buf, sizeof(buf)),
+	                              "\"package\": \"fake-qemu\""));
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"rtcdm-query-time-offset\"}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"rtcdm's RTC "
+	                       "is not running (it ended; QEMU serves the RTC ports)\"}}\r\n");
+	close(fd);
+	save_and_quit(sock, d);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	/* (the restored stream's size: the first life ran with QEMU's 128 MiB) */
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: saved; NVRAM bytes not 0: 32=20 35=07 "
+	                                          "3d=02 40=5a\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "warning: saved: QEMU's device state alone"));
+	CU_ASSERT_EQUAL(stat(d, &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, FAKE_STREAM);
+	comp_cleanup(&c);
+}
+
+/* QEMU's device state without a usable RTC section (here: register A not
+ * QEMU's): rtcdm reads the CMOS byte by byte with HMP instead; and when
+ * HMP does not answer the port commands either (HMP is no stable
  * interface): one warning, rtcdm serves without QEMU's bytes and libxl's
  * monitor still works. */
 static void test_cmos_not_read(void)
@@ -933,9 +1016,23 @@ static void test_cmos_not_read(void)
 	char sock[128], a[128];
 
 	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
-	setenv("FAKE_QEMU_NO_HMP", "1", 1);
+	setenv("FAKE_QEMU_REG_A", "70", 1);
 	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
 	snprintf(a, sizeof(a), "%s/saved", c.dir);
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, NULL, NULL, "1024"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "warning: QEMU's CMOS not in its device state (the "
+	                                          "mc146818rtc section's register A is 0x70, not a "
+	                                          "running 32.768 kHz divider): read byte by "
+	                                          "byte\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: NVRAM from QEMU's CMOS: 2 bytes changed "
+	                                          "(memory above 16 MiB 0x34-0x35 = 00 3f)\n"));
+	save_and_quit(sock, a);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	support_proc_cleanup(&c.proc);
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x35), 0x3f);
+
+	setenv("FAKE_QEMU_NO_HMP", "1", 1);
 	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, NULL, NULL, "1024"), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU's CMOS not read", SUPPORT_TIMEOUT_MS));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "warning: QEMU's CMOS not read (byte 0x0e: "
@@ -946,6 +1043,7 @@ static void test_cmos_not_read(void)
 	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 0);
 	CU_ASSERT_EQUAL(saved_nvram(a, 0x34), 0x00); /* not QEMU's 00 3f */
 	CU_ASSERT_EQUAL(saved_nvram(a, 0x35), 0x00);
+	unsetenv("FAKE_QEMU_REG_A");
 	comp_cleanup(&c);
 }
 
@@ -957,6 +1055,8 @@ void suite_companion(void)
 	CU_add_test(s, "SIGTERM passed on", test_sigterm);
 	CU_add_test(s, "own QMP commands, xenstore, battery-backed CMOS", test_control_and_battery);
 	CU_add_test(s, "-chroot -runas (dm_restrict): rtcdm leaves root too", test_restricted);
+	CU_add_test(s, "kill -9 of the serving part: QEMU takes the ports back",
+	            test_serving_part_killed);
 	CU_add_test(s, "SIGINT passed on", test_sigint);
 	CU_add_test(s, "QEMU killed by a signal: 128+N", test_killed_status);
 	CU_add_test(s, "missing program: one line, status 1", test_missing_program);
@@ -972,7 +1072,7 @@ void suite_companion(void)
 
 	s = CU_add_suite("companion: save and restore framing", NULL, NULL);
 	CU_add_test(s, "save, restore, stock context, bad trailer", test_restore);
-	CU_add_test(s, "NVRAM from QEMU's CMOS; a new memory size wins over the image's",
+	CU_add_test(s, "NVRAM from QEMU's CMOS; its configuration bytes win over the image's",
 	            test_cmos_from_qemu);
 	CU_add_test(s, "QEMU's HMP refuses the port commands: a warning, no QEMU bytes",
 	            test_cmos_not_read);

@@ -43,17 +43,22 @@ static unsigned count(const char *s, const char *needle)
 	return n;
 }
 
+/* libxl's qemu-xen argument list for an HVM domain, ending in -machine xenfv
+ * (libxl puts device_model_args_hvm after it). */
+#define LIBXL_HVM_ARGV                                                                        \
+	"-xen-domid", "12", "-no-shutdown",                                                   \
+	"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-12,server=on,wait=off",  \
+	"-mon", "chardev=libxl-cmd,mode=control",                                             \
+	"-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-12,server=on," \
+	"wait=off",                                                                           \
+	"-mon", "chardev=libxenstat-cmd,mode=control",                                        \
+	"-nodefaults", "-no-user-config", "-name", "win10,debug-threads=on", "-vnc", "none",  \
+	"-display", "none", "-boot", "order=cda", "-net", "none",                             \
+	"-machine", "xenfv,suppress-vmdesc=on", "-m", "1024"
+
 static void test_libxl_create(void)
 {
-	static const char *const argv[] = {
-		"-xen-domid", "12", "-no-shutdown",
-		"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-12,server=on,wait=off",
-		"-mon", "chardev=libxl-cmd,mode=control",
-		"-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-12,server=on,wait=off",
-		"-mon", "chardev=libxenstat-cmd,mode=control",
-		"-nodefaults", "-no-user-config", "-name", "win10,debug-threads=on", "-vnc", "none",
-		"-display", "none", "-boot", "order=cda", "-net", "none",
-		"-machine", "xenfv,suppress-vmdesc=on", "-m", "1024", NULL};
+	static const char *const argv[] = {LIBXL_HVM_ARGV, NULL};
 	struct dm_config cfg;
 	char err[256], log[4096];
 
@@ -78,11 +83,117 @@ static void test_libxl_create(void)
 	CU_ASSERT_STRING_EQUAL(cfg.monitors[1].chardev, "libxenstat-cmd");
 	CU_ASSERT_EQUAL(cfg.incoming_fd, -1);
 	CU_ASSERT_FALSE(cfg.start_paused);
+	/* Companion mode by default: what rtcdm does not use is QEMU's, not ignored. */
+	CU_ASSERT_TRUE(cfg.companion);
+	CU_ASSERT_STRING_EQUAL(cfg.machine_type, "xenfv");
+	CU_ASSERT_STRING_EQUAL(strstr(log, "rtcdm["),
+	                       "rtcdm[12] info: companion mode (HVM domain started by libxl)\n");
+	CU_ASSERT_EQUAL(count(log, "\n"), 1);
+	dm_config_free(&cfg);
+}
+
+/* The same list with device_model_args_hvm = [ "--rtc-only" ]: RTC-only
+ * mode, which names what it ignores. */
+static void test_libxl_create_rtc_only(void)
+{
+	static const char *const argv[] = {LIBXL_HVM_ARGV, "--rtc-only", NULL};
+	struct dm_config cfg;
+	char err[256], log[4096];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&cfg, argv, err, sizeof(err), log, sizeof(log)), 0);
+	CU_ASSERT_EQUAL(cfg.platform, DM_PLATFORM_XEN);
+	CU_ASSERT_FALSE(cfg.companion);
+	CU_ASSERT_TRUE(cfg.rtc_only);
+	/* The mode first, then what is ignored. */
+	CU_ASSERT_EQUAL(strncmp(strstr(log, "rtcdm["), "rtcdm[12] info: RTC-only mode (--rtc-only)\n",
+	                        strlen("rtcdm[12] info: RTC-only mode (--rtc-only)\n")),
+	                0);
 	CU_ASSERT_EQUAL(count(log, "rtcdm[12] info: RTC only, ignoring options -nodefaults, "
 	                           "-no-user-config, -vnc, -display, -boot, -net, -m; keys -name "
 	                           "debug-threads, -machine suppress-vmdesc\n"),
 	                1);
-	CU_ASSERT_EQUAL(count(log, "\n"), 1);
+	CU_ASSERT_EQUAL(count(log, "\n"), 2);
+	dm_config_free(&cfg);
+}
+
+/* Each branch of the mode rule (choose_mode() in dm/cli.c): the mode and
+ * the line that says why. */
+static void test_mode_rule(void)
+{
+	static const struct {
+		const char *argv[12];
+		bool companion;
+		const char *line; /* from "rtcdm[" to the end of the log */
+	} cases[] = {
+		/* --companion wins everywhere, the simulated platform included */
+		{{"--companion", "--platform", "sim"}, true,
+		 "rtcdm[-] info: companion mode (--companion)\n"},
+		{{"-xen-domid", "4", "-machine", "xenpv", "--companion"}, true,
+		 "rtcdm[4] info: companion mode (--companion)\n"},
+		/* libxl's HVM list on Xen: xenfv, or pc with the xen accelerator */
+		{{"-xen-domid", "4", "-machine", "xenfv,suppress-vmdesc=on"}, true,
+		 "rtcdm[4] info: companion mode (HVM domain started by libxl)\n"},
+		{{"-xen-domid", "4", "-machine", "pc,accel=xen,suppress-vmdesc=on"}, true,
+		 "rtcdm[4] info: companion mode (HVM domain started by libxl)\n"},
+		{{"--platform", "xen", "--domid", "4", "-machine", "type=pc", "-accel", "xen"}, true,
+		 "rtcdm[4] info: companion mode (HVM domain started by libxl)\n"},
+		/* --rtc-only keeps the RTC-only mode on that list */
+		{{"-xen-domid", "4", "-machine", "xenfv", "--rtc-only"}, false,
+		 "rtcdm[4] info: RTC-only mode (--rtc-only)\n"},
+		{{"--rtc-only", "--platform", "sim"}, false, "rtcdm[-] info: RTC-only mode (--rtc-only)\n"},
+		/* the simulated platform: tests, the demo */
+		{{"--platform", "sim", "-xen-domid", "4", "-machine", "xenfv"}, false,
+		 "rtcdm[4] info: RTC-only mode (simulated platform)\n"},
+		{{"-xen-domid", "4", "-machine", "xenfv", "-qtest", "unix:/tmp/q"}, false,
+		 "rtcdm[4] info: RTC-only mode (simulated platform)\n"},
+		{{NULL}, false, "rtcdm[-] info: RTC-only mode (simulated platform)\n"},
+		/* Xen without libxl's HVM list: PVH (rtcdm-attach), QEMU as a PVH backend */
+		{{"--platform", "xen", "--domid", "4"}, false,
+		 "rtcdm[4] info: RTC-only mode (not libxl's HVM argument list)\n"},
+		{{"-xen-domid", "4", "-machine", "xenpv"}, false,
+		 "rtcdm[4] info: RTC-only mode (not libxl's HVM argument list)\n"},
+		{{"-xen-domid", "4", "-machine", "pc,accel=tcg"}, false,
+		 "rtcdm[4] info: RTC-only mode (not libxl's HVM argument list)\n"},
+		{{"-xen-domid", "4", "-machine", "pc"}, false,
+		 "rtcdm[4] info: RTC-only mode (not libxl's HVM argument list)\n"},
+		{{"-xen-domid", "4", "-machine", "xenfvx"}, false,
+		 "rtcdm[4] info: RTC-only mode (not libxl's HVM argument list)\n"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dm_config cfg;
+		char err[256], log[1024];
+		const char *line;
+
+		CU_ASSERT_EQUAL_FATAL(parse(&cfg, cases[i].argv, err, sizeof(err), log, sizeof(log)), 0);
+		line = strstr(log, "rtcdm[");
+		CU_ASSERT_EQUAL(cfg.companion, cases[i].companion);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+		CU_ASSERT_STRING_EQUAL(line, cases[i].line);
+		if (cfg.companion != cases[i].companion || strcmp(line, cases[i].line) != 0)
+			fprintf(stderr, "\n  case %zu: companion %d, log '%s'", i, cfg.companion, line);
+		dm_config_free(&cfg);
+	}
+}
+
+/* --qemu in companion mode, whichever way it was chosen; --help and
+ * --version log no mode. */
+static void test_mode_qemu_help(void)
+{
+	static const char *const by_default[] = {"-xen-domid", "4", "-machine", "xenfv",
+	                                         "--qemu", "/opt/qemu", NULL};
+	static const char *const help[] = {"-xen-domid", "4", "-machine", "xenfv", "--help", NULL};
+	struct dm_config cfg;
+	char err[256], log[1024];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&cfg, by_default, err, sizeof(err), log, sizeof(log)), 0);
+	CU_ASSERT_TRUE(cfg.companion);
+	CU_ASSERT_FALSE(cfg.companion_given);
+	CU_ASSERT_STRING_EQUAL(cfg.qemu_path, "/opt/qemu");
+	dm_config_free(&cfg);
+	CU_ASSERT_EQUAL_FATAL(parse(&cfg, help, err, sizeof(err), log, sizeof(log)), 0);
+	CU_ASSERT_TRUE(cfg.help);
+	CU_ASSERT_STRING_EQUAL(log, "");
 	dm_config_free(&cfg);
 }
 
@@ -111,7 +222,9 @@ static void test_libxl_restrict_restore(void)
 	CU_ASSERT_EQUAL(memcmp(cfg.uuid, uuid, 16), 0);
 	CU_ASSERT_EQUAL(cfg.incoming_fd, 15);
 	CU_ASSERT_STRING_EQUAL(cfg.accel, "xen");
-	CU_ASSERT_STRING_EQUAL(log, "");
+	CU_ASSERT_FALSE(cfg.companion); /* --platform=sim */
+	CU_ASSERT_STRING_EQUAL(strstr(log, "rtcdm["),
+	                       "rtcdm[3] info: RTC-only mode (simulated platform)\n");
 	dm_config_free(&cfg);
 }
 
@@ -169,7 +282,7 @@ static void test_unknown_options(void)
 
 	CU_ASSERT_EQUAL_FATAL(parse(&cfg, argv, err, sizeof(err), log, sizeof(log)), 0);
 	CU_ASSERT_EQUAL(cfg.domid, 5);
-	CU_ASSERT_STRING_EQUAL(strstr(log, "rtcdm["),
+	CU_ASSERT_STRING_EQUAL(strstr(log, "rtcdm[5] info: RTC only"),
 	                       "rtcdm[5] info: RTC only, ignoring options -newfangled x,y (unknown), "
 	                       "-flag (unknown), --whatever=1 (unknown), -device\n");
 	dm_config_free(&cfg);
@@ -213,6 +326,17 @@ static void test_errors(void)
 		{{"--platform", "xen", "--domid", "1", "-qtest", "unix:/x"}, "-qtest needs --platform sim"},
 		{{"-incoming", "fd:3", "-loadvm", "/dev/null"}, "-loadvm '/dev/null': not a regular file"},
 		{{"-name", ",process=x"}, "-name: empty name"},
+		{{"--companion", "--rtc-only"}, "--companion and --rtc-only are exclusive"},
+		{{"-xen-domid", "1", "-machine", "xenfv", "--rtc-only", "--companion"},
+		 "--companion and --rtc-only are exclusive"},
+		{{"--rtc-only", "--qemu", "/q"}, "--qemu and --rtc-only are exclusive"},
+		{{"-xen-domid", "1", "-machine", "xenfv", "--rtc-only", "--qemu", "/q"},
+		 "--qemu and --rtc-only are exclusive"},
+		{{"--qemu", "/q"}, "--qemu needs --companion"},
+		{{"--platform", "sim", "-xen-domid", "1", "-machine", "xenfv", "--qemu", "/q"},
+		 "--qemu needs --companion"},
+		{{"-xen-domid", "1", "-machine", "xenpv", "--qemu", "/q"}, "--qemu needs --companion"},
+		{{"--rtc-only=1"}, "--rtc-only takes no value"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -323,7 +447,7 @@ static void test_qemu_commas(void)
 	CU_ASSERT_STRING_EQUAL(cfg.name, "a,b");
 	CU_ASSERT_STRING_EQUAL(cfg.qtest_path, "/tmp/q,s");
 	CU_ASSERT_STRING_EQUAL(cfg.accel, "kvm,tcg");
-	CU_ASSERT_STRING_EQUAL(strstr(log, "rtcdm["),
+	CU_ASSERT_STRING_EQUAL(strstr(log, "rtcdm[-] info: RTC only"),
 	                       "rtcdm[-] info: RTC only, ignoring keys -name debug-threads, "
 	                       "-accel thread\n");
 	dm_config_free(&cfg);
@@ -344,7 +468,7 @@ static void test_qemu_commas(void)
 		}
 		many[n] = NULL;
 		CU_ASSERT_EQUAL(parse(&cfg, many, err, sizeof(err), log, sizeof(log)), 0);
-		CU_ASSERT_EQUAL(count(log, "\n"), 1);
+		CU_ASSERT_EQUAL(count(log, "\n"), 2); /* the mode, then what is ignored */
 		CU_ASSERT_PTR_NOT_NULL(strstr(log, "-unknown00 (unknown), -unknown01 (unknown)"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(log, ", ...\n"));
 		dm_config_free(&cfg);
@@ -361,7 +485,11 @@ void suite_dm_cli(void)
 {
 	CU_pSuite s = CU_add_suite("dm_cli (command line)", NULL, NULL);
 
-	CU_add_test(s, "libxl create argv", test_libxl_create);
+	CU_add_test(s, "libxl create argv: companion mode by default", test_libxl_create);
+	CU_add_test(s, "libxl create argv with --rtc-only", test_libxl_create_rtc_only);
+	CU_add_test(s, "the mode rule: companion or RTC-only, and why", test_mode_rule);
+	CU_add_test(s, "--qemu in the default companion mode; --help logs no mode",
+	            test_mode_qemu_help);
 	CU_add_test(s, "libxl dm_restrict + restore argv", test_libxl_restrict_restore);
 	CU_add_test(s, "own options", test_own_options);
 	CU_add_test(s, "-rtc", test_rtc_option);

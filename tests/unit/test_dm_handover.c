@@ -8,6 +8,65 @@
 
 #include "dm/handover.h"
 
+/* A device state as QEMU lays it out: header, a device before the RTC, the
+ * RTC's section with cmos_data first, the end marker. */
+static size_t qemu_state(uint8_t *out, uint8_t reg_a, size_t cut)
+{
+	static const uint8_t head[] = {'Q', 'E', 'V', 'M', 0, 0, 0, 3,
+	                               /* another device: its id string, then fields */
+	                               0x04, 0, 0, 0, 1, 4, 'i', '8', '2', '5', 0, 0, 0, 0,
+	                               0, 0, 0, 1, 0x04, 0x0b, 0x7e, 0, 0, 0, 1,
+	                               /* the RTC */
+	                               0x04, 0, 0, 0, 2, 11, 'm', 'c', '1', '4', '6', '8', '1',
+	                               '8', 'r', 't', 'c', 0, 0, 0, 0, 0, 0, 0, 3};
+	size_t n = sizeof(head);
+
+	memcpy(out, head, n);
+	for (unsigned i = 0; i < 128; i++)
+		out[n + i] = (uint8_t)(i ^ 0x55);
+	out[n + 0x0a] = reg_a;
+	out[n + 0x34] = 0x00;
+	out[n + 0x35] = 0x3f;
+	n += 128;
+	out[n++] = 0x32; /* cmos_index, and more fields */
+	out[n++] = 0x7e;
+	memset(out + n, 0, 4);
+	n += 4;
+	out[n++] = 0x00; /* QEMU_VM_EOF */
+	return cut ? cut : n;
+}
+
+static void test_cmos_from_state(void)
+{
+	uint8_t st[512], cmos[128], want[128];
+	char why[128] = "";
+	size_t n = qemu_state(st, 0x26, 0);
+
+	for (unsigned i = 0; i < 128; i++)
+		want[i] = (uint8_t)(i ^ 0x55);
+	want[0x0a] = 0x26;
+	want[0x34] = 0x00;
+	want[0x35] = 0x3f;
+	CU_ASSERT_EQUAL(dm_handover_cmos_from_state(st, n, cmos, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(memcmp(cmos, want, 128), 0);
+	/* cut inside cmos_data */
+	n = qemu_state(st, 0x26, 8 + 23 + 1 + 4 + 1 + 11 + 8 + 100);
+	CU_ASSERT_EQUAL(dm_handover_cmos_from_state(st, n, cmos, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "the mc146818rtc section is cut short");
+	/* a divider that is not running: not QEMU's RTC state */
+	n = qemu_state(st, 0x70, 0);
+	CU_ASSERT_EQUAL(dm_handover_cmos_from_state(st, n, cmos, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "the mc146818rtc section's register A is 0x70, not a running "
+	                            "32.768 kHz divider");
+	/* no RTC section, not a device state */
+	n = qemu_state(st, 0x26, 8 + 23);
+	CU_ASSERT_EQUAL(dm_handover_cmos_from_state(st, n, cmos, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "no mc146818rtc section");
+	CU_ASSERT_EQUAL(dm_handover_cmos_from_state((const uint8_t *)"QEV", 3, cmos, why, sizeof(why)),
+	                -1);
+	CU_ASSERT_STRING_EQUAL(why, "not a QEMU device state");
+}
+
 void suite_dm_handover(void);
 
 /* Xen gives the lowest free id and favours the highest: rtcdm's server,
@@ -153,4 +212,5 @@ void suite_dm_handover(void)
 	CU_add_test(s, "rtcdm's ioreq server id must be above QEMU's", test_order_check);
 	CU_add_test(s, "QEMU's configuration bytes win, the guest's come back", test_merge_table);
 	CU_add_test(s, "HMP 'i /b' replies", test_parse_inb);
+	CU_add_test(s, "QEMU's CMOS from its device state", test_cmos_from_state);
 }

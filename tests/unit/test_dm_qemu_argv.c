@@ -22,7 +22,7 @@ static void test_own_words(void)
 		bool own;
 	} cases[] = {
 		{"--time-offset", "5", 2, true}, {"--time-offset=5", "-m", 1, true},
-		{"--companion", "-m", 1, true}, {"--qemu", "/q", 2, true},
+		{"--companion", "-m", 1, true}, {"--rtc-only", "-m", 1, true}, {"--qemu", "/q", 2, true},
 		{"-v", "-m", 1, true}, {"-q", NULL, 1, true},
 		/* QEMU's, with and without a value, also spelled with two dashes */
 		{"-xen-domid", "3", 2, false}, {"--xen-domid", "3", 2, false}, {"-S", "-m", 1, false},

@@ -170,6 +170,32 @@ static void test_read_word_masked(void)
 	CU_ASSERT_EQUAL(f.calls[0].size, 2);
 }
 
+/* A server whose process is gone: pending requests complete as an absent
+ * device's (reads all ones at their size, writes dropped), others stay. */
+static void test_abandon(void)
+{
+	uint8_t *r = put_req(0, 0, 0x71, 0x12, 1, 1, READ, 0, 1);     /* READY read */
+	uint8_t *w = put_req(1, 0, 0x71, 0x5a, 1, 1, WRITE, 0, 2);    /* INPROCESS write */
+	uint8_t *q = put_req(2, 0, 0x70, 0, 1, 2, READ, 0, 2);        /* 2-byte read */
+	uint8_t *n = put_req(3, 0, 0x71, 0x77, 1, 1, READ, 0, 0);     /* none */
+	uint8_t *d = put_req(4, 0, 0x71, 0x99, 1, 1, READ, 0, 3);     /* answered */
+
+	CU_ASSERT_TRUE(dm_ioreq_abandon(page, 0));
+	CU_ASSERT_EQUAL(state_of(r), 3);
+	CU_ASSERT_EQUAL(get64(r + 8), 0xff);
+	CU_ASSERT_TRUE(dm_ioreq_abandon(page, 1));
+	CU_ASSERT_EQUAL(state_of(w), 3);
+	CU_ASSERT_EQUAL(get64(w + 8), 0x5a);
+	CU_ASSERT_EQUAL(w[30] & 0x20, 0x00); /* still a write */
+	CU_ASSERT_TRUE(dm_ioreq_abandon(page, 2));
+	CU_ASSERT_EQUAL(get64(q + 8), 0xffff);
+	CU_ASSERT_FALSE(dm_ioreq_abandon(page, 3));
+	CU_ASSERT_EQUAL(state_of(n), 0);
+	CU_ASSERT_EQUAL(get64(n + 8), 0x77);
+	CU_ASSERT_FALSE(dm_ioreq_abandon(page, 4));
+	CU_ASSERT_EQUAL(get64(d + 8), 0x99);
+}
+
 static void test_not_ready_untouched(void)
 {
 	struct fake f = { 0 };
@@ -343,6 +369,7 @@ void suite_xen_ioreq(void)
 	CU_add_test(s, "PIO read of the data port fills data exactly", test_read_data_port);
 	CU_add_test(s, "2-byte read masked to its size", test_read_word_masked);
 	CU_add_test(s, "slots not READY are left alone", test_not_ready_untouched);
+	CU_add_test(s, "abandoned: pending requests answered as an absent device", test_abandon);
 	CU_add_test(s, "string I/O through guest memory is refused", test_string_io_refused);
 	CU_add_test(s, "sizes other than 1, 2, 4 read ~0, writes dropped", test_odd_sizes);
 	CU_add_test(s, "count > 1 repeats the access", test_repeat_count);

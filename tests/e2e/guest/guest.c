@@ -11,12 +11,20 @@
  *   GUEST_PVH=1      built with the PVH entry note (banner says "pvh")
  *   GUEST_SETYEAR=1  sets the RTC forward one year (once: NVRAM byte 0x40
  *                    = 0x5a marks "already set" and is honoured on reboot)
+ *   GUEST_BENCH=1    instead of the checks, times port accesses with the
+ *                    TSC (the "bench" lines) and then idles
+ *   GUEST_POLL=1     between report lines, reads NVRAM 0x41 without a
+ *                    pause, so that an access is always in flight; the
+ *                    report lines count the reads (polls=) and those that
+ *                    did not give the scratch byte's value (odd=)
  *   GUEST_VARIANT    the variant name printed in the banner
  *
  * Sequence: banner, CMOS dump, register reset values, TSC rate, NVRAM
  * write/read, [set year], update/alarm/periodic flags in register C, then a
  * report line about once a second, forever.  Every wait is bounded by the
  * TSC, so a guest without a CMOS (PVH) still runs to the report loop.
+ * The bench variant: banner, register values, TSC rate, the bench lines,
+ * "bench done", then it spins.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +34,12 @@
 #endif
 #ifndef GUEST_SETYEAR
 #define GUEST_SETYEAR 0
+#endif
+#ifndef GUEST_BENCH
+#define GUEST_BENCH 0
+#endif
+#ifndef GUEST_POLL
+#define GUEST_POLL 0
 #endif
 #ifndef GUEST_VARIANT
 #define GUEST_VARIANT "unnamed"
@@ -168,6 +182,7 @@ static void line_end(void)
 struct guest {
 	uint32_t tsc_hz;  /* TSC ticks per second (estimate) */
 	bool cmos;        /* a CMOS answers on 0x70/0x71 */
+	uint32_t polls, odd; /* GUEST_POLL: NVRAM reads, and reads not 0x3c */
 };
 
 static void delay_ticks(uint32_t ticks)
@@ -304,6 +319,24 @@ static bool wait_second_edge(const struct guest *g, uint32_t max_ms)
 			return true;
 	}
 	return false;
+}
+
+/* GUEST_POLL: NVRAM 0x41 read back to back until the RTC's second changes
+ * (bounded by the TSC, about 1.5 s), the second looked at every 32 reads. */
+static void poll_second(struct guest *g)
+{
+	uint8_t s0 = cmos_rd(R_SEC);
+	uint64_t t0 = rdtsc(), limit = (uint64_t)g->tsc_hz * 3 / 2;
+
+	while (rdtsc() - t0 < limit) {
+		for (int i = 0; i < 32; i++) {
+			g->polls++;
+			if (cmos_rd(NV_SCRATCH) != 0x3c)
+				g->odd++;
+		}
+		if (cmos_rd(R_SEC) != s0)
+			return;
+	}
 }
 
 /* ---- steps -------------------------------------------------------------- */
@@ -593,6 +626,117 @@ static void report_wallclock(uint32_t n)
 }
 #endif
 
+#if GUEST_BENCH
+/*
+ * Port-access timing.  Each sample is one access (the two port instructions
+ * of a CMOS read or write) timed on its own with RDTSC, so a preemption in
+ * dom0 spoils one sample, not the figure: the line gives the minimum, the
+ * median, the 90th percentile and the maximum in TSC cycles, and the mean
+ * over the whole loop (timing included).  Kinds:
+ *   nvram-read   outb 0x70 idx; inb 0x71 with idx >= 14: Xen forwards both
+ *                to the ioreq server that claims the ports (the device model)
+ *   nvram-write  outb 0x70 idx; outb 0x71 v: the same, writing
+ *   rtc-read     outb 0x70 0x0d; inb 0x71: register D, answered by Xen's own
+ *                vRTC without leaving the hypervisor (the floor of a port
+ *                access in this domain)
+ * Every read must return the value last written (bad= counts those that do
+ * not), so an unanswered port (0xff) cannot pass for a fast one.
+ */
+enum { BENCH_SAMPLES = 1000, BENCH_WARMUP = 50, BENCH_INDEX = NV_SCRATCH };
+
+static uint32_t bench_sample[BENCH_SAMPLES];
+
+static void sort_u32(uint32_t *v, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		uint32_t x = v[i], j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* N / D by shift and subtract: no libgcc for 64-bit division. */
+static uint64_t div_u64(uint64_t n, uint32_t d)
+{
+	uint64_t q = 0, r = 0;
+	for (int i = 63; i >= 0; i--) {
+		r = (r << 1) | ((n >> i) & 1);
+		if (r >= d) {
+			r -= d;
+			q |= (uint64_t)1 << i;
+		}
+	}
+	return q;
+}
+
+/* One access of KIND; returns whether a read gave what it had to. */
+static bool bench_access(int kind, uint8_t v)
+{
+	switch (kind) {
+	case 0:
+		outb(PORT_INDEX, BENCH_INDEX);
+		return inb(PORT_DATA) == v;
+	case 1:
+		outb(PORT_INDEX, BENCH_INDEX);
+		outb(PORT_DATA, v);
+		return true;
+	default:
+		outb(PORT_INDEX, R_D);
+		return inb(PORT_DATA) == v;
+	}
+}
+
+static void bench_kind(int kind, const char *name)
+{
+	uint32_t bad = 0;
+	uint8_t want = 0x80;      /* register D: VRT */
+	uint64_t t0, t1, start;
+
+	if (kind != 2) {
+		want = 0x5b;
+		cmos_wr(BENCH_INDEX, want);
+	}
+	for (uint32_t i = 0; i < BENCH_WARMUP; i++)
+		(void)bench_access(kind, want);
+	start = rdtsc();
+	for (uint32_t i = 0; i < BENCH_SAMPLES; i++) {
+		t0 = rdtsc();
+		bool ok = bench_access(kind, want);
+		t1 = rdtsc();
+		bad += !ok;
+		uint64_t d = t1 - t0;
+		bench_sample[i] = d > 0xffffffffu ? 0xffffffffu : (uint32_t)d;
+	}
+	uint64_t total = rdtsc() - start;
+	/* the writes: the last value written must read back */
+	if (kind == 1 && cmos_rd(BENCH_INDEX) != want)
+		bad++;
+	sort_u32(bench_sample, BENCH_SAMPLES);
+	line_start("bench kind=");
+	put_s(name);
+	put_kv_hex("index", kind == 2 ? R_D : BENCH_INDEX);
+	put_kv_dec("n", BENCH_SAMPLES);
+	put_kv_dec("min", bench_sample[0]);
+	put_kv_dec("med", bench_sample[BENCH_SAMPLES / 2]);
+	put_kv_dec("p90", bench_sample[BENCH_SAMPLES * 9 / 10]);
+	put_kv_dec("max", bench_sample[BENCH_SAMPLES - 1]);
+	put_kv_dec("mean", (uint32_t)div_u64(total, BENCH_SAMPLES));
+	put_kv_dec("bad", bad);
+	line_end();
+}
+
+static void bench(const struct guest *g)
+{
+	bench_kind(0, "nvram-read");
+	bench_kind(1, "nvram-write");
+	bench_kind(2, "rtc-read");
+	line_start("bench done");
+	put_kv_dec("khz", g->tsc_hz / 1000);
+	line_end();
+}
+#endif
+
 static void report(const struct guest *g, uint32_t n)
 {
 	struct rtc_time t;
@@ -606,6 +750,10 @@ static void report(const struct guest *g, uint32_t n)
 	put_kv_hex("d", cmos_rd(R_D));
 	put_kv_hex("nv40", cmos_rd(NV_MARKER));
 	put_kv_hex("nv41", cmos_rd(NV_SCRATCH));
+	if (GUEST_POLL) {
+		put_kv_dec("polls", g->polls);
+		put_kv_dec("odd", g->odd);
+	}
 	line_end();
 #if GUEST_PVH
 	report_wallclock(n);
@@ -626,7 +774,8 @@ void guest_main(uint32_t start_info)
 	shinfo_map();
 #endif
 
-	dump_cmos();
+	if (!GUEST_BENCH)
+		dump_cmos();
 	uint8_t a = cmos_rd(R_A), b = cmos_rd(R_B), d = cmos_rd(R_D);
 	g.cmos = !(a == 0xff && b == 0xff && d == 0xff);
 	line_start("regs");
@@ -637,6 +786,11 @@ void guest_main(uint32_t start_info)
 	line_end();
 
 	find_tsc_rate(&g);
+#if GUEST_BENCH
+	bench(&g);
+	for (;;)
+		__asm__ volatile("pause");
+#endif
 	nvram_check();
 	if (g.cmos) {
 		if (GUEST_SETYEAR)
@@ -650,7 +804,9 @@ void guest_main(uint32_t start_info)
 
 	for (uint32_t n = 1;; n++) {
 		report(&g, n);
-		if (g.cmos)
+		if (GUEST_POLL && g.cmos)
+			poll_second(&g);
+		else if (g.cmos)
 			(void)wait_second_edge(&g, 1500);
 		else
 			delay_ms(&g, 1000);

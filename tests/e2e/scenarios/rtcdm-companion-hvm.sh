@@ -1,7 +1,8 @@
 #!/bin/sh
 # e2e-timeout: 900
 #
-# Companion mode (`--companion` from xl.cfg's device_model_args_hvm): libxl
+# Companion mode, the default when libxl starts rtcdm for an HVM domain (no
+# device_model_args_hvm; the log says why the mode was chosen): libxl
 # starts rtcdm, rtcdm starts Debian's qemu-xen as its child with libxl's
 # arguments and relays libxl's QMP monitors to it; once QEMU is ready rtcdm
 # creates its own ioreq server for 0x70-0x71, after QEMU's, so it answers
@@ -20,13 +21,14 @@
 NAME=e2e-companion
 IMG=$E2E_SAVE/companion.img
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
-	'device_model_args_hvm = [ "--companion" ]'
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\""
 require rtcdm rtcdm-ctx
 
 create "$E2E_RUN/hvm.cfg" "$NAME"
 id=$DOMID
 companion_pids "$id"
+grep -q 'info: companion mode (HVM domain started by libxl)$' "$DMLOG" ||
+	fail "rtcdm did not choose companion mode by default: $(grep -m1 ' mode (' "$DMLOG")"
 grep -q 'QEMU 7\.2\.[0-9]* ready' "$DMLOG" || fail "rtcdm did not see QEMU ready: $(tail -n 3 "$DMLOG" | tr '\n' ' ')"
 log "ok: $(grep -o 'QEMU 7\.2\.[0-9]* ready.*' "$DMLOG")"
 grep -q 'ignoring option' "$DMLOG" && fail "rtcdm logs QEMU's options as ignored in companion mode"

@@ -31,13 +31,14 @@ QGID=$(awk -F: -v u="$QUSER" '$1 == u { print $4 }' /etc/passwd)
 hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
 	'device_model_args_hvm = [ "--companion" ]' 'dm_restrict = 1'
 
-# restricted PID WHAT — PID runs as $QUSER, without supplementary groups, in the chroot.
+# restricted PID WHAT [GROUPS] — PID runs as $QUSER, with the supplementary groups GROUPS
+# (default: none), in the chroot.
 restricted() {
 	check "$2 uid (real effective saved fs)" \
 		"$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$1/status")" "$QUID $QUID $QUID $QUID"
 	check "$2 gid (real effective saved fs)" \
 		"$(awk '/^Gid:/ { print $2, $3, $4, $5 }' "/proc/$1/status")" "$QGID $QGID $QGID $QGID"
-	check "$2 supplementary groups" "$(awk '/^Groups:/ { print $2 }' "/proc/$1/status")" ""
+	check "$2 supplementary groups" "$(awk '/^Groups:/ { print $2 }' "/proc/$1/status")" "${3:-}"
 	check "$2 root directory" "$(readlink "/proc/$1/root")" "$(readlink -f "/var/run/xen/qemu-root-$id")"
 }
 
@@ -50,7 +51,10 @@ for a in "-xen-domid-restrict" "-chroot /var/run/xen/qemu-root-$id" "-runas $QUS
 	case " $args" in *" $a "*) ;; *) fail "libxl did not pass '$a': $args" ;; esac
 done
 restricted "$DM_PID" rtcdm
-restricted "$QEMU_PID" "rtcdm's QEMU"
+# QEMU's -runas keeps the user's groups (initgroups): its own choice, as under stock qemu-xen
+restricted "$QEMU_PID" "rtcdm's QEMU" "$QGID"
+companion_rtc_pid
+restricted "$RTC_PID" "rtcdm's serving part"
 grep -q "Xen handles restricted to domain $id\$" "$DMLOG" ||
 	fail "rtcdm's log does not say its Xen handles were restricted to d$id"
 grep -q "running in chroot /var/run/xen/qemu-root-$id as $QUSER\$" "$DMLOG" ||

@@ -28,8 +28,10 @@ NAME=e2e-rtcdm-mig
 NAME_TS=e2e-rtcdm-migts
 TS=3600
 CUT=8388608
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\""
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--rtc-only" ]'
 hvm_cfg "$E2E_RUN/hvm-ts.cfg" "$NAME_TS" probe "device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--rtc-only" ]' \
 	"rtc_timeoffset = $TS"
 require rtcdm
 
@@ -72,14 +74,6 @@ until grep -qs 'device state saved to' '/var/log/xen/qemu-dm-$NAME.log' || [ \$i
 	i=\$((i + 1))
 done
 kill \$c" "once the source's device model saved"
-
-# migrate NAME RECEIVER SECS — xl migrate -s "" NAME RECEIVER; MIG_RC is its status.
-migrate() {
-	run "$3" xl migrate -s "" "$1" "$2"
-	MIG_RC=$?
-	[ $MIG_RC -eq 137 ] && testbed "xl migrate did not return within $3 s"
-	return 0
-}
 
 # migrate_ok NAME WHAT — a migration that must succeed (timed, noted as WHAT); sets id
 # (the domain NAME on the receiving side) and DMLOG (the receiving rtcdm's log).

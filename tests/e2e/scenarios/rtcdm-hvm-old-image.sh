@@ -17,7 +17,8 @@ NAME=e2e-rtcdm-old
 IMG=$E2E_SAVE/rtcdm-new.img
 OLD=$E2E_SAVE/rtcdm-old.img
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\""
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--rtc-only" ]'
 require rtcdm
 
 create "$E2E_RUN/hvm.cfg" "$NAME"

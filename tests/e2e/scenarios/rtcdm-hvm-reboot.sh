@@ -24,6 +24,7 @@ STATE=/var/lib/xen/rtcdm
 BAT=$STATE/$UUID.cmos
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
 hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--rtc-only" ]' \
 	"uuid = \"$UUID\""
 require rtcdm
 # A fresh machine: no state directory yet (rtcdm creates it); put back as

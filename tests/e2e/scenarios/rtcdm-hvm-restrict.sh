@@ -40,7 +40,8 @@ STATE=/var/lib/xen/rtcdm
 DOMDIR=$STATE/$UUID
 BAT=$DOMDIR/$UUID.cmos
 hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear \
-	"device_model_override = \"$RTCDM\"" 'dm_restrict = 1' "uuid = \"$UUID\""
+	"device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--rtc-only" ]' 'dm_restrict = 1' "uuid = \"$UUID\""
 # The package ships the state directory (0700, root); nothing of this
 # domain is in it yet.
 rm -rf "$DOMDIR" "$STATE/$UUID.cmos"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # e2e-timeout: 600
 #
-# rtcdm as an HVM domain's device model (device_model_override, qemu-xen
-# protocol), our guest as firmware.  Xen's vRTC serves registers 0-13;
+# rtcdm as an HVM domain's device model in RTC-only mode (device_model_override,
+# qemu-xen protocol, device_model_args_hvm = [ "--rtc-only" ]), our guest as
+# firmware.  Xen's vRTC serves registers 0-13;
 # rtcdm serves the CMOS NVRAM and follows the guest's clock through Xen's
 # TIMEOFFSET notifications.  Checked: xl create succeeds (libxl saw
 # "running" and got its QMP answers), the guest's NVRAM writes read back
@@ -14,13 +15,16 @@
 NAME=e2e-rtcdm-hvm
 IMG=$E2E_SAVE/rtcdm-hvm.img
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\""
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--rtc-only" ]'
 require rtcdm rtcdm-ctx
 # The package ships the state directory (rtcdm-hvm-reboot removes it to see rtcdm make it).
 check "state directory mode and owner" "$(stat -c '%a %u' /var/lib/xen/rtcdm 2>&1)" "700 0"
 
 create "$E2E_RUN/hvm.cfg" "$NAME"
 id=$DOMID
+grep -q 'info: RTC-only mode (--rtc-only)$' "$DMLOG" || fail "rtcdm did not choose RTC-only mode for --rtc-only"
+grep -q 'companion mode\|QEMU [0-9.]* ready' "$DMLOG" && fail "rtcdm started QEMU in RTC-only mode"
 grep -q 'running: platform xen' "$DMLOG" || fail "rtcdm did not report running on platform xen"
 grep -q 'HVM mode' "$DMLOG" || fail "rtcdm did not choose HVM mode"
 

@@ -17,6 +17,7 @@ IMG=$E2E_SAVE/rtcdm-tsoff.img
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
 TS=3600
 hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
+	'device_model_args_hvm = [ "--rtc-only" ]' \
 	"rtc_timeoffset = $TS"
 require rtcdm
 
