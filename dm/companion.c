@@ -53,6 +53,7 @@ struct companion {
 	struct dm_serving srv;
 	bool have_srv;
 	bool rtc_lost;          /* it ended: the ports are QEMU's again */
+	bool rescue_after_sync; /* its server is rescued once QEMU's CMOS is synced */
 	struct dm_rescue *rescue;
 	/* With -incoming: QEMU is asked for its status until it has loaded its
 	 * stream (its CMOS then holds the guest's bytes). */
@@ -132,6 +133,22 @@ static enum qmp_proxy_verdict on_command(void *opaque, const char *name,
 
 static void on_sync_reply(void *opaque, struct json_object *reply);
 
+/* The dead serving part's server: the waiting vCPUs answered, the server
+ * destroyed, QEMU's answers the ports from now on. */
+static void rescue(struct companion *co)
+{
+	char err[256];
+	unsigned answered = 0;
+
+	co->rescue_after_sync = false;
+	if (dm_rescue_server(co->rescue, co->srv.server_id, &answered, err, sizeof(err)) < 0)
+		dm_err(co->log, "%s", err);
+	else if (co->srv.server_id >= 0)
+		dm_info(co->log, "ioreq server %d disabled and destroyed, %u waiting vCPU request%s "
+		                 "answered as by an absent device: ports 0x70-0x71 fall back to QEMU",
+		        co->srv.server_id, answered, answered == 1 ? "" : "s");
+}
+
 /* The save (if one waits) goes on. */
 static void sync_done(struct companion *co, const char *failed)
 {
@@ -145,6 +162,8 @@ static void sync_done(struct companion *co, const char *failed)
 	if (co->sync_holds)
 		qmp_proxy_release(co->proxy);
 	co->sync_holds = false;
+	if (co->rescue_after_sync)
+		rescue(co);
 }
 
 /* Ask QEMU to select the next differing byte from sync_index on, or to
@@ -400,8 +419,7 @@ static int open_links(struct companion *co, char *err, size_t errlen)
 static void serving_gone(void *opaque, int status)
 {
 	struct companion *co = opaque;
-	char err[256], what[32];
-	unsigned answered = 0;
+	char what[32];
 
 	co->rtc_lost = true;
 	snprintf(what, sizeof(what), status > 128 ? "signal %d" : "status %d",
@@ -409,17 +427,15 @@ static void serving_gone(void *opaque, int status)
 	dm_err(co->log, "rtcdm's RTC (process %d) ended unexpectedly (%s): the guest keeps "
 	                "running, QEMU serves the RTC ports from now on",
 	       (int)co->srv.ended_pid, what);
-	if (dm_rescue_server(co->rescue, co->srv.server_id, &answered, err, sizeof(err)) < 0)
-		dm_err(co->log, "%s", err);
-	else if (co->srv.server_id >= 0)
-		dm_info(co->log, "ioreq server %d disabled and destroyed, %u waiting vCPU request%s "
-		                 "answered as by an absent device: ports 0x70-0x71 fall back to QEMU",
-		        co->srv.server_id, answered, answered == 1 ? "" : "s");
+	/* QEMU's CMOS first: until the rescue the dead server still holds the
+	 * ports, so no access of the guest moves QEMU's index meanwhile. */
+	co->rescue_after_sync = true;
 	if (!co->have_qemu_cmos || want_from_image(co, co->srv.state, co->srv.state_len) < 0) {
 		dm_warn(co->log, "QEMU's CMOS keeps its own bytes: no state of rtcdm's RTC to give it");
+		rescue(co);
 		return;
 	}
-	if (!sync_start(co, "after the fall-back, from rtcdm's last state", false))
+	if (!sync_start(co, "for the fall-back, from rtcdm's last state", false))
 		sync_done(co, co->sync_index < 128 ? "cannot ask QEMU" : NULL);
 }
 

@@ -972,13 +972,13 @@ static void test_serving_part_killed(void)
 	CU_ASSERT_EQUAL_FATAL(sscanf(at, "rtcdm's RTC runs in process %d", &pid), 1);
 	CU_ASSERT_TRUE_FATAL(pid > 0 && pid != c.proc.pid);
 	CU_ASSERT_EQUAL(kill(pid, SIGKILL), 0);
-	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU's CMOS brought up to date after",
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU's CMOS brought up to date for",
 	                                   SUPPORT_TIMEOUT_MS));
 	snprintf(want, sizeof(want), "error: rtcdm's RTC (process %d) ended unexpectedly "
 	                             "(signal 9): the guest keeps running, QEMU serves the RTC "
 	                             "ports from now on\n", pid);
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, want));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: QEMU's CMOS brought up to date after the "
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: QEMU's CMOS brought up to date for the "
 	                                          "fall-back, from rtcdm's last state: 1 NVRAM "
 	                                          "byte\n"));
 	/* libxl's monitor: QEMU's commands work, rtcdm's say why they cannot */

@@ -21,7 +21,8 @@
  *
  * Sequence: banner, CMOS dump, register reset values, TSC rate, NVRAM
  * write/read, [set year], update/alarm/periodic flags in register C, then a
- * report line about once a second, forever.  Every wait is bounded by the
+ * report line about once a second, forever (on HVM each also as "uart n=N"
+ * on COM1).  Every wait is bounded by the
  * TSC, so a guest without a CMOS (PVH) still runs to the report loop.
  * The bench variant: banner, register values, TSC rate, the bench lines,
  * "bench done", then it spins.
@@ -737,6 +738,30 @@ static void bench(const struct guest *g)
 }
 #endif
 
+#if !GUEST_PVH
+/* COM1 (0x3f8): on HVM QEMU's 16550, with xl.cfg serial="file:..." a file
+ * in dom0; a device only QEMU emulates, so a scenario can see QEMU's
+ * devices work next to rtcdm.  "uart n=N" per report line, written to the
+ * transmit register without waiting (QEMU sends each byte at once). */
+static void uart_line(uint32_t n)
+{
+	char tmp[11];
+	int k = 0;
+	const char *p = "uart n=";
+
+	while (*p)
+		outb(0x3f8, (uint8_t)*p++);
+	do {
+		tmp[k++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	while (k)
+		outb(0x3f8, (uint8_t)tmp[--k]);
+	outb(0x3f8, '\r');
+	outb(0x3f8, '\n');
+}
+#endif
+
 static void report(const struct guest *g, uint32_t n)
 {
 	struct rtc_time t;
@@ -757,6 +782,8 @@ static void report(const struct guest *g, uint32_t n)
 	line_end();
 #if GUEST_PVH
 	report_wallclock(n);
+#else
+	uart_line(n);
 #endif
 }
 

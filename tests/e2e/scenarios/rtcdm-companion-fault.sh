@@ -46,7 +46,7 @@ kill -STOP "$RTC_PID"
 sleep 2
 kill -9 "$RTC_PID"
 end=$(($(date +%s) + 30))
-until grep -q "QEMU's CMOS brought up to date after the fall-back" "$DMLOG"; do
+until grep -q "ports 0x70-0x71 fall back to QEMU" "$DMLOG"; do
 	[ "$(date +%s)" -ge "$end" ] && fail "rtcdm did not fall back to QEMU: $(tail -n 5 "$DMLOG" | tr '\n' ' ')"
 	sleep 1
 done
@@ -55,7 +55,7 @@ grep -q "rtcdm's RTC (process $RTC_PID) ended unexpectedly (signal 9)" "$DMLOG" 
 grep -Eq "ioreq server [1-7] disabled and destroyed, 1 waiting vCPU request answered" "$DMLOG" ||
 	fail "rtcdm did not answer the guest's waiting access and destroy its server: $(grep -i 'rescue\|ioreq server' "$DMLOG" | tail -n 3 | tr '\n' ' ')"
 log "ok: $(grep -Eo "ioreq server [0-9]+ disabled and destroyed.*" "$DMLOG")"
-log "ok: $(grep -o "QEMU's CMOS brought up to date after.*" "$DMLOG")"
+log "ok: $(grep -o "QEMU's CMOS brought up to date for.*" "$DMLOG")"
 n_fault=$SEEN_N
 guest_offset "$id" "$((n_fault + 2))" 3
 check_near "guest clock minus dom0 clock after the fault" "$SEEN_OFFSET" "$want" 10

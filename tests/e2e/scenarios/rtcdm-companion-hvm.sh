@@ -9,7 +9,8 @@
 # the guest's NVRAM.  Checked: xl create succeeds, QEMU is rtcdm's child and
 # answered rtcdm's own monitor, rtcdm's ioreq server id is above QEMU's,
 # rtcdm's NVRAM starts from QEMU's CMOS (the guest reads QEMU's memory-size
-# bytes through rtcdm), the guest's NVRAM write/read and its one-year step reach rtcdm (port accesses
+# bytes through rtcdm), a device only QEMU emulates works next to it (COM1 to a file in
+# dom0, before and after the restore), the guest's NVRAM write/read and its one-year step reach rtcdm (port accesses
 # and Xen's TIMEOFFSET counted by rtcdm's server, the clock change logged),
 # xl save (through the relayed QMP) writes an EMULATOR_CONTEXT that
 # `rtcdm-ctx dump` shows as QEMU's stream followed by rtcdm's image with the
@@ -21,7 +22,9 @@
 NAME=e2e-companion
 IMG=$E2E_SAVE/companion.img
 DMLOG=/var/log/xen/qemu-dm-$NAME.log
-hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\""
+COM1=$E2E_RUN/com1.txt
+hvm_cfg "$E2E_RUN/hvm.cfg" "$NAME" setyear "device_model_override = \"$RTCDM\"" \
+	"serial = \"file:$COM1\""
 require rtcdm rtcdm-ctx
 
 create "$E2E_RUN/hvm.cfg" "$NAME"
@@ -59,6 +62,12 @@ grep -q "hypervisor reports a guest clock change of +$want s" "$DMLOG" ||
 guest_offset "$id" 0 3
 check_near "guest clock minus dom0 clock before save" "$SEEN_OFFSET" "$want" 10
 n_before=$SEEN_N
+# COM1 is QEMU's alone (its 16550, to a file in dom0): the guest's "uart n=N" lines
+# uart_n — UART_N, the highest N the guest wrote to COM1 so far (0: none).
+uart_n() { UART_N=$(tr -d '\r' <"$COM1" 2>/dev/null | sed -n 's/^uart n=\([0-9]*\)$/\1/p' | tail -n 1); UART_N=${UART_N:-0}; }
+uart_n
+[ "$UART_N" -ge "$n_before" ] || fail "QEMU's COM1 has no line of the guest's report $n_before: $(tail -c 80 "$COM1" 2>/dev/null)"
+log "ok: QEMU's COM1 has the guest's report lines up to $UART_N"
 
 # ---- save: QEMU's stream, then rtcdm's image ---------------------------------------
 xl_save "$id" "$IMG"
@@ -99,6 +108,13 @@ check_near "guest clock minus dom0 clock after restore" "$SEEN_OFFSET" "$want" 1
 guest_lines "$id" | grep -q '^boot ' && fail "the restored guest booted again"
 expect_guest "$id" "^n=" 5 "a report line"
 check "NVRAM after restore (marker, scratch)" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
+n_after=$(field "$LINE" n)
+end=$(($(date +%s) + 20))
+until uart_n && [ "$UART_N" -ge "$n_after" ]; do
+	[ "$(date +%s)" -ge "$end" ] && fail "QEMU's COM1 did not work after the restore (last line $UART_N, report $n_after)"
+	sleep 1
+done
+log "ok: QEMU's COM1 after the restore: report lines up to $UART_N"
 
 # ---- destroy: both processes end ---------------------------------------------------------
 destroy "$id"
