@@ -58,7 +58,14 @@ $(B)/e2e/%: $(B)/tests/e2e/tools/%.o
 $(E2E_TOOL_NAMES:%=$(B)/tests/e2e/tools/%.o): ALL_CFLAGS += -std=gnu11
 endif
 
-e2e: $(E2E_GUESTS) $(E2E_TOOLS)
+# The Linux test guest's helper (tests/e2e/linux/rtcprobe.c): static, so the
+# guest's initramfs needs no libraries (tests/e2e/mklinuxguest).
+E2E_LINUX_PROBE := $(B)/e2e/linux/rtcprobe
+$(E2E_LINUX_PROBE): tests/e2e/linux/rtcprobe.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
+
+e2e: $(E2E_GUESTS) $(E2E_TOOLS) $(E2E_LINUX_PROBE)
 check-xen bench-xen: e2e
 
 .PHONY: e2e
