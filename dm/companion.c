@@ -685,14 +685,17 @@ static void stop_serving(struct companion *co)
 		dm_err(co->log, "%s", err);
 }
 
-int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
-                     const struct dm_config *cfg, int argc, char *const argv[])
+/* Companion mode in co (log, cfg and loop set): QEMU, the relay, the serving
+ * part, until QEMU ends. */
+static int run(struct companion *co, int argc, char *const argv[])
 {
-	struct companion co = {.log = log, .cfg = cfg, .loop = loop};
+	const struct dm_config *cfg = co->cfg;
+	const struct dm_log *log = co->log;
+	struct dm_loop *loop = co->loop;
 	const struct qmp_proxy_hooks hooks = {
 		.command = on_command,
 		.reply = on_reply,
-		.opaque = &co,
+		.opaque = co,
 	};
 	const char *qemu = cfg->qemu_path ? cfg->qemu_path : RTCDM_QEMU_PATH;
 	char err[PATH_MAX + 256] = "";
@@ -700,44 +703,64 @@ int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
 	bool have_owner = false;
 	int rc = 1;
 
-	co.proxy = qmp_proxy_new(loop, log, &hooks);
-	if (!co.proxy) {
+	co->proxy = qmp_proxy_new(loop, log, &hooks);
+	if (!co->proxy) {
 		dm_err(log, "out of memory");
 		return 1;
 	}
 	if (cfg->runas) {
 		if (dm_runas_lookup(cfg->runas, &owner, err, sizeof(err)) < 0) {
 			dm_err(log, "%s", err);
-			qmp_proxy_free(co.proxy);
+			qmp_proxy_free(co->proxy);
 			return 1;
 		}
 		have_owner = true;
 	}
-	if (read_incoming(&co, cfg, err, sizeof(err)) < 0 ||
-	    dm_qemu_child_prepare(&co.child, loop, log, cfg->chroot_dir,
+	if (read_incoming(co, cfg, err, sizeof(err)) < 0 ||
+	    dm_qemu_child_prepare(&co->child, loop, log, cfg->chroot_dir,
 	                          have_owner ? &owner : NULL, err, sizeof(err)) < 0 ||
-	    relay_monitors(&co, cfg, err, sizeof(err)) < 0) {
+	    relay_monitors(co, cfg, err, sizeof(err)) < 0) {
 		dm_err(log, "%s", err);
 	} else {
-		co.child.on_ready = on_qemu_ready;
-		co.child.ready_opaque = &co;
-		if (dm_qemu_child_spawn(&co.child, qemu, argc, argv, err, sizeof(err)) < 0)
+		co->child.on_ready = on_qemu_ready;
+		co->child.ready_opaque = co;
+		if (dm_qemu_child_spawn(&co->child, qemu, argc, argv, err, sizeof(err)) < 0)
 			dm_err(log, "%s", err);
 		else
 			rc = dm_loop_run(loop);
 	}
-	qmp_proxy_free(co.proxy);
-	dm_qemu_child_fini(&co.child);
-	for (size_t i = 0; i < co.n_links; i++)
-		if (co.links[i].lfd >= 0)
-			close(co.links[i].lfd);
-	free(co.in);
-	if (co.incoming_timer_ready)
-		dm_timer_fini(&co.incoming_timer);
-	if (co.have_srv)
-		stop_serving(&co);
-	dm_rescue_close(co.rescue);
-	for (size_t i = 0; i < co.n_paths; i++)
-		unlink(co.libxl_paths[i]);
+	qmp_proxy_free(co->proxy);
+	dm_qemu_child_fini(&co->child);
+	for (size_t i = 0; i < co->n_links; i++)
+		if (co->links[i].lfd >= 0)
+			close(co->links[i].lfd);
+	free(co->in);
+	if (co->incoming_timer_ready)
+		dm_timer_fini(&co->incoming_timer);
+	if (co->have_srv)
+		stop_serving(co);
+	dm_rescue_close(co->rescue);
+	for (size_t i = 0; i < co->n_paths; i++)
+		unlink(co->libxl_paths[i]);
+	return rc;
+}
+
+int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
+                     const struct dm_config *cfg, int argc, char *const argv[])
+{
+	/* On the heap: its buffers (paths, QMP lines) are mostly never
+	 * touched, and calloc gives a block this large untouched pages. */
+	struct companion *co = calloc(1, sizeof(*co));
+	int rc;
+
+	if (!co) {
+		dm_err(log, "out of memory");
+		return 1;
+	}
+	co->log = log;
+	co->cfg = cfg;
+	co->loop = loop;
+	rc = run(co, argc, argv);
+	free(co);
 	return rc;
 }
