@@ -391,6 +391,30 @@ migrate() {
 	return 0
 }
 
+# migrate_ok NAME WHAT — a migration that must succeed (timed, noted as WHAT); sets id
+# (the domain NAME on the receiving side) and DMLOG (the receiving rtcdm's log).
+migrate_ok() {
+	_t0=$(date +%s)
+	mark_log
+	migrate "$1" "xl migrate-receive" 300
+	[ $MIG_RC -eq 0 ] || fail "xl migrate exited $MIG_RC: $(tail -n 2 "$OUT" | tr '\n' ' ')"
+	note "$2: $(($(date +%s) - _t0)) s"
+	id=$(domid "$1")
+	[ -n "$id" ] || fail "no domain $1 after the migration"
+	[ -n "$(domid "$1--migratedaway")" ] && fail "the source domain $1--migratedaway is still there"
+	DMLOG=/var/log/xen/qemu-dm-$1--incoming.log
+	[ -s "$DMLOG" ] || fail "no log of the receiving rtcdm ($DMLOG)"
+}
+
+# companion_gone — after xl destroy: rtcdm (DM_PID) and its QEMU (QEMU_PID) end within 20 s.
+companion_gone() {
+	_end=$(($(date +%s) + 20))
+	while running_pid "$DM_PID" || running_pid "$QEMU_PID"; do
+		[ "$(date +%s)" -ge "$_end" ] && fail "rtcdm ($DM_PID) or QEMU ($QEMU_PID) still runs 20 s after xl destroy"
+		sleep 1
+	done
+}
+
 # running_pid PID — the process exists and is not a zombie waiting for its parent.
 running_pid() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 

@@ -87,9 +87,5 @@ guest_offset "$id" "$n_before" 2
 check_near "guest clock minus dom0 clock after save and restore" "$SEEN_OFFSET" "$want" 10
 check "NVRAM after save and restore (rtcdm again)" "$(field "$LINE" nv40) $(field "$LINE" nv41)" "5a 3c"
 destroy "$id"
-end=$(($(date +%s) + 20))
-while running_pid "$DM_PID" || running_pid "$QEMU_PID"; do
-	[ "$(date +%s)" -ge "$end" ] && fail "rtcdm ($DM_PID) or QEMU ($QEMU_PID) still runs 20 s after xl destroy"
-	sleep 1
-done
+companion_gone
 pass

@@ -119,11 +119,7 @@ log "ok: QEMU's COM1 after the restore: report lines up to $UART_N"
 # ---- destroy: both processes end ---------------------------------------------------------
 destroy "$id"
 [ -n "$(domid "$NAME")" ] && fail "domain $NAME still exists after xl destroy"
-end=$(($(date +%s) + 20))
-while running_pid "$DM_PID" || running_pid "$QEMU_PID"; do
-	[ "$(date +%s)" -ge "$end" ] && fail "rtcdm ($DM_PID) or QEMU ($QEMU_PID) still runs 20 s after xl destroy"
-	sleep 1
-done
+companion_gone
 grep -q 'passing SIGHUP on to QEMU' "$DMLOG" || fail "rtcdm did not pass libxl's SIGHUP on"
 grep -q 'QEMU ended (status 0), exiting with its status' "$DMLOG" ||
 	fail "rtcdm did not end with QEMU: $(tail -n 3 "$DMLOG" | tr '\n' ' ')"

@@ -46,17 +46,10 @@ xl destroy "$NAME--incoming" </dev/null >/dev/null 2>&1
 exit 1
 RECV
 
-# migrate_ok NAME WHAT — sets id and DMLOG (the receiving rtcdm's log).
-migrate_ok() {
-	_t0=$(date +%s)
-	mark_log
-	migrate "$1" "xl migrate-receive" 300
-	[ $MIG_RC -eq 0 ] || fail "xl migrate exited $MIG_RC: $(tail -n 2 "$OUT" | tr '\n' ' ')"
-	note "$2: $(($(date +%s) - _t0)) s"
-	id=$(domid "$1")
-	[ -n "$id" ] || fail "no domain $1 after the migration"
-	DMLOG=/var/log/xen/qemu-dm-$1--incoming.log
-	[ -s "$DMLOG" ] || fail "no log of the receiving rtcdm ($DMLOG)"
+# companion_migrate_ok NAME WHAT — migrate_ok, then the receiving side is companion mode
+# and its rtcdm found its part after QEMU's stream.
+companion_migrate_ok() {
+	migrate_ok "$1" "$2"
 	companion_pids "$id"
 	served_by_rtcdm
 	grep -q "incoming: QEMU's stream ([0-9]* bytes), then rtcdm's image" "$DMLOG" ||
@@ -91,7 +84,7 @@ check "NVRAM after the failed migration" "$(field "$LINE" nv40) $(field "$LINE" 
 n_before=$SEEN_N
 
 # ---- 2. the migration --------------------------------------------------------------------
-migrate_ok "$NAME" "companion-mode migration"
+companion_migrate_ok "$NAME" "companion-mode migration"
 grep -Eq "time offset: offset $want s from the image \(.*\) \[image\]" "$DMLOG" ||
 	dm_fail "the receiving rtcdm did not take the offset $want s from the image: $(grep 'time offset:' "$DMLOG" | tail -n 1)"
 log "ok: receiving rtcdm: $(grep -o 'time offset: .*' "$DMLOG" | tail -n 1)"
@@ -112,7 +105,7 @@ expect_guest "$id" '^ready' 150 "ready line"
 guest_offset "$id" 0
 check_near "guest clock minus dom0 clock before migrating" "$SEEN_OFFSET" "$TS" 10
 n_before=$SEEN_N
-migrate_ok "$NAME_TS" "companion-mode migration with rtc_timeoffset"
+companion_migrate_ok "$NAME_TS" "companion-mode migration with rtc_timeoffset"
 grep -Eq "time offset: offset $TS s from the image, set by the toolstack before the save \(.*\) \[toolstack\]" "$DMLOG" ||
 	dm_fail "the receiving rtcdm did not keep the toolstack's $TS s: $(grep 'time offset:' "$DMLOG" | tail -n 1)"
 log "ok: receiving rtcdm: $(grep -o 'time offset: .*' "$DMLOG" | tail -n 1)"

@@ -75,21 +75,6 @@ until grep -qs 'device state saved to' '/var/log/xen/qemu-dm-$NAME.log' || [ \$i
 done
 kill \$c" "once the source's device model saved"
 
-# migrate_ok NAME WHAT — a migration that must succeed (timed, noted as WHAT); sets id
-# (the domain NAME on the receiving side) and DMLOG (the receiving rtcdm's log).
-migrate_ok() {
-	_t0=$(date +%s)
-	mark_log
-	migrate "$1" "xl migrate-receive" 300
-	[ $MIG_RC -eq 0 ] || fail "xl migrate exited $MIG_RC: $(tail -n 2 "$OUT" | tr '\n' ' ')"
-	note "$2: $(($(date +%s) - _t0)) s"
-	id=$(domid "$1")
-	[ -n "$id" ] || fail "no domain $1 after the migration"
-	[ -n "$(domid "$1--migratedaway")" ] && fail "the source domain $1--migratedaway is still there"
-	DMLOG=/var/log/xen/qemu-dm-$1--incoming.log
-	[ -s "$DMLOG" ] || fail "no log of the receiving rtcdm ($DMLOG)"
-}
-
 # dm_pid DOMID — the device-model pid libxl recorded for the domain.
 dm_pid() { timeout -s KILL 10 xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/null; }
 
