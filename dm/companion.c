@@ -416,17 +416,14 @@ static int open_links(struct companion *co, char *err, size_t errlen)
 /* The serving part ended without being asked to: its server is rescued
  * (the waiting vCPUs answered, the server destroyed: QEMU's answers the
  * ports again) and QEMU's CMOS gets the guest's NVRAM as last reported. */
-static void serving_gone(void *opaque, int status)
+static void serving_gone(void *opaque, const char *how)
 {
 	struct companion *co = opaque;
-	char what[32];
 
 	co->rtc_lost = true;
-	snprintf(what, sizeof(what), status > 128 ? "signal %d" : "status %d",
-	         status > 128 ? status - 128 : status);
 	dm_err(co->log, "rtcdm's RTC (process %d) ended unexpectedly (%s): the guest keeps "
 	                "running, QEMU serves the RTC ports from now on",
-	       (int)co->srv.ended_pid, what);
+	       (int)co->srv.ended_pid, how);
 	/* QEMU's CMOS first: until the rescue the dead server still holds the
 	 * ports, so no access of the guest moves QEMU's index meanwhile. */
 	co->rescue_after_sync = true;

@@ -1,6 +1,7 @@
 /* qemu_child.c — qemu-xen as rtcdm's child (see qemu_child.h). */
 #include "dm/qemu_child.h"
 #include "dm/cli.h"
+#include "dm/exit_status.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,15 +91,6 @@ void dm_qemu_argv_free(struct dm_qemu_argv *a)
 
 /* ---- exit status ---------------------------------------------------------------- */
 
-static int wait_status(int st)
-{
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return 1;
-}
-
 static void describe(char *buf, size_t len, int status)
 {
 	if (status > 128 && status < 128 + NSIG && sigabbrev_np(status - 128))
@@ -129,7 +121,7 @@ static void on_exit_fd(struct dm_loop *loop, int fd, uint32_t events, void *opaq
 	if (r == 0 || (r < 0 && errno == EINTR))
 		return;
 	c->exited = true;
-	c->exit_status = r < 0 ? 1 : wait_status(st);
+	c->exit_status = r < 0 ? 1 : dm_exit_status(st);
 	c->pid = -1;
 	unwatch(c, &c->pidfd);
 	describe(what, sizeof(what), c->exit_status);

@@ -2,6 +2,7 @@
 #include "dm/serving.h"
 #include "dm/control.h"
 #include "dm/device.h"
+#include "dm/exit_status.h"
 #include "dm/handover.h"
 #include "dm/privs.h"
 #include "platform/platform.h"
@@ -263,11 +264,6 @@ out:
 
 /* ---- the supervisor's side ---------------------------------------------------------------- */
 
-static int wait_status(int st)
-{
-	return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
-}
-
 static void unwatch(struct dm_serving *s, int *fd)
 {
 	if (*fd < 0)
@@ -352,15 +348,15 @@ static void on_child_exit(struct dm_loop *loop, int fd, uint32_t events, void *o
 	if (waitpid(s->pid, &st, WNOHANG) <= 0)
 		return;
 	drain(s); /* what it said before it ended (its last state) */
-	s->status = wait_status(st);
+	s->status = dm_exit_status(st);
 	s->ended_pid = s->pid;
 	s->pid = -1;
 	unwatch(s, &s->pidfd);
 	if (s->stopping)
 		return;
+	describe(what, sizeof(what), s->status);
 	if (!s->ready) {
 		s->ready = true;
-		describe(what, sizeof(what), s->status);
 		if (s->on_ready) {
 			char err[128];
 
@@ -370,7 +366,7 @@ static void on_child_exit(struct dm_loop *loop, int fd, uint32_t events, void *o
 		return;
 	}
 	if (s->on_gone)
-		s->on_gone(s->opaque, s->status);
+		s->on_gone(s->opaque, what);
 }
 
 int dm_serving_start(struct dm_serving *s, struct dm_loop *loop, const struct dm_log *log,
@@ -411,12 +407,10 @@ int dm_serving_start(struct dm_serving *s, struct dm_loop *loop, const struct dm
 	return 0;
 }
 
+/* CLOCK_MONOTONIC in ms (base/loop.h). */
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return dm_monotonic_ns() / 1000000u;
 }
 
 /* Send a request and wait for the packet of kind `want` (state packets on
@@ -528,6 +522,6 @@ int dm_serving_stop(struct dm_serving *s)
 		nanosleep(&ts, NULL);
 	}
 	s->pid = -1;
-	s->status = wait_status(st);
+	s->status = dm_exit_status(st);
 	return s->status;
 }

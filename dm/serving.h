@@ -70,8 +70,9 @@ struct dm_serving {
 	size_t state_len;
 	/* Called once: ready (error NULL) or set-up failed (error: its line). */
 	void (*on_ready)(void *opaque, const char *error);
-	/* Called once when it has ended and the supervisor did not ask it to. */
-	void (*on_gone)(void *opaque, int status);
+	/* Called once when it has ended and the supervisor did not ask it to;
+	 * how ("signal 9", "status 1"). */
+	void (*on_gone)(void *opaque, const char *how);
 	void *opaque;
 };
 
