@@ -467,13 +467,13 @@ static void serving_ready(void *opaque, const char *error)
 	dm_info(co->log, "libxl's monitors relayed to QEMU");
 }
 
-/* rtcdm's RTC takes the ports over in a process of its own. */
+/* rtcdm's RTC takes the ports over in a process of its own, started as
+ * soon as QEMU is ready: it sets itself up while QEMU's CMOS is read. */
 static void take_over(struct companion *co)
 {
 	struct dm_serving_start st = {
 		.cfg = co->cfg,
 		.image = co->in_found ? &co->in->image : NULL,
-		.qemu_cmos = co->have_qemu_cmos ? co->qemu_cmos : NULL,
 	};
 	char err[PATH_MAX + 256] = "";
 
@@ -485,6 +485,14 @@ static void take_over(struct companion *co)
 		dm_err(co->log, "%s", err);
 		dm_loop_stop(co->loop, 1);
 	}
+}
+
+/* QEMU's CMOS is read (or could not be): the serving part ends its set-up
+ * with it. */
+static void give_cmos(struct companion *co)
+{
+	if (dm_serving_give_cmos(&co->srv, co->have_qemu_cmos ? co->qemu_cmos : NULL) < 0)
+		dm_debug(co->log, "QEMU's CMOS not passed on: rtcdm's RTC has ended");
 }
 
 static void on_cmos_reply(void *opaque, struct json_object *reply);
@@ -507,7 +515,7 @@ static void cmos_read_failed(struct companion *co, const char *why)
 	dm_warn(co->log, "QEMU's CMOS not read (byte 0x%02x: %s): rtcdm's NVRAM starts without "
 	                 "QEMU's configuration bytes",
 	        co->cmos_index, why);
-	take_over(co);
+	give_cmos(co);
 }
 
 static void on_cmos_reply(void *opaque, struct json_object *reply)
@@ -532,7 +540,7 @@ static void on_cmos_reply(void *opaque, struct json_object *reply)
 		co->cmos_selecting = false;
 		if (co->cmos_index == 128) {
 			co->have_qemu_cmos = true;
-			take_over(co);
+			give_cmos(co);
 			return;
 		}
 	}
@@ -583,7 +591,7 @@ static void on_state_saved(void *opaque, struct json_object *reply)
 		return;
 	}
 	dm_info(co->log, "QEMU's CMOS read from its device state (%zu bytes)", len);
-	take_over(co);
+	give_cmos(co);
 }
 
 /* QEMU's CMOS, read from its device state (one xen-save-devices-state into
@@ -652,6 +660,7 @@ static void on_qemu_ready(void *opaque)
 	struct companion *co = opaque;
 	int rc;
 
+	take_over(co);
 	if (strcmp(co->child.status, "inmigrate") != 0) {
 		read_qemu_cmos(co);
 		return;

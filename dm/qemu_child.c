@@ -344,25 +344,31 @@ static int give(struct dm_qemu_child *c, const char *path, char *err, size_t err
 	return -1;
 }
 
+/* Every file in dir (rtcdm's private directory: its sockets, and a device
+ * state QEMU was writing when it was stopped), then dir itself. */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	rmdir(dir);
+}
+
 /* CHROOT/rtcdm-qemu, made afresh (what an earlier run left is removed). */
 static int make_dir_in_root(struct dm_qemu_child *c, char *err, size_t errlen)
 {
-	DIR *d;
-	struct dirent *e;
-
 	if (snprintf(c->dir, sizeof(c->dir), "%s/rtcdm-qemu", c->root) >= (int)sizeof(c->dir)) {
 		snprintf(err, errlen, "companion: -chroot %s is too long a path", c->root);
 		c->dir[0] = '\0';
 		return -1;
 	}
-	d = opendir(c->dir);
-	if (d) {
-		while ((e = readdir(d)))
-			if (e->d_name[0] != '.')
-				unlinkat(dirfd(d), e->d_name, 0);
-		closedir(d);
-		rmdir(c->dir);
-	}
+	remove_dir(c->dir);
 	if (mkdir(c->dir, 0700) < 0) {
 		snprintf(err, errlen, "companion: cannot create %s: %s", c->dir, strerror(errno));
 		c->dir[0] = '\0';
@@ -559,7 +565,7 @@ void dm_qemu_child_fini(struct dm_qemu_child *c)
 	}
 	c->n_swaps = 0;
 	if (c->dir[0] && !c->in_root)
-		rmdir(c->dir);
+		remove_dir(c->dir);
 	if (c->dir_fd >= 0)
 		close(c->dir_fd);
 	c->dir_fd = -1;

@@ -48,12 +48,15 @@ struct child {
 	bool have_dev;
 	struct dm_ctl ctl;
 	bool have_ctl;
+	bool kept;     /* rtcdm's image or the battery file restored */
+	bool attached; /* QEMU's CMOS merged in, serving, 'R' sent */
 	int sock;
+	int32_t server_id;
 };
 
 /* rtcdm's NVRAM from QEMU's CMOS and what was kept (kept: rtcdm's image or
  * the battery file, NULL: nothing): the rule of dm_handover_merge_nvram. */
-static void seed_nvram(struct child *ch, const char *kept)
+static void seed_nvram(struct child *ch, const uint8_t *qemu_cmos, const char *kept)
 {
 	uint8_t cur[128], out[128];
 	unsigned n = 0;
@@ -61,7 +64,7 @@ static void seed_nvram(struct child *ch, const char *kept)
 	for (unsigned i = RTC_NVRAM_FIRST; i < 128; i++)
 		cur[i] = rtc_cmos_read(ch->dev.rtc, (uint8_t)i);
 	memcpy(out, cur, sizeof(out));
-	dm_handover_merge_nvram(out, ch->st->qemu_cmos, kept ? cur : NULL);
+	dm_handover_merge_nvram(out, qemu_cmos, kept ? cur : NULL);
 	for (unsigned i = RTC_NVRAM_FIRST; i < 128; i++) {
 		if (out[i] == cur[i])
 			continue;
@@ -74,27 +77,29 @@ static void seed_nvram(struct child *ch, const char *kept)
 	        kept ? " (the rest)" : "", n, n == 1 ? "" : "s", out[0x34], out[0x35]);
 }
 
-/* The platform rtcdm was started for (Xen: an ioreq server for 0x70-0x71,
+/* The first half of the set-up, while the supervisor reads QEMU's CMOS: the
+ * platform rtcdm was started for (Xen: an ioreq server for 0x70-0x71,
  * created now, after QEMU's), the check that its server wins, the device
  * and its control layer, then the start-up restore of the RTC-only mode
- * with rtcdm's part of the incoming context (or the battery file), QEMU's
- * configuration bytes merged in, and the xenstore rtc/ nodes.  0 or -1
- * with err; *id: the ioreq server. */
-static int attach(struct child *ch, int *id, char *err, size_t errlen)
+ * with rtcdm's part of the incoming context (or the battery file).  The
+ * guest is paused until rtcdm reports ready, so no access reaches the
+ * server meanwhile.  0 or -1 with err. */
+static int attach(struct child *ch, char *err, size_t errlen)
 {
 	const struct dm_config *cfg = ch->st->cfg;
 	struct plat_config pcfg;
-	bool kept = false;
+	int id;
 
 	dm_config_platform(cfg, &pcfg);
 	if (dm_platform_create(&pcfg, &ch->loop, ch->log, &ch->plat, err, errlen))
 		return -1;
-	*id = ch->plat->ops->ioreq_server_id ? ch->plat->ops->ioreq_server_id(ch->plat) : -1;
-	if (dm_handover_check_order(*id, err, errlen) < 0)
+	id = ch->plat->ops->ioreq_server_id ? ch->plat->ops->ioreq_server_id(ch->plat) : -1;
+	ch->server_id = id;
+	if (dm_handover_check_order(id, err, errlen) < 0)
 		return -1;
-	if (*id >= 0)
+	if (id >= 0)
 		dm_info(ch->log, "rtcdm's ioreq server %d serves ports 0x70-0x71 ahead of QEMU's "
-		                 "(created after it)", *id);
+		                 "(created after it)", id);
 	if (dm_device_init(&ch->dev, ch->plat, ch->log, cfg->lost_ticks) < 0) {
 		snprintf(err, errlen, "cannot create rtcdm's RTC");
 		return -1;
@@ -103,10 +108,19 @@ static int attach(struct child *ch, int *id, char *err, size_t errlen)
 	ch->have_ctl = true; /* dm_ctl_fini undoes a partial dm_ctl_init */
 	if (dm_ctl_init(&ch->ctl, cfg, &ch->loop, ch->plat, &ch->dev, ch->log, err, errlen) ||
 	    dm_ctl_restore_image(&ch->ctl, ch->st->image, "rtcdm's part of the incoming context",
-	                         &kept, err, errlen))
+	                         &ch->kept, err, errlen))
 		return -1;
-	if (ch->st->qemu_cmos) {
-		seed_nvram(ch, !kept ? NULL : ch->st->image ? "rtcdm's image" : "the battery file");
+	return 0;
+}
+
+/* The second half, with QEMU's CMOS (NULL: it could not be read): its
+ * configuration bytes merged in, the device started, the xenstore rtc/
+ * nodes.  0 or -1 with err. */
+static int attach_cmos(struct child *ch, const uint8_t *qemu_cmos, char *err, size_t errlen)
+{
+	if (qemu_cmos) {
+		seed_nvram(ch, qemu_cmos,
+		           !ch->kept ? NULL : ch->st->image ? "rtcdm's image" : "the battery file");
 		dm_battery_changed(&ch->ctl.battery); /* the merged bytes, within 100 ms */
 	}
 	if (dm_device_start(&ch->dev) < 0) {
@@ -147,6 +161,8 @@ static void answer_command(struct child *ch, const char *text)
 	json_object_put(req);
 }
 
+static void finish_attach(struct child *ch, const uint8_t *qemu_cmos);
+
 /* A request of the supervisor, or its end (then this process ends). */
 static void on_request(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
 {
@@ -167,6 +183,14 @@ static void on_request(struct dm_loop *loop, int fd, uint32_t events, void *opaq
 		return;
 	}
 	msg[r] = '\0';
+	if (!ch->attached) {
+		/* QEMU's CMOS (128 bytes, or none) before anything else */
+		if (msg[0] == 'C')
+			finish_attach(ch, r == 1 + 128 ? (const uint8_t *)msg + 1 : NULL);
+		else
+			dm_warn(ch->log, "rtcdm's RTC: request '%c' before QEMU's CMOS ignored", msg[0]);
+		return;
+	}
 	switch (msg[0]) {
 	case 'I':
 		n = dm_device_save_state(&ch->dev, image, sizeof(image));
@@ -212,54 +236,68 @@ static void child_teardown(struct child *ch)
 		dm_loop_fini(&ch->loop);
 }
 
+/* The set-up failed: the supervisor is told why, and this process ends. */
+static _Noreturn void child_fail(struct child *ch, const char *err)
+{
+	const char *why = err[0] ? err : "cannot attach rtcdm's RTC";
+
+	send_msg(ch->sock, 'E', why, strlen(why));
+	child_teardown(ch);
+	_exit(1);
+}
+
+/* QEMU's CMOS arrived: the set-up ends, rtcdm leaves root, reports its
+ * state and then its readiness. */
+static void finish_attach(struct child *ch, const uint8_t *qemu_cmos)
+{
+	uint8_t image[DM_SERVING_IMAGE_MAX];
+	char err[PATH_MAX + 256] = "";
+	size_t n;
+
+	ch->attached = true;
+	if (attach_cmos(ch, qemu_cmos, err, sizeof(err)) < 0)
+		child_fail(ch, err);
+	if (dm_privs_leave_root(ch->st->cfg, ch->log))
+		child_fail(ch, "rtcdm's RTC cannot leave root");
+	ch->ctl.battery.on_written = push_state;
+	ch->ctl.battery.on_written_opaque = ch;
+	/* its state first: the supervisor has it as soon as it knows it ready */
+	n = dm_device_save_state(&ch->dev, image, sizeof(image));
+	if (n <= sizeof(image))
+		send_msg(ch->sock, 'S', image, n);
+	if (send_msg(ch->sock, 'R', &ch->server_id, sizeof(ch->server_id)) < 0) {
+		child_teardown(ch);
+		_exit(1);
+	}
+}
+
 static _Noreturn void child_main(const struct dm_serving_start *st, const struct dm_log *log,
                                  int sock)
 {
-	struct child ch = {.st = st, .log = log, .sock = sock};
-	uint8_t image[DM_SERVING_IMAGE_MAX];
+	struct child ch = {.st = st, .log = log, .sock = sock, .server_id = -1};
 	char err[PATH_MAX + 256] = "";
-	int32_t id = -1;
-	int rc, sid = -1;
-	size_t n;
+	int rc;
 
 	prctl(PR_SET_NAME, "rtcdm-rtc");
 	close_inherited(sock);
 	rc = dm_loop_init(&ch.loop, log);
 	if (rc < 0) {
 		snprintf(err, sizeof(err), "rtcdm's RTC: cannot create its loop: %s", strerror(-rc));
-		goto fail;
+		child_fail(&ch, err);
 	}
 	ch.have_loop = true;
 	dm_loop_set_signal_handler(&ch.loop, on_child_signal, &ch);
-	if (attach(&ch, &sid, err, sizeof(err)) < 0)
-		goto fail;
-	if (dm_privs_leave_root(st->cfg, log)) {
-		snprintf(err, sizeof(err), "rtcdm's RTC cannot leave root");
-		goto fail;
-	}
-	ch.ctl.battery.on_written = push_state;
-	ch.ctl.battery.on_written_opaque = &ch;
-	id = sid;
-	/* its state first: the supervisor has it as soon as it knows it ready */
-	n = dm_device_save_state(&ch.dev, image, sizeof(image));
-	if (n <= sizeof(image))
-		send_msg(sock, 'S', image, n);
-	if (send_msg(sock, 'R', &id, sizeof(id)) < 0)
-		goto out;
+	if (attach(&ch, err, sizeof(err)) < 0)
+		child_fail(&ch, err);
 	rc = dm_loop_add_fd(&ch.loop, sock, EPOLLIN, on_request, &ch);
 	if (rc < 0) {
-		dm_err(log, "rtcdm's RTC cannot watch the supervisor: %s", strerror(-rc));
-		goto out;
+		snprintf(err, sizeof(err), "rtcdm's RTC cannot watch the supervisor: %s",
+		         strerror(-rc));
+		child_fail(&ch, err);
 	}
 	rc = dm_loop_run(&ch.loop);
 	child_teardown(&ch);
 	_exit(rc);
-fail:
-	send_msg(sock, 'E', err[0] ? err : "cannot attach rtcdm's RTC",
-	         strlen(err[0] ? err : "cannot attach rtcdm's RTC"));
-out:
-	child_teardown(&ch);
-	_exit(1);
 }
 
 /* ---- the supervisor's side ---------------------------------------------------------------- */
@@ -307,7 +345,9 @@ static void drain(struct dm_serving *s)
 
 	while (s->sock >= 0) {
 		r = recv(s->sock, msg, MSG_MAX, MSG_DONTWAIT);
-		if (r < 0 && errno == EINTR)
+		/* ECONNRESET: the child ended with a request unread; what it
+		 * sent before (its 'E') is still queued behind that error */
+		if (r < 0 && (errno == EINTR || errno == ECONNRESET))
 			continue;
 		if (r < 0 && errno == EAGAIN)
 			return;
@@ -452,6 +492,13 @@ static int request(struct dm_serving *s, char kind, const void *data, size_t len
 			return 0;
 		}
 	}
+}
+
+int dm_serving_give_cmos(struct dm_serving *s, const uint8_t *qemu_cmos)
+{
+	if (s->sock < 0 || send_msg(s->sock, 'C', qemu_cmos, qemu_cmos ? 128 : 0) < 0)
+		return -1;
+	return 0;
 }
 
 size_t dm_serving_image(struct dm_serving *s, uint8_t *buf, size_t cap, char *err,

@@ -15,7 +15,8 @@
  * but stderr and its end of a SOCK_SEQPACKET pair, runs a loop of its own,
  * creates its platform (on Xen: its ioreq server, after QEMU's, checked to
  * win), the device and the control layer, restores rtcdm's part of the
- * incoming context or the battery file, merges QEMU's CMOS in
+ * incoming context or the battery file — all while the supervisor reads
+ * QEMU's CMOS — then, once it has QEMU's CMOS ('C'), merges it in
  * (dm_handover_merge_nvram), leaves root (-chroot, -runas), and reports.
  * It ends when the supervisor closes its end (orderly: the server is torn
  * down); SIGTERM, SIGINT and SIGHUP are the supervisor's to act on.
@@ -26,7 +27,9 @@
  *                        'S' + image                              its state: once before
  *                                                                 'R', then after each
  *                                                                 battery write
- *   supervisor -> child  'I'  -> 'I' + image (with Xen's RTC record)
+ *   supervisor -> child  'C' + QEMU's CMOS (128 bytes, or none: not read)
+ *                        once, first; then:
+ *                        'I'  -> 'I' + image (with Xen's RTC record)
  *                        'Q' + {"name":..,"arguments":..} -> 'Q' + reply object
  * The supervisor waits for an answer up to DM_SERVING_WAIT_MS (its loop
  * does not run meanwhile: saves and rtcdm's own commands are rare).
@@ -53,7 +56,6 @@ struct json_object;
 struct dm_serving_start {
 	const struct dm_config *cfg;
 	const struct sr_image *image; /* rtcdm's part of the incoming context, or NULL */
-	const uint8_t *qemu_cmos;     /* QEMU's CMOS (128 bytes), or NULL */
 };
 
 struct dm_serving {
@@ -79,6 +81,10 @@ struct dm_serving {
 /* Fork the child.  0, or -1 with a one-line reason in err. */
 int dm_serving_start(struct dm_serving *s, struct dm_loop *loop, const struct dm_log *log,
                      const struct dm_serving_start *st, char *err, size_t errlen);
+
+/* QEMU's CMOS for the child (128 bytes; NULL: it could not be read): the
+ * child ends its set-up with it and reports ready.  0, or -1 (errno). */
+int dm_serving_give_cmos(struct dm_serving *s, const uint8_t *qemu_cmos);
 
 /* Its image now.  The length, or 0 with err. */
 size_t dm_serving_image(struct dm_serving *s, uint8_t *buf, size_t cap, char *err,

@@ -49,6 +49,8 @@
  * FAKE_QEMU_NO_GREETING=1 accepts clients but never greets them.
  * FAKE_QEMU_NO_HMP=1 answers human-monitor-command with CommandNotFound.
  * FAKE_QEMU_REG_A=HEX sets its register A (QEMU resets it to 26).
+ * FAKE_QEMU_SAVE_DELAY_MS=N waits N ms before each xen-save-devices-state
+ * (as a QEMU that stops its machine and writes the file takes its time).
  * HMP "o /b 0x70 N" selects CMOS byte N, "o /b 0x71 V" writes it, "i /b
  * 0x71" reads it; a save logs "fake-qemu: saved; NVRAM bytes not 0: II=VV
  * ..." (what QEMU's RTC state in the stream would hold).
@@ -66,6 +68,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_MON 8
@@ -88,6 +91,7 @@ struct fake {
 	int fdsets[MAX_FDSETS]; /* fd of fdset i, -1: free */
 	bool no_greeting;
 	bool no_hmp;
+	unsigned save_delay_ms; /* FAKE_QEMU_SAVE_DELAY_MS: before a device-state save */
 	uint8_t cmos[128];
 	uint8_t cmos_index;
 	int incoming_fd;        /* -1: none, or not yet loaded */
@@ -319,6 +323,11 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 			error(m, "GenericError", "Parameter 'filename' is missing", id);
 			return;
 		}
+		if (f->save_delay_ms) {
+			struct timespec ts = {f->save_delay_ms / 1000, (long)(f->save_delay_ms % 1000) * 1000000L};
+
+			nanosleep(&ts, NULL);
+		}
 		if (save_to(f, json_object_get_string(v), why, sizeof(why)) < 0)
 			error(m, "GenericError", why, id);
 		else
@@ -506,6 +515,8 @@ int main(int argc, char **argv)
 	}
 	f.no_greeting = getenv("FAKE_QEMU_NO_GREETING") != NULL;
 	f.no_hmp = getenv("FAKE_QEMU_NO_HMP") != NULL;
+	env = getenv("FAKE_QEMU_SAVE_DELAY_MS");
+	f.save_delay_ms = env ? (unsigned)atoi(env) : 0;
 	for (int i = 1; i < argc; i++) {
 		char val[256];
 

@@ -1047,6 +1047,49 @@ static void test_cmos_not_read(void)
 	comp_cleanup(&c);
 }
 
+/* The serving part sets itself up (its platform, the device, the restore)
+ * while QEMU writes its device state; QEMU's configuration bytes still go
+ * into the NVRAM before rtcdm runs the device and libxl gets its monitors. */
+static void test_setup_during_cmos_read(void)
+{
+	static const char *const order[] = {
+		"info: rtcdm's RTC runs in process ",
+		"info: platform sim: host wallclock ",
+		"info: time offset: offset 0 s (nothing saved: UTC) [base]\n",
+		"fake-qemu: saved; NVRAM bytes not 0: 35=3f 3d=02\n",
+		"info: QEMU's CMOS read from its device state (209 bytes)\n",
+		"info: NVRAM from QEMU's CMOS: 2 bytes changed (memory above 16 MiB 0x34-0x35 = 00 3f)\n",
+		"info: run state running\n",
+		"info: libxl's monitors relayed to QEMU\n",
+	};
+	struct comp c;
+	char sock[128], a[128];
+	const char *at;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	setenv("FAKE_QEMU_SAVE_DELAY_MS", "300", 1);
+	snprintf(sock, sizeof(sock), "%s/qmp-libxl-7", c.dir);
+	snprintf(a, sizeof(a), "%s/saved", c.dir);
+	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, NULL, NULL, "1024"), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed", SUPPORT_TIMEOUT_MS));
+	at = c.proc.err;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *next = at ? strstr(at, order[i]) : NULL;
+
+		CU_ASSERT_PTR_NOT_NULL(next);
+		if (!next)
+			fprintf(stderr, "not in order: %s\n", order[i]);
+		at = next;
+	}
+	save_and_quit(sock, a);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	unsetenv("FAKE_QEMU_SAVE_DELAY_MS");
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x34), 0x00);
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x35), 0x3f);
+	CU_ASSERT_EQUAL(saved_nvram(a, 0x3d), 0x02);
+	comp_cleanup(&c);
+}
+
 void suite_companion(void)
 {
 	CU_pSuite s = CU_add_suite("companion: QEMU as a child", NULL, NULL);
@@ -1074,6 +1117,8 @@ void suite_companion(void)
 	CU_add_test(s, "save, restore, stock context, bad trailer", test_restore);
 	CU_add_test(s, "NVRAM from QEMU's CMOS; its configuration bytes win over the image's",
 	            test_cmos_from_qemu);
+	CU_add_test(s, "the serving part sets itself up while QEMU's CMOS is read",
+	            test_setup_during_cmos_read);
 	CU_add_test(s, "QEMU's HMP refuses the port commands: a warning, no QEMU bytes",
 	            test_cmos_not_read);
 }
