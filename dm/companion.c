@@ -367,6 +367,19 @@ static int listen_for_libxl(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* What saves the guest should the serving part end (platform.h:
+ * dm_rescue), opened while QEMU starts: it needs root, and xl create does
+ * not wait for it. */
+static void open_rescue(struct companion *co)
+{
+	struct plat_config pcfg;
+	char err[PATH_MAX + 256] = "";
+
+	dm_config_platform(co->cfg, &pcfg);
+	if (dm_rescue_open(&pcfg, co->log, &co->rescue, err, sizeof(err)) < 0)
+		dm_warn(co->log, "%s: should rtcdm's RTC end, vCPUs waiting on it would wait", err);
+}
+
 /* Relay every control monitor libxl asked for. */
 static int relay_monitors(struct companion *co, const struct dm_config *cfg, char *err,
                           size_t errlen)
@@ -436,25 +449,19 @@ static void serving_gone(void *opaque, const char *how)
 		sync_done(co, co->sync_index < 128 ? "cannot ask QEMU" : NULL);
 }
 
-/* The serving part is ready (or failed): the rescue of its server is
- * opened (it needs root), rtcdm leaves root as QEMU did, then libxl gets
- * its monitors.  On a failure rtcdm stops (QEMU with it)
+/* The serving part is ready (or failed): rtcdm leaves root as QEMU did,
+ * then libxl gets its monitors.  On a failure rtcdm stops (QEMU with it)
  * and xl create fails. */
 static void serving_ready(void *opaque, const char *error)
 {
 	struct companion *co = opaque;
 	char err[PATH_MAX + 256] = "";
 
-	struct plat_config pcfg;
-
 	if (error) {
 		dm_err(co->log, "%s", error);
 		dm_loop_stop(co->loop, 1);
 		return;
 	}
-	dm_config_platform(co->cfg, &pcfg);
-	if (dm_rescue_open(&pcfg, co->log, &co->rescue, err, sizeof(err)) < 0)
-		dm_warn(co->log, "%s: should rtcdm's RTC end, vCPUs waiting on it would wait", err);
 	if (leave_root(co) < 0) {
 		dm_loop_stop(co->loop, 1);
 		return;
@@ -730,10 +737,12 @@ static int run(struct companion *co, int argc, char *const argv[])
 	} else {
 		co->child.on_ready = on_qemu_ready;
 		co->child.ready_opaque = co;
-		if (dm_qemu_child_spawn(&co->child, qemu, argc, argv, err, sizeof(err)) < 0)
+		if (dm_qemu_child_spawn(&co->child, qemu, argc, argv, err, sizeof(err)) < 0) {
 			dm_err(log, "%s", err);
-		else
+		} else {
+			open_rescue(co);
 			rc = dm_loop_run(loop);
+		}
 	}
 	qmp_proxy_free(co->proxy);
 	dm_qemu_child_fini(&co->child);
