@@ -47,7 +47,9 @@ $(E2E_GUEST_DIR)/guest-pvh-%.elf: $(E2E_GUEST_DIR)/start.o $(E2E_GUEST_DIR)/pvh-
 #   rtc-record DOMID  a live domain's RTC save record, rtc_offset included
 #                     (xen-hvmctx 4.17 prints the CMOS bytes only)
 #   conring           the whole Xen console ring (xl dmesg shows 16 KiB)
-E2E_TOOL_NAMES := rtc-record conring
+#   memadded PID...   the memory a group of processes adds to dom0 (the pages
+#                     only they map)
+E2E_TOOL_NAMES := rtc-record conring memadded
 E2E_TOOLS :=
 ifeq ($(HAVE_XEN),1)
 E2E_TOOLS := $(E2E_TOOL_NAMES:%=$(B)/e2e/%)
