@@ -21,9 +21,17 @@
 
 NAME_Q=e2e-phase-qemu
 NAME_R=e2e-phase-rtcdm
-K=3          # phase lines per figure
-WIN_MAX=2000 # µs: a wider window (the vCPU was preempted while polling) gives no figure
-TOL=1000     # µs: how far from the PV clock's whole second an edge may lie
+T_START=$(date +%s)
+K=3         # phase lines per figure
+# A window is two port reads and three RDTSCs: 33-74 µs measured here (each read of
+# register 0 a VM exit to Xen's vRTC under emulation).  Wider ones (the vCPU preempted
+# while polling) give no figure.
+WIN_MAX=500 # µs
+# Beyond its window an edge may lie TOL µs from the PV clock's whole second: Xen's NOW()
+# in the vRTC and the guest's extrapolation of its vcpu_info time record are the same
+# computation on the same TSC, but the record may be another CPU's or an older
+# calibration's.  Measured: every window contains the whole second itself.
+TOL=100     # µs
 hvm_cfg "$E2E_RUN/qemu.cfg" "$NAME_Q" setyear-phase
 hvm_cfg "$E2E_RUN/rtcdm.cfg" "$NAME_R" setyear-phase "device_model_override = \"$RTCDM\""
 require rtcdm
@@ -82,7 +90,7 @@ phases() {
 # measure NAME CFG WHAT — boot, the phase before, migrate, the phase after; a "measured:"
 # note, M_SHIFT the shift in µs.
 measure() {
-	_t0=$(date +%s)
+	_m0=$(date +%s)
 	DMLOG=/var/log/xen/qemu-dm-$1.log
 	create "$2" "$1"
 	id=$DOMID
@@ -111,14 +119,21 @@ measure() {
 	log "$3: the source's last phase line was n=$_last; d$id's from n=$((_last + 2)) count"
 	phases "$id" $((_last + 1)) "$3 after"
 	M_SHIFT=$((PH_US - _before))
-	[ "${M_SHIFT#-}" -le $TOL ] || fail "$3: the edge moved $M_SHIFT µs across the migration, want at most $TOL µs"
-	note "measured: $3: RTC second edge at PV wall +$(us_ms "$_before") ms before, +$(us_ms "$PH_US") ms after xl migrate, shift $(us_ms "$M_SHIFT") ms (windows <= $(us_ms $((_wb > PH_WIN ? _wb : PH_WIN))) ms; $(($(date +%s) - _t0)) s)"
+	M_WIN=$((_wb > PH_WIN ? _wb : PH_WIN))
+	# Each median is a window's end, the edge at most that window earlier.
+	[ "${M_SHIFT#-}" -le $((M_WIN + 2 * TOL)) ] ||
+		fail "$3: the edge moved $M_SHIFT µs across the migration, want at most $((M_WIN + 2 * TOL)) µs"
+	note "measured: $3: RTC second edge at PV wall $(us_ms "$_before") ms before, $(us_ms "$PH_US") ms after xl migrate, shift $(us_ms "$M_SHIFT") ms (windows <= $M_WIN µs; $(($(date +%s) - _m0)) s)"
 	destroy "$id"
 }
 
 measure "$NAME_Q" "$E2E_RUN/qemu.cfg" "stock qemu-xen"
-shift_q=$M_SHIFT
+shift_q=$M_SHIFT win_q=$M_WIN
 measure "$NAME_R" "$E2E_RUN/rtcdm.cfg" "rtcdm companion"
-# rtcdm is no worse than stock: both are within TOL of the prediction (checked per line).
-log "ok: shift across the migration: stock $shift_q µs, rtcdm $M_SHIFT µs"
+# rtcdm no worse than stock: its shift at most stock's plus the resolution (the wider window).
+_res=$((win_q > M_WIN ? win_q : M_WIN))
+[ "${M_SHIFT#-}" -le $((${shift_q#-} + _res)) ] ||
+	fail "the edge moved $M_SHIFT µs with rtcdm, $shift_q µs with stock qemu-xen (resolution $_res µs)"
+log "ok: shift across the migration: stock $shift_q µs, rtcdm $M_SHIFT µs (resolution $_res µs)"
+note "scenario: $(($(date +%s) - T_START)) s"
 pass
