@@ -6,8 +6,10 @@
 #   ACTION probe (reads, NVRAM and flag checks)   | setyear (also moves
 #          the RTC one year forward, once) | bench (times port accesses
 #          with the TSC instead of the checks; bench-companion) |
-#          setyear-poll (setyear, then NVRAM reads back to back)
-E2E_GUEST_VARIANTS := hvm-probe hvm-setyear pvh-probe pvh-setyear hvm-bench hvm-setyear-poll
+#          setyear-poll (setyear, then NVRAM reads back to back) |
+#          setyear-phase (setyear, then the phase of the RTC's second edge
+#          against the PV clock after each report; HVM)
+E2E_GUEST_VARIANTS := hvm-probe hvm-setyear pvh-probe pvh-setyear hvm-bench hvm-setyear-poll hvm-setyear-phase
 E2E_GUEST_DIR := $(B)/e2e/guest
 E2E_GUESTS := $(E2E_GUEST_VARIANTS:%=$(E2E_GUEST_DIR)/guest-%.elf)
 GUEST_CC ?= $(CC)
@@ -28,8 +30,9 @@ $(E2E_GUEST_DIR)/guest-%.o: tests/e2e/guest/guest.c tests/e2e/module.mk
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -DGUEST_VARIANT='"$*"' \
 		-DGUEST_PVH=$(if $(filter pvh-%,$*),1,0) \
-		-DGUEST_SETYEAR=$(if $(filter %-setyear %-setyear-poll,$*),1,0) \
+		-DGUEST_SETYEAR=$(if $(filter %-setyear %-setyear-poll %-setyear-phase,$*),1,0) \
 		-DGUEST_POLL=$(if $(filter %-poll,$*),1,0) \
+		-DGUEST_PHASE=$(if $(filter %-phase,$*),1,0) \
 		-DGUEST_BENCH=$(if $(filter %-bench,$*),1,0) -c $< -o $@
 
 $(E2E_GUEST_DIR)/guest-hvm-%.elf: $(E2E_GUEST_DIR)/start.o $(E2E_GUEST_DIR)/guest-hvm-%.o \

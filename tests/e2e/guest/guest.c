@@ -17,6 +17,9 @@
  *                    pause, so that an access is always in flight; the
  *                    report lines count the reads (polls=) and those that
  *                    did not give the scratch byte's value (odd=)
+ *   GUEST_PHASE=1    HVM: places shared_info like PVH and, after each
+ *                    report line, times the next edge of the RTC's seconds
+ *                    register against the PV clock (the "phase" line)
  *   GUEST_VARIANT    the variant name printed in the banner
  *
  * Sequence: banner, CMOS dump, register reset values, TSC rate, NVRAM
@@ -41,6 +44,9 @@
 #endif
 #ifndef GUEST_POLL
 #define GUEST_POLL 0
+#endif
+#ifndef GUEST_PHASE
+#define GUEST_PHASE 0
 #endif
 #ifndef GUEST_VARIANT
 #define GUEST_VARIANT "unnamed"
@@ -340,6 +346,25 @@ static void poll_second(struct guest *g)
 	}
 }
 
+#if GUEST_BENCH || GUEST_PHASE
+/* N / D by shift and subtract (no libgcc for 64-bit division); the
+ * remainder in *REM when REM is not null. */
+static uint64_t div_u64(uint64_t n, uint32_t d, uint32_t *rem)
+{
+	uint64_t q = 0, r = 0;
+	for (int i = 63; i >= 0; i--) {
+		r = (r << 1) | ((n >> i) & 1);
+		if (r >= d) {
+			r -= d;
+			q |= (uint64_t)1 << i;
+		}
+	}
+	if (rem)
+		*rem = (uint32_t)r;
+	return q;
+}
+#endif
+
 /* ---- steps -------------------------------------------------------------- */
 
 static void dump_cmos(void)
@@ -538,25 +563,33 @@ static void check_periodic(const struct guest *g)
 	line_end();
 }
 
-#if GUEST_PVH
+#if GUEST_PVH || GUEST_PHASE
 /*
- * PV wallclock (PVH): place the domain's shared_info page at guest frame
- * SHINFO_GPFN with XENMEM_add_to_physmap (XENMAPSPACE_shared_info), so the
- * guest reads the wallclock Xen keeps for it and dom0 tools find the page
- * (getdomaininfo's shared_info_frame).  The hypercall is one VMMCALL/VMCALL
- * with the 32-bit register convention, without a hypercall page: setting
- * one up from 32-bit code would make Xen switch the page to its 32-bit
- * layout.  Xen therefore keeps the native x86_64 layout: wc_version at
- * 0xc00, wc_sec 0xc04, wc_nsec 0xc08, wc_sec_hi 0xc0c.
+ * PV wallclock (PVH, and the HVM phase variant): place the domain's
+ * shared_info page at guest frame SHINFO_GPFN with XENMEM_add_to_physmap
+ * (XENMAPSPACE_shared_info), so the guest reads the wallclock Xen keeps for
+ * it and dom0 tools find the page (getdomaininfo's shared_info_frame).  The
+ * hypercall is one VMMCALL/VMCALL with the 32-bit register convention,
+ * without a hypercall page: setting one up from 32-bit code would make Xen
+ * switch the page to its 32-bit layout (hvm_latch_shinfo_size), as would
+ * HVM_PARAM_CALLBACK_IRQ, which this guest never sets.  Xen therefore keeps
+ * the native x86_64 layout: vcpu_info[0].time at 0x20 (struct
+ * vcpu_time_info), wc_version at 0xc00, wc_sec 0xc04, wc_nsec 0xc08,
+ * wc_sec_hi 0xc0c.
  */
 enum {
 	HYPERCALL_MEMORY_OP = 12, XENMEM_ADD_TO_PHYSMAP = 7,
 	XENMAPSPACE_SHARED_INFO = 0, DOMID_SELF = 0x7ff0,
 	SHINFO_GPFN = 0x800, /* 8 MiB: inside the 32 MiB guest, above the image */
-	SHINFO_WC_VERSION = 0xc00, SHINFO_WC_SEC = 0xc04,
+	SHINFO_WC_VERSION = 0xc00, SHINFO_WC_SEC = 0xc04, SHINFO_WC_NSEC = 0xc08,
+	/* vcpu_info[0].time: version, pad, tsc_timestamp, system_time,
+	 * tsc_to_system_mul, tsc_shift */
+	SHINFO_T_VERSION = 0x20, SHINFO_T_TSC = 0x28, SHINFO_T_SYSTEM = 0x30,
+	SHINFO_T_MUL = 0x38, SHINFO_T_SHIFT = 0x3c,
 };
 
-static void shinfo_map(void)
+/* The hypercall's result (0, or -errno). */
+static int32_t shinfo_place(void)
 {
 	/* struct xen_add_to_physmap in the 32-bit ABI: 16 bytes. */
 	volatile struct {
@@ -564,7 +597,6 @@ static void shinfo_map(void)
 		uint32_t space, idx, gpfn;
 	} xatp;
 	uint32_t r[4];
-	int32_t rc;
 
 	xatp.domid = DOMID_SELF;
 	xatp.size = 0;
@@ -582,20 +614,33 @@ static void shinfo_map(void)
 	else
 		__asm__ volatile("vmcall" : "+a"(a), "+b"(b), "+c"(c)
 				 : : "edx", "esi", "edi", "memory");
-	rc = (int32_t)a;
+	return (int32_t)a;
+}
+
+static void put_int(int32_t v)
+{
+	if (v < 0) {
+		put_c('-');
+		put_dec((uint32_t)-v);
+	} else {
+		put_dec((uint32_t)v);
+	}
+}
+
+static void shinfo_map(void)
+{
+	int32_t rc = shinfo_place();
+
 	line_start("shinfo");
 	put_s(" gpfn=0x");
 	put_hex32(SHINFO_GPFN);
 	put_s(" rc=");
-	if (rc < 0) {
-		put_c('-');
-		put_dec((uint32_t)-rc);
-	} else {
-		put_dec((uint32_t)rc);
-	}
+	put_int(rc);
 	line_end();
 }
+#endif
 
+#if GUEST_PVH
 /* "wallclock n=N wcv=V wc=SEC" (seqlock read; the "shinfo" line says
  * whether the page is there: without it this is whatever RAM holds at that
  * frame).  A line of its own: the report line keeps its format. */
@@ -623,6 +668,134 @@ static void report_wallclock(uint32_t n)
 		}
 	}
 	put_s(" wc=unsettled");
+	line_end();
+}
+#endif
+
+#if GUEST_PHASE
+/*
+ * The phase of the RTC's second edges against the PV clock.
+ *
+ * Reference: the wall time Xen gives this domain in its shared_info, as a
+ * PV guest reads it: wc_sec + wc_nsec (the host's wallclock base plus the
+ * domain's whole-second offset, update_domain_wallclock_time) plus
+ * vcpu_info[0].time's system_time plus the TSC ticks since its
+ * tsc_timestamp, scaled by tsc_to_system_mul and tsc_shift.  Both records
+ * are read under their version counters.
+ */
+struct pvclock {
+	uint32_t wc_sec, wc_nsec, mul;
+	uint64_t tsc, system;
+	int8_t shift;
+};
+
+static bool pvclock_read(struct pvclock *p)
+{
+	const volatile uint8_t *si = (const volatile uint8_t *)(uintptr_t)(SHINFO_GPFN * 4096u);
+#define SI32(off) (*(const volatile uint32_t *)(si + (off)))
+	for (int tries = 0; tries < 100; tries++) {
+		uint32_t tv = SI32(SHINFO_T_VERSION), wv = SI32(SHINFO_WC_VERSION);
+		__asm__ volatile("" ::: "memory");
+		p->tsc = (uint64_t)SI32(SHINFO_T_TSC + 4) << 32 | SI32(SHINFO_T_TSC);
+		p->system = (uint64_t)SI32(SHINFO_T_SYSTEM + 4) << 32 | SI32(SHINFO_T_SYSTEM);
+		p->mul = SI32(SHINFO_T_MUL);
+		p->shift = (int8_t)si[SHINFO_T_SHIFT];
+		p->wc_sec = SI32(SHINFO_WC_SEC);
+		p->wc_nsec = SI32(SHINFO_WC_NSEC);
+		__asm__ volatile("" ::: "memory");
+		if (tv == SI32(SHINFO_T_VERSION) && wv == SI32(SHINFO_WC_VERSION) &&
+		    !(tv & 1) && !(wv & 1))
+			return tv != 0 && p->mul != 0 && p->wc_nsec < 1000000000u;
+	}
+#undef SI32
+	return false;
+}
+
+/* The PV wall time at TSC value T: *SEC (32 bits: until 2106) and *NSEC. */
+static void pvclock_wall(const struct pvclock *p, uint64_t t, uint32_t *sec, uint32_t *nsec)
+{
+	bool back = t < p->tsc;
+	uint64_t d = back ? p->tsc - t : t - p->tsc;
+
+	if (p->shift < 0)
+		d >>= -p->shift;
+	else
+		d <<= p->shift;
+	/* (d * mul) >> 32 from two 32 x 32 -> 64 bit products */
+	uint64_t ns = (uint64_t)(uint32_t)(d >> 32) * p->mul +
+		      (((uint64_t)(uint32_t)d * p->mul) >> 32);
+	uint64_t since_base = (back ? p->system - ns : p->system + ns) + p->wc_nsec;
+	*sec = p->wc_sec + (uint32_t)div_u64(since_base, 1000000000u, nsec);
+}
+
+static void put_dec9(uint32_t v)
+{
+	for (uint32_t div = 100000000u; div; div /= 10)
+		put_c((char)('0' + (v / div) % 10));
+}
+
+/*
+ * "phase n=N rtc=S wall=SEC.NSEC us=U win=W ms=M shinfo=RC": the next edge
+ * of register 0.  The shared_info page is placed again first (RC): after a
+ * migration the frame holds a copy in plain RAM until the guest asks again.
+ * A coarse wait finds the edge within about 8 ms; about 40 ms before the
+ * next one the guest reads port 0x71 (index 0 stays selected) back to back,
+ * each read between two RDTSCs, for at most 2.25 s after the coarse edge (a
+ * vCPU preempted past the edge catches the one after).  The edge lies between the start of the
+ * last read that gave the old second and the end of the first that gave the
+ * new one: wall = the PV wall time at that end, U its microseconds after
+ * the whole second (M the same in ms), W the window's length in µs, so the
+ * edge is at U-W..U µs; S the new second as read (BCD or binary per B).
+ * "phase n=N none" when no pvclock, edge or change shows.
+ */
+static void phase_edge(const struct guest *g, uint32_t n)
+{
+	struct pvclock p;
+	uint64_t coarse, lo, t0, t1 = 0;
+	uint32_t sec_lo, ns_lo, sec, ns;
+	uint8_t s0, s = 0;
+	int32_t rc = shinfo_place();
+	bool edge = false;
+
+	line_start("phase");
+	put_kv_dec("n", n);
+	if (wait_second_edge(g, 1500)) {
+		coarse = rdtsc();
+		delay_ticks(g->tsc_hz - g->tsc_hz / 25);
+		outb(PORT_INDEX, R_SEC);
+		lo = rdtsc();
+		s0 = inb(PORT_DATA);
+		while (rdtsc() - coarse < (uint64_t)g->tsc_hz * 9 / 4) {
+			t0 = rdtsc();
+			s = inb(PORT_DATA);
+			t1 = rdtsc();
+			if (s != s0) {
+				edge = true;
+				break;
+			}
+			lo = t0;
+		}
+	}
+	if (!edge || !pvclock_read(&p)) {
+		put_s(" none");
+		put_s(" shinfo=");
+		put_int(rc);
+		line_end();
+		return;
+	}
+	pvclock_wall(&p, lo, &sec_lo, &ns_lo);
+	pvclock_wall(&p, t1, &sec, &ns);
+	uint32_t win_us = (sec - sec_lo) * 1000000u + ns / 1000 - ns_lo / 1000;
+	put_kv_dec("rtc", (cmos_rd(R_B) & B_BINARY) ? s : from_bcd(s));
+	put_s(" wall=");
+	put_dec(sec);
+	put_c('.');
+	put_dec9(ns);
+	put_kv_dec("us", ns / 1000);
+	put_kv_dec("win", win_us);
+	put_kv_dec("ms", ns / 1000000);
+	put_s(" shinfo=");
+	put_int(rc);
 	line_end();
 }
 #endif
@@ -655,20 +828,6 @@ static void sort_u32(uint32_t *v, uint32_t n)
 			v[j] = v[j - 1];
 		v[j] = x;
 	}
-}
-
-/* N / D by shift and subtract: no libgcc for 64-bit division. */
-static uint64_t div_u64(uint64_t n, uint32_t d)
-{
-	uint64_t q = 0, r = 0;
-	for (int i = 63; i >= 0; i--) {
-		r = (r << 1) | ((n >> i) & 1);
-		if (r >= d) {
-			r -= d;
-			q |= (uint64_t)1 << i;
-		}
-	}
-	return q;
 }
 
 /* One access of KIND; returns whether a read gave what it had to. */
@@ -722,7 +881,7 @@ static void bench_kind(int kind, const char *name)
 	put_kv_dec("med", bench_sample[BENCH_SAMPLES / 2]);
 	put_kv_dec("p90", bench_sample[BENCH_SAMPLES * 9 / 10]);
 	put_kv_dec("max", bench_sample[BENCH_SAMPLES - 1]);
-	put_kv_dec("mean", (uint32_t)div_u64(total, BENCH_SAMPLES));
+	put_kv_dec("mean", (uint32_t)div_u64(total, BENCH_SAMPLES, 0));
 	put_kv_dec("bad", bad);
 	line_end();
 }
@@ -797,7 +956,7 @@ void guest_main(uint32_t start_info)
 	put_s(" start_info=0x");
 	put_hex32(start_info);
 	line_end();
-#if GUEST_PVH
+#if GUEST_PVH || GUEST_PHASE
 	shinfo_map();
 #endif
 
@@ -831,6 +990,12 @@ void guest_main(uint32_t start_info)
 
 	for (uint32_t n = 1;; n++) {
 		report(&g, n);
+#if GUEST_PHASE
+		if (g.cmos) {
+			phase_edge(&g, n);
+			continue;
+		}
+#endif
 		if (GUEST_POLL && g.cmos)
 			poll_second(&g);
 		else if (g.cmos)

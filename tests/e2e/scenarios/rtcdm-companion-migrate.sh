@@ -15,8 +15,8 @@
 #    and NVRAM; Xen's record and xenstore hold the offset.
 # 3. A probe guest with rtc_timeoffset = 3600 migrates: the receiving rtcdm
 #    keeps the toolstack's offset (the image's `set` flag).
-# On HVM Xen's vRTC owns registers 0-13 and its record carries whole seconds
-# (docs/testbed.md: the sub-second phase).
+# On HVM Xen's vRTC owns registers 0-13 and its record carries whole seconds;
+# hvm-migrate-phase measures the sub-second phase the guest sees.
 . /e2e/lib.sh
 
 NAME=e2e-comp-mig
