@@ -129,3 +129,32 @@ rtcdm_serves() {
 	grep -q 'QEMU 7\.2\.[0-9]* ready' "$DMLOG" || dm_fail "rtcdm did not see QEMU ready"
 	served_by_rtcdm
 }
+
+# linux_boot KIND NAME UUID — a fresh Linux guest NAME booted to its ready line, with
+# stock qemu-xen (KIND=stock) or rtcdm in companion mode (KIND=rtcdm; its battery file
+# UUID.cmos removed first, and rtcdm checked to serve the RTC ports): sets KIND, NAME,
+# UUID, DMLOG, SER, DISK, SEQ=0, id, t0 (before xl create) and boot_wait's BOOT_*.
+# The kernel's and hwclock's RTC time at boot must be dom0's clock (offset 0).
+linux_boot() {
+	KIND=$1 NAME=$2 UUID=$3
+	DMLOG=/var/log/xen/qemu-dm-$NAME.log
+	SER=$E2E_RUN/serial-$KIND.log
+	DISK=$E2E_RUN/disk-$KIND.img
+	SEQ=0
+	if [ "$KIND" = rtcdm ]; then
+		rm -f "/var/lib/xen/rtcdm/$UUID.cmos"
+		set -- "device_model_override = \"$RTCDM\"" 'device_model_args_hvm = [ "--companion" ]'
+	else
+		set --
+	fi
+	dd if=/dev/zero of="$DISK" bs=1024 count=1024 2>/dev/null || fail "cannot create $DISK"
+	linux_cfg "$E2E_RUN/$KIND.cfg" "$NAME" "$UUID" "$SER" "$DISK" "$@"
+	log "==== $KIND: $(if [ "$KIND" = rtcdm ]; then echo "rtcdm --companion"; else echo "stock qemu-xen"; fi)"
+	t0=$(date +%s)
+	create "$E2E_RUN/$KIND.cfg" "$NAME"
+	id=$DOMID
+	[ "$KIND" = rtcdm ] && rtcdm_serves "$id"
+	boot_wait "$t0"
+	guest_clock "$KIND: kernel's RTC time at boot (hctosys)" "$BOOT_HC" 0 "$t0" "$BOOT_T1"
+	guest_clock "$KIND: hwclock -r at boot" "$BOOT_HW" 0 "$t0" "$BOOT_T1"
+}

@@ -49,34 +49,14 @@ nv_bytes() { echo "${1#*:}"; }
 # variant KIND — the whole sequence with stock qemu-xen (KIND=stock) or rtcdm in
 # companion mode (KIND=rtcdm).  Leaves R_KIND_* for the summary.
 variant() {
-	KIND=$1
-	NAME=e2e-linux-$KIND
-	DMLOG=/var/log/xen/qemu-dm-$NAME.log
-	SER=$E2E_RUN/serial-$KIND.log
-	DISK=$E2E_RUN/disk-$KIND.img
-	IMG=$E2E_SAVE/linux-$KIND.img
-	SEQ=0
-	if [ "$KIND" = rtcdm ]; then
-		UUID=4c696e75-7800-4000-8000-000000000002
-		rm -f "/var/lib/xen/rtcdm/$UUID.cmos"
-		set -- "device_model_override = \"$RTCDM\"" 'device_model_args_hvm = [ "--companion" ]'
-	else
-		UUID=4c696e75-7800-4000-8000-000000000001
-		set --
-	fi
-	dd if=/dev/zero of="$DISK" bs=1024 count=1024 2>/dev/null || fail "cannot create $DISK"
-	linux_cfg "$E2E_RUN/$KIND.cfg" "$NAME" "$UUID" "$SER" "$DISK" "$@"
-	log "==== $KIND: $(if [ "$KIND" = rtcdm ]; then echo "rtcdm --companion"; else echo "stock qemu-xen"; fi)"
-
+	IMG=$E2E_SAVE/linux-$1.img
 	# 1. boot
-	t0=$(date +%s)
-	create "$E2E_RUN/$KIND.cfg" "$NAME"
-	id=$DOMID
-	[ "$KIND" = rtcdm ] && rtcdm_serves "$id"
-	boot_wait "$t0"
+	if [ "$1" = rtcdm ]; then
+		linux_boot rtcdm e2e-linux-rtcdm 4c696e75-7800-4000-8000-000000000002
+	else
+		linux_boot stock e2e-linux-stock 4c696e75-7800-4000-8000-000000000001
+	fi
 	first_id=$BOOT_ID
-	guest_clock "$KIND: kernel's RTC time at boot (hctosys)" "$BOOT_HC" 0 "$t0" "$BOOT_T1"
-	guest_clock "$KIND: hwclock -r at boot" "$BOOT_HW" 0 "$t0" "$BOOT_T1"
 	eval "R_${KIND}_BOOT=$((BOOT_T1 - t0))"
 
 	# 2. the guest's own clock

@@ -44,31 +44,11 @@ problem() {
 # companion mode (KIND=rtcdm), run the selftest and the rates; leaves
 # R_KIND_TESTS (name=result ...), R_KIND_RATES (RATE:mHz ...), R_KIND_SECS.
 variant() {
-	KIND=$1
-	NAME=e2e-rtctest-$KIND
-	DMLOG=/var/log/xen/qemu-dm-$NAME.log
-	SER=$E2E_RUN/serial-$KIND.log
-	DISK=$E2E_RUN/disk-$KIND.img
-	SEQ=0
-	if [ "$KIND" = rtcdm ]; then
-		UUID=4c696e75-7800-4000-8000-000000000012
-		rm -f "/var/lib/xen/rtcdm/$UUID.cmos"
-		set -- "device_model_override = \"$RTCDM\"" 'device_model_args_hvm = [ "--companion" ]'
+	if [ "$1" = rtcdm ]; then
+		linux_boot rtcdm e2e-rtctest-rtcdm 4c696e75-7800-4000-8000-000000000012
 	else
-		UUID=4c696e75-7800-4000-8000-000000000011
-		set --
+		linux_boot stock e2e-rtctest-stock 4c696e75-7800-4000-8000-000000000011
 	fi
-	dd if=/dev/zero of="$DISK" bs=1024 count=1024 2>/dev/null || fail "cannot create $DISK"
-	linux_cfg "$E2E_RUN/$KIND.cfg" "$NAME" "$UUID" "$SER" "$DISK" "$@"
-	log "==== $KIND: $(if [ "$KIND" = rtcdm ]; then echo "rtcdm --companion"; else echo "stock qemu-xen"; fi)"
-
-	t0=$(date +%s)
-	create "$E2E_RUN/$KIND.cfg" "$NAME"
-	id=$DOMID
-	[ "$KIND" = rtcdm ] && rtcdm_serves "$id"
-	boot_wait "$t0"
-	guest_clock "$KIND: kernel's RTC time at boot (hctosys)" "$BOOT_HC" 0 "$t0" "$BOOT_T1"
-	guest_clock "$KIND: hwclock -r at boot" "$BOOT_HW" 0 "$t0" "$BOOT_T1"
 
 	ASK_SECS=$SELFTEST_SECS
 	ask selftest $RATES
