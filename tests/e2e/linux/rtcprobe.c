@@ -16,6 +16,13 @@
  *   rtcprobe uie N                /dev/rtc0 update interrupts (RTC_UIE_ON): N
  *                                 blocking reads, the RTC after each:
  *                                 "uie n=N first=EPOCH last=EPOCH flags=HEX count=N"
+ *   rtcprobe pie RATE N           /dev/rtc0 periodic interrupts (RTC_IRQP_SET RATE,
+ *                                 RTC_PIE_ON): N blocking reads timed with
+ *                                 CLOCK_MONOTONIC from RTC_PIE_ON to the last read:
+ *                                 "rate=RATE n=N ticks=T us=ELAPSED mhz=T*1e9/ELAPSED
+ *                                 flags=HEX" (ticks: the interrupts the reads
+ *                                 reported, data >> 8 summed; mhz: ticks per
+ *                                 second in thousandths)
  *   rtcprobe irq                  the number of IRQ 8 (rtc0) interrupts so far
  *
  * Exit status 0, or 1 with one line on stderr.
@@ -212,6 +219,50 @@ static int uie(long count)
 	return 0;
 }
 
+static long long mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int pie(long rate, long count)
+{
+	int fd = open("/dev/rtc0", O_RDONLY);
+	unsigned long data = 0, flags = 0, ticks = 0;
+	long long t0, us;
+
+	if (fd < 0)
+		return die("/dev/rtc0");
+	if (ioctl(fd, RTC_IRQP_SET, (unsigned long)rate) != 0) {
+		close(fd);
+		return die("RTC_IRQP_SET");
+	}
+	t0 = mono_us();
+	if (ioctl(fd, RTC_PIE_ON, 0) != 0) {
+		close(fd);
+		return die("RTC_PIE_ON");
+	}
+	for (long i = 0; i < count; i++) {
+		if (read(fd, &data, sizeof data) != (ssize_t)sizeof data) {
+			ioctl(fd, RTC_PIE_OFF, 0);
+			close(fd);
+			return die("read of /dev/rtc0");
+		}
+		flags |= data & 0xff;
+		ticks += data >> 8;
+	}
+	us = mono_us() - t0;
+	ioctl(fd, RTC_PIE_OFF, 0);
+	close(fd);
+	if (us <= 0)
+		us = 1;
+	printf("rate=%ld n=%ld ticks=%lu us=%lld mhz=%lld flags=%02lx\n", rate, count, ticks, us,
+	       (long long)ticks * 1000000000LL / us, flags);
+	return 0;
+}
+
 static int irq8(void)
 {
 	FILE *f = fopen("/proc/interrupts", "r");
@@ -255,9 +306,16 @@ int main(int argc, char **argv)
 			return 1;
 		return uie(n);
 	}
+	if (argc == 4 && strcmp(argv[1], "pie") == 0) {
+		long rate;
+
+		if (parse_num(argv[2], 1, 8192, &rate) != 0 || parse_num(argv[3], 1, 100000, &n) != 0)
+			return 1;
+		return pie(rate, n);
+	}
 	if (argc == 2 && strcmp(argv[1], "irq") == 0)
 		return irq8();
 	fprintf(stderr, "usage: rtcprobe cmd DEV | nvram-read IDX N | nvram-write IDX BYTE... | "
-			"uie N | irq\n");
+			"uie N | pie RATE N | irq\n");
 	return 1;
 }

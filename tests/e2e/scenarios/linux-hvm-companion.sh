@@ -32,169 +32,31 @@
 #      CMOS); stock qemu-xen's new domain starts at dom0's clock with QEMU's
 #      fresh CMOS.  Both are checked, and logged as "measured:" lines.
 . /e2e/lib.sh
+. /e2e/linux-guest.sh
 require rtcdm rtcdm-ctx rtc-record
-for f in vmlinuz initrd.gz; do
-	[ -f "/e2e/linux/$f" ] || fail "no /e2e/linux/$f in dom0 (tests/e2e/mkinitramfs)"
-done
-[ -f /usr/share/qemu/linuxboot.bin ] || fail "no /usr/share/qemu/linuxboot.bin for QEMU's direct kernel boot"
+linux_guest_files
 
 STEP=86404321 # 1000 days and 4321 s ahead
 NVIDX=0x40
 NVBYTES="0x5a 0x3c 0x17 0xe9 0x00 0xff 0x81 0x7e" # 0x40 0x41 = the setyear guest's 5a 3c
 NVWANT=5a,3c,17,e9,00,ff,81,7e
-BOOT_SECS=240 # xl create to the guest's ready line (measured 36-55 s)
-
-# linux_cfg FILE NAME UUID SERIAL DISK [LINE...] — the Linux guest's HVM config.
-linux_cfg() {
-	_f=$1 _n=$2 _u=$3 _s=$4 _d=$5
-	shift 5
-	{
-		cat <<EOF
-name = "$_n"
-uuid = "$_u"
-type = "hvm"
-memory = 128
-vcpus = 1
-tsc_mode = "native"
-kernel = "/e2e/linux/vmlinuz"
-ramdisk = "/e2e/linux/initrd.gz"
-cmdline = "console=ttyS0,115200 nopv quiet"
-device_model_version = "qemu-xen"
-xen_platform_pci = 0
-vga = "none"
-vnc = 0
-serial = "file:$_s"
-disk = [ "format=raw,vdev=hda,access=rw,backendtype=qdisk,target=$_d" ]
-on_poweroff = "destroy"
-on_reboot = "restart"
-on_crash = "preserve"
-EOF
-		printf '%s\n' "$@"
-	} >"$_f"
-}
-
-# ---- the guest's serial console and its commands ---------------------------------
-
-# serial_lines — the guest's "RTCL" lines in the current serial file, without the prefix.
-serial_lines() { grep -a 'RTCL ' "$SER" 2>/dev/null | sed 's/.*RTCL //' | tr -d '\r'; }
-
-# lwait ERE SECS WHAT — LINE: the latest serial line matching ERE; fail after SECS
-# (a test-bed failure if the guest printed nothing at all).
-lwait() {
-	_end=$(($(date +%s) + $2))
-	while :; do
-		LINE=$(serial_lines | grep -E -- "$1" | tail -n 1)
-		[ -n "$LINE" ] && return 0
-		if [ "$(date +%s)" -ge $_end ]; then
-			# hvmloader's and SeaBIOS's lines are in Xen's console ring
-			xen_sync
-			log "--- Xen's console ring, d${id:-?}:"
-			grep -a "(d${id:-?})" "$XENLOG" | tail -n 30 | tr -d '\r' | sed "s/^/[$E2E_NAME]   /"
-			log "--- $SER:"
-			tail -n 20 "$SER" 2>/dev/null | tr -d '\r' | sed "s/^/[$E2E_NAME]   /"
-			[ -s "$SER" ] || testbed "no serial output from the Linux guest within $2 s (waiting for $3)"
-			fail "no $3 from the Linux guest within $2 s (last line: $(serial_lines | tail -n 1))"
-		fi
-		sleep 2
-	done
-}
-
-SEQ=0
-# ask VERB ARGS... — write "cmd SEQ VERB ARGS" into the guest's disk, wait for its
-# "VERB seq=SEQ" line (LINE) and "done seq=SEQ"; T0, T1: dom0's clock before the
-# command and after the answer.
-ask() {
-	SEQ=$((SEQ + 1))
-	T0=$(date +%s)
-	printf 'cmd %s %s\n' "$SEQ" "$*" | dd of="$DISK" bs=512 count=1 conv=notrunc,sync 2>/dev/null ||
-		fail "cannot write the command into $DISK"
-	lwait "^done seq=$SEQ\$" 90 "answer to '$*'"
-	lwait "^$1 seq=$SEQ " 1 "'$1' line"
-	T1=$(date +%s)
-	log "guest: $LINE"
-}
-
-# within WHAT GOT LO HI — LO <= GOT <= HI.
-within() {
-	[ "$2" -ge "$3" ] 2>/dev/null && [ "$2" -le "$4" ] ||
-		fail "$1: got '$2', want $3..$4"
-	log "ok: $1 = $2 (in $3..$4)"
-}
-
-# guest_clock WHAT EPOCH OFFSET LO HI — the guest's clock EPOCH minus OFFSET lies
-# within dom0's clock LO-2 .. HI+2 (LO, HI: dom0's clock before the guest read it
-# and after dom0 saw the answer; 2 s: the RTC and dom0's `date` count whole
-# seconds, and dom0's clock and Xen's wallclock may stand a second apart).
-guest_clock() {
-	within "$1 minus $3 s, against dom0's clock" "$(($2 - $3))" $(($4 - 2)) $(($5 + 2))
-}
 
 # nv_bytes FIELD — the bytes of an "nvram:.." or "port-cks-bad:.." value.
 nv_bytes() { echo "${1#*:}"; }
-
-# boot_wait T0 — wait for the ready line of a boot started after T0 and check its
-# boot line: BOOT_ID, BOOT_HC (the kernel's hctosys), BOOT_HW (hwclock -r), BOOT_NV.
-boot_wait() {
-	lwait '^ready ' "$BOOT_SECS" "ready line"
-	_t1=$(date +%s)
-	log "guest ready $((_t1 - $1)) s after xl create"
-	lwait '^hctosys ' 1 "hctosys line"
-	log "guest: $LINE"
-	lwait '^boot ' 1 "boot line"
-	log "guest: $LINE"
-	BOOT_ID=$(field "$LINE" id)
-	BOOT_HC=$(field "$LINE" hctosys)
-	BOOT_HW=$(field "$LINE" hwclock)
-	BOOT_NV=$(field "$LINE" nv)
-	BOOT_T1=$_t1
-	[ "$BOOT_HC" = none ] && fail "the kernel did not set the system clock from the RTC (no rtc_cmos 'setting system clock' line)"
-	lwait '^hwclock-r ' 1 "hwclock -r line"
-	log "guest: $LINE"
-}
-
-# rtcdm_serves DOMID — rtcdm (chosen by --companion) is the domain's device model with
-# Debian's qemu-xen as its child, and its ioreq server serves 0x70-0x71 ahead of QEMU's.
-rtcdm_serves() {
-	companion_pids "$1"
-	grep -q 'info: companion mode (--companion)$' "$DMLOG" ||
-		dm_fail "rtcdm did not log companion mode chosen by --companion"
-	grep -q 'QEMU 7\.2\.[0-9]* ready' "$DMLOG" || dm_fail "rtcdm did not see QEMU ready"
-	served_by_rtcdm
-}
 
 # ---- one device model --------------------------------------------------------------
 
 # variant KIND — the whole sequence with stock qemu-xen (KIND=stock) or rtcdm in
 # companion mode (KIND=rtcdm).  Leaves R_KIND_* for the summary.
 variant() {
-	KIND=$1
-	NAME=e2e-linux-$KIND
-	DMLOG=/var/log/xen/qemu-dm-$NAME.log
-	SER=$E2E_RUN/serial-$KIND.log
-	DISK=$E2E_RUN/disk-$KIND.img
-	IMG=$E2E_SAVE/linux-$KIND.img
-	SEQ=0
-	if [ "$KIND" = rtcdm ]; then
-		UUID=4c696e75-7800-4000-8000-000000000002
-		rm -f "/var/lib/xen/rtcdm/$UUID.cmos"
-		set -- "device_model_override = \"$RTCDM\"" 'device_model_args_hvm = [ "--companion" ]'
-	else
-		UUID=4c696e75-7800-4000-8000-000000000001
-		set --
-	fi
-	dd if=/dev/zero of="$DISK" bs=1024 count=1024 2>/dev/null || fail "cannot create $DISK"
-	linux_cfg "$E2E_RUN/$KIND.cfg" "$NAME" "$UUID" "$SER" "$DISK" "$@"
-	log "==== $KIND: $(if [ "$KIND" = rtcdm ]; then echo "rtcdm --companion"; else echo "stock qemu-xen"; fi)"
-
+	IMG=$E2E_SAVE/linux-$1.img
 	# 1. boot
-	t0=$(date +%s)
-	create "$E2E_RUN/$KIND.cfg" "$NAME"
-	id=$DOMID
-	[ "$KIND" = rtcdm ] && rtcdm_serves "$id"
-	boot_wait "$t0"
+	if [ "$1" = rtcdm ]; then
+		linux_boot rtcdm e2e-linux-rtcdm 4c696e75-7800-4000-8000-000000000002
+	else
+		linux_boot stock e2e-linux-stock 4c696e75-7800-4000-8000-000000000001
+	fi
 	first_id=$BOOT_ID
-	guest_clock "$KIND: kernel's RTC time at boot (hctosys)" "$BOOT_HC" 0 "$t0" "$BOOT_T1"
-	guest_clock "$KIND: hwclock -r at boot" "$BOOT_HW" 0 "$t0" "$BOOT_T1"
 	eval "R_${KIND}_BOOT=$((BOOT_T1 - t0))"
 
 	# 2. the guest's own clock
