@@ -595,10 +595,11 @@ static void ts_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque
 {
 	struct dm_ctl *c = opaque;
 
-	(void)loop;
-	(void)fd;
 	(void)events;
-	toolstack_handle(c->ts);
+	if (toolstack_handle(c->ts) < 0 && c->store_watched) {
+		dm_loop_del_fd(loop, fd); /* logged: nothing more comes from it */
+		c->store_watched = false;
+	}
 }
 
 static int open_qmp(struct dm_ctl *c, char *err, size_t errlen)

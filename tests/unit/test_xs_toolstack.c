@@ -71,6 +71,30 @@ static void test_ready_and_publish(void)
 	store_close(st);
 }
 
+/* A store whose watch events cannot be read any more (here: its
+ * descriptor closed, as when xenstored has gone): one log line, then -1 at
+ * once without another, so that the caller stops polling rather than spin. */
+static void test_watch_lost(void)
+{
+	struct store *st = store_mem_new();
+	struct fake_dm f = {.state = DM_RUN_RUNNING};
+	struct toolstack *ts = mk(st, &f, UUID, NULL);
+
+	CU_ASSERT_EQUAL_FATAL(close(store_fd(st)), 0);
+	f.logs[0] = '\0';
+	CU_ASSERT_EQUAL(toolstack_handle(ts), -1);
+	CU_ASSERT_STRING_EQUAL(f.logs, "xenstore: reading watch events: Bad file descriptor; the "
+	                               "toolstack's commands and settimeoffset are no longer "
+	                               "followed\n");
+	CU_ASSERT_EQUAL(toolstack_handle(ts), -1);
+	CU_ASSERT_EQUAL(toolstack_handle(ts), -1);
+	CU_ASSERT_STRING_EQUAL(f.logs, "xenstore: reading watch events: Bad file descriptor; the "
+	                               "toolstack's commands and settimeoffset are no longer "
+	                               "followed\n");
+	toolstack_free(ts);
+	store_close(st); /* (its descriptor is already closed: EBADF, ignored) */
+}
+
 static void test_bad_config(void)
 {
 	struct store *st = store_mem_new();
@@ -294,6 +318,7 @@ void suite_xs_toolstack(void)
 	CU_pSuite s = CU_add_suite("xs_toolstack", NULL, NULL);
 	CU_add_test(s, "ready: state and offset nodes", test_ready_and_publish);
 	CU_add_test(s, "configuration refused", test_bad_config);
+	CU_add_test(s, "watch events lost: said once, then given up", test_watch_lost);
 	CU_add_test(s, "command protocol: save, continue, unknown", test_command_protocol);
 	CU_add_test(s, "companion mode: rtc/ nodes only", test_rtc_nodes_only);
 	CU_add_test(s, "save: default path, failure", test_save_default_path_and_failure);

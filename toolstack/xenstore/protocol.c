@@ -26,6 +26,7 @@ struct toolstack {
 	bool published;
 	int64_t last_published;
 	bool watching_command, watching_setoffset;
+	bool watch_lost; /* its watch events could not be read: given up */
 };
 
 #define ts_log(ts, ...) dm_logf((ts)->cfg.ops, (ts)->cfg.opaque, __VA_ARGS__)
@@ -274,8 +275,16 @@ static void on_watch(void *arg, const char *path, const char *token)
 
 int toolstack_handle(struct toolstack *ts)
 {
+	if (ts->watch_lost)
+		return -1;
 	if (store_dispatch(ts->st, on_watch, ts) < 0) {
-		ts_log(ts, "xenstore: reading watch events: %s", strerror(errno));
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		/* A connection that fails once (xenstored gone) fails on every
+		 * wake-up: said once, then the caller stops watching. */
+		ts->watch_lost = true;
+		ts_log(ts, "xenstore: reading watch events: %s; the toolstack's commands and "
+		           "settimeoffset are no longer followed", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -55,7 +55,9 @@ struct toolstack *toolstack_new(struct store *st, const struct toolstack_config 
 void toolstack_free(struct toolstack *ts);
 
 /* The descriptor to poll (POLLIN) and what to call when it is readable:
- * processes pending command / settimeoffset requests.  0 or -1 (logged). */
+ * processes pending command / settimeoffset requests.  0, or -1 once the
+ * watch events cannot be read (logged once; every later call returns -1
+ * at once): the caller stops polling the descriptor. */
 int toolstack_fd(const struct toolstack *ts);
 int toolstack_handle(struct toolstack *ts);
 
