@@ -368,8 +368,11 @@ static int listen_for_libxl(const char *path, char *err, size_t errlen)
 }
 
 /* What saves the guest should the serving part end (platform.h:
- * dm_rescue), opened while QEMU starts: it needs root, and xl create does
- * not wait for it. */
+ * dm_rescue), opened while rtcdm is root, once the serving part is forked:
+ * Xen's libraries keep a list of every open handle in the process
+ * (xentoolcore), and a child forked after the opening would inherit
+ * entries for descriptors it has closed, which its own restriction
+ * (-xen-domid-restrict) would then fail on. */
 static void open_rescue(struct companion *co)
 {
 	struct plat_config pcfg;
@@ -581,7 +584,12 @@ static void on_state_saved(void *opaque, struct json_object *reply)
 	dm_qemu_child_state_paths(&co->child, QEMU_STATE_FILE, mine, sizeof(mine), qemus,
 	                          sizeof(qemus));
 	if (!json_object_object_get_ex(reply, "return", NULL)) {
-		snprintf(why, sizeof(why), "xen-save-devices-state refused");
+		struct json_object *e = NULL, *desc = NULL;
+
+		if (json_object_object_get_ex(reply, "error", &e))
+			json_object_object_get_ex(e, "desc", &desc);
+		snprintf(why, sizeof(why), "xen-save-devices-state refused: %.200s",
+		         desc ? json_object_get_string(desc) : "no reason given");
 	} else if ((fd = open(mine, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		snprintf(why, sizeof(why), "%s: %s", mine, strerror(errno));
 	} else {
@@ -668,6 +676,7 @@ static void on_qemu_ready(void *opaque)
 	int rc;
 
 	take_over(co);
+	open_rescue(co);
 	if (strcmp(co->child.status, "inmigrate") != 0) {
 		read_qemu_cmos(co);
 		return;
@@ -737,12 +746,10 @@ static int run(struct companion *co, int argc, char *const argv[])
 	} else {
 		co->child.on_ready = on_qemu_ready;
 		co->child.ready_opaque = co;
-		if (dm_qemu_child_spawn(&co->child, qemu, argc, argv, err, sizeof(err)) < 0) {
+		if (dm_qemu_child_spawn(&co->child, qemu, argc, argv, err, sizeof(err)) < 0)
 			dm_err(log, "%s", err);
-		} else {
-			open_rescue(co);
+		else
 			rc = dm_loop_run(loop);
-		}
 	}
 	qmp_proxy_free(co->proxy);
 	dm_qemu_child_fini(&co->child);
