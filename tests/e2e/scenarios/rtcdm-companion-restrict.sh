@@ -60,6 +60,8 @@ grep -q "Xen handles restricted to domain $id\$" "$DMLOG" ||
 grep -q "running in chroot /var/run/xen/qemu-root-$id as $QUSER\$" "$DMLOG" ||
 	fail "rtcdm's log does not say it runs in the chroot as $QUSER"
 log "ok: rtcdm's log: $(grep -E 'restricted|running in chroot' "$DMLOG" | tr '\n' '|')"
+# how QEMU's CMOS was read with QEMU restricted (its device state, or byte by byte)
+log "rtcdm's log on QEMU's CMOS: $(grep -E "QEMU's CMOS (read|not)|NVRAM from QEMU's CMOS" "$DMLOG" | cut -c 25- | tr '\n' '|')"
 
 year_step "$id" 150
 want=$STEP
