@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -65,6 +66,8 @@ struct companion {
 	unsigned cmos_index;   /* the byte being read */
 	bool cmos_selecting;   /* its index written, the read not yet asked */
 	bool have_qemu_cmos;
+	int state_fd; /* the memory file QEMU saves its device state into */
+	int fdset;    /* QEMU's fdset holding it, -1: none */
 	/* Before QEMU saves, the NVRAM bytes where rtcdm's differ from QEMU's
 	 * are written into QEMU's CMOS (HMP 'o'), so that stock qemu-xen
 	 * restores the image with the guest's NVRAM; the save command waits
@@ -568,65 +571,143 @@ static void read_qemu_cmos_bytes(struct companion *co)
 		cmos_read_failed(co, "cannot ask QEMU");
 }
 
-#define QEMU_STATE_FILE "qemu-state"
 #define QEMU_STATE_MAX (16u << 20)
 
-/* QEMU wrote its device state into rtcdm's directory: its CMOS is the RTC's
- * section of it.  Then the take-over, or the byte-by-byte read. */
+/* QEMU's device state goes into a memory file of rtcdm's, handed to QEMU
+ * as a descriptor (add-fd, then "/dev/fdset/N"): QEMU needs no path it can
+ * open, which under dm_restrict (its chroot, -runas) it could not. */
+static void on_state_saved(void *opaque, struct json_object *reply);
+static void on_fdset_removed(void *opaque, struct json_object *reply);
+
+/* The reason of an "error" reply to command `what`, into why. */
+static void refusal(struct json_object *reply, const char *what, char *why, size_t len)
+{
+	struct json_object *e = NULL, *desc = NULL;
+
+	if (json_object_object_get_ex(reply, "error", &e))
+		json_object_object_get_ex(e, "desc", &desc);
+	snprintf(why, len, "%s refused: %.200s", what,
+	         desc ? json_object_get_string(desc) : "no reason given");
+}
+
+/* The memory file is done with: closed, QEMU's copy removed (its fdset),
+ * then the CMOS goes on (given, or read byte by byte). */
+static void state_done(struct companion *co)
+{
+	char cmd[128];
+
+	if (co->state_fd >= 0)
+		close(co->state_fd);
+	co->state_fd = -1;
+	if (co->fdset >= 0) {
+		snprintf(cmd, sizeof(cmd),
+		         "{\"execute\":\"remove-fd\",\"arguments\":{\"fdset-id\":%d}}", co->fdset);
+		co->fdset = -1;
+		if (dm_qemu_child_ask(&co->child, cmd, on_fdset_removed, co) == 0)
+			return;
+		dm_debug(co->log, "QEMU not asked to remove the fdset of its device state");
+	}
+	on_fdset_removed(co, NULL);
+}
+
+static void on_fdset_removed(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+
+	if (reply && !json_object_object_get_ex(reply, "return", NULL))
+		dm_debug(co->log, "QEMU kept the fdset of its device state (remove-fd refused)");
+	if (co->have_qemu_cmos)
+		give_cmos(co);
+	else
+		read_qemu_cmos_bytes(co);
+}
+
+/* The state failed to arrive (why): said, then the byte-by-byte read. */
+static void state_failed(struct companion *co, const char *why)
+{
+	dm_warn(co->log, "QEMU's CMOS not in its device state (%s): read byte by byte", why);
+	state_done(co);
+}
+
+/* QEMU holds the memory file (fdset N): it saves its device state there. */
+static void on_fd_added(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+	struct json_object *ret, *id;
+	char why[256], cmd[160];
+
+	if (!json_object_object_get_ex(reply, "return", &ret) ||
+	    !json_object_object_get_ex(ret, "fdset-id", &id)) {
+		refusal(reply, "add-fd", why, sizeof(why));
+		state_failed(co, why);
+		return;
+	}
+	co->fdset = json_object_get_int(id);
+	snprintf(cmd, sizeof(cmd),
+	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":"
+	         "{\"filename\":\"/dev/fdset/%d\"}}",
+	         co->fdset);
+	if (dm_qemu_child_ask(&co->child, cmd, on_state_saved, co) < 0)
+		state_failed(co, "cannot ask QEMU to save");
+}
+
+/* QEMU wrote its device state into the memory file: its CMOS is the RTC's
+ * section of it. */
 static void on_state_saved(void *opaque, struct json_object *reply)
 {
 	struct companion *co = opaque;
-	char mine[PATH_MAX], qemus[PATH_MAX], why[PATH_MAX + 256] = "";
+	char why[256] = "";
 	uint8_t *state = NULL;
 	size_t len = 0;
-	int fd;
 
-	dm_qemu_child_state_paths(&co->child, QEMU_STATE_FILE, mine, sizeof(mine), qemus,
-	                          sizeof(qemus));
 	if (!json_object_object_get_ex(reply, "return", NULL)) {
-		struct json_object *e = NULL, *desc = NULL;
-
-		if (json_object_object_get_ex(reply, "error", &e))
-			json_object_object_get_ex(e, "desc", &desc);
-		snprintf(why, sizeof(why), "xen-save-devices-state refused: %.200s",
-		         desc ? json_object_get_string(desc) : "no reason given");
-	} else if ((fd = open(mine, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		snprintf(why, sizeof(why), "%s: %s", mine, strerror(errno));
-	} else {
-		if (sr_read_fd(fd, mine, QEMU_STATE_MAX, &state, &len, why, sizeof(why)) == 0 &&
-		    dm_handover_cmos_from_state(state, len, co->qemu_cmos, why, sizeof(why)) == 0)
-			co->have_qemu_cmos = true;
-		close(fd);
-		free(state);
+		refusal(reply, "xen-save-devices-state", why, sizeof(why));
+	} else if (lseek(co->state_fd, 0, SEEK_SET) < 0) {
+		snprintf(why, sizeof(why), "its memory file: %s", strerror(errno));
+	} else if (sr_read_fd(co->state_fd, "QEMU's device state", QEMU_STATE_MAX, &state, &len,
+	                      why, sizeof(why)) == 0 &&
+	           dm_handover_cmos_from_state(state, len, co->qemu_cmos, why, sizeof(why)) == 0) {
+		co->have_qemu_cmos = true;
 	}
-	unlink(mine);
+	free(state);
 	if (!co->have_qemu_cmos) {
-		dm_warn(co->log, "QEMU's CMOS not in its device state (%s): read byte by byte", why);
-		read_qemu_cmos_bytes(co);
+		state_failed(co, why);
 		return;
 	}
 	dm_info(co->log, "QEMU's CMOS read from its device state (%zu bytes)", len);
-	give_cmos(co);
+	state_done(co);
 }
 
 /* QEMU's CMOS, read from its device state (one xen-save-devices-state into
- * rtcdm's directory: QEMU stops and resumes its machine around it, and a
- * machine not running stays as it was), then the take-over. */
+ * a memory file of rtcdm's: QEMU stops and resumes its machine around it,
+ * and a machine not running stays as it was), then the take-over.  QEMU's
+ * fdset must match the access mode it opens with (write-only): the memory
+ * file is opened again write-only for it, rtcdm keeps reading its own. */
 static void read_qemu_cmos(struct companion *co)
 {
-	char mine[PATH_MAX], qemus[PATH_MAX], cmd[PATH_MAX + 128];
-	struct json_object *name;
+	char self[64];
+	int wfd = -1;
 
-	dm_qemu_child_state_paths(&co->child, QEMU_STATE_FILE, mine, sizeof(mine), qemus,
-	                          sizeof(qemus));
-	name = json_object_new_string(qemus);
-	snprintf(cmd, sizeof(cmd),
-	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"filename\":%s}}",
-	         json_object_to_json_string_ext(name, JSON_C_TO_STRING_PLAIN |
-	                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(name);
-	if (dm_qemu_child_ask(&co->child, cmd, on_state_saved, co) < 0)
-		read_qemu_cmos_bytes(co);
+	co->state_fd = memfd_create("rtcdm-qemu-state", MFD_CLOEXEC);
+	if (co->state_fd >= 0) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", co->state_fd);
+		wfd = open(self, O_WRONLY | O_CLOEXEC);
+	}
+	if (wfd < 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "a memory file for it: %s", strerror(errno));
+		state_failed(co, why);
+		return;
+	}
+	/* QEMU gets its own copy of wfd with the message. */
+	if (dm_qemu_child_ask_fd(&co->child, "{\"execute\":\"add-fd\"}", wfd, on_fd_added, co) <
+	    0) {
+		close(wfd);
+		state_failed(co, "cannot hand QEMU a descriptor");
+		return;
+	}
+	close(wfd);
 }
 
 static void on_incoming_status(void *opaque, struct json_object *reply);
@@ -757,6 +838,8 @@ static int run(struct companion *co, int argc, char *const argv[])
 		if (co->links[i].lfd >= 0)
 			close(co->links[i].lfd);
 	free(co->in);
+	if (co->state_fd >= 0)
+		close(co->state_fd);
 	if (co->incoming_timer_ready)
 		dm_timer_fini(&co->incoming_timer);
 	if (co->have_srv)
@@ -782,6 +865,7 @@ int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
 	co->log = log;
 	co->cfg = cfg;
 	co->loop = loop;
+	co->state_fd = co->fdset = -1;
 	rc = run(co, argc, argv);
 	free(co);
 	return rc;

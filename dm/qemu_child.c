@@ -233,8 +233,14 @@ static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
 int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
                       void (*cb)(void *opaque, struct json_object *reply), void *opaque)
 {
+	return dm_qemu_child_ask_fd(c, json, -1, cb, opaque);
+}
+
+int dm_qemu_child_ask_fd(struct dm_qemu_child *c, const char *json, int fd,
+                         void (*cb)(void *opaque, struct json_object *reply), void *opaque)
+{
 	if (c->phase != DM_QEMU_READY || c->ask_cb || c->mon_fd < 0 ||
-	    qmp_client_send(&c->qmp, json) < 0)
+	    qmp_client_send_fd(&c->qmp, json, fd) < 0)
 		return -1;
 	c->ask_cb = cb;
 	c->ask_opaque = opaque;
@@ -435,16 +441,6 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
 	if (c->mon_lfd >= 0 && give(c, c->mon_path, err, errlen) < 0)
 		return -1;
 	return c->mon_lfd < 0 ? -1 : 0;
-}
-
-void dm_qemu_child_state_paths(const struct dm_qemu_child *c, const char *name, char *mine,
-                               size_t minelen, char *qemus, size_t qemuslen)
-{
-	snprintf(mine, minelen, "%s/%s", c->dir, name);
-	if (c->root[0])
-		snprintf(qemus, qemuslen, "/rtcdm-qemu/%s", name);
-	else
-		snprintf(qemus, qemuslen, "%s", mine);
 }
 
 void dm_qemu_child_entered_root(struct dm_qemu_child *c)

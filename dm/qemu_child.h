@@ -119,12 +119,6 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
                           const struct dm_log *log, const char *chroot_dir,
                           const struct dm_runas *owner, char *err, size_t errlen);
 
-/* A file NAME in the private directory: its path for rtcdm (before it
- * leaves root) into mine, for QEMU (inside its chroot with -chroot) into
- * qemus. */
-void dm_qemu_child_state_paths(const struct dm_qemu_child *c, const char *name, char *mine,
-                               size_t minelen, char *qemus, size_t qemuslen);
-
 /* rtcdm has entered the chroot given to prepare (and left root): the
  * private directory becomes its working directory, reached through a
  * descriptor opened before. */
@@ -156,6 +150,10 @@ int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, cha
  */
 int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
                       void (*cb)(void *opaque, struct json_object *reply), void *opaque);
+
+/* The same with descriptor fd passed along (SCM_RIGHTS; add-fd takes it). */
+int dm_qemu_child_ask_fd(struct dm_qemu_child *c, const char *json, int fd,
+                         void (*cb)(void *opaque, struct json_object *reply), void *opaque);
 
 /* Stop watching, close the monitor, remove the private directory; a child
  * still running (an error path of rtcdm) is killed and reaped.  A zeroed

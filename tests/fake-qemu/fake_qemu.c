@@ -5,14 +5,18 @@
  * rest: -chardev socket,id=ID,path=P|fd=N,server=on[,wait=off] with
  * -mon chardev=ID,mode=control (each such monitor serves one client at a
  * time, like QEMU's chardev socket server), -S (start in "prelaunch"),
- * -incoming fd:N (a device-state stream, loaded at start).
+ * -incoming fd:N (a device-state stream, loaded at start), -chroot DIR and
+ * -runas USER (taken once its monitors are open, as QEMU does: from then
+ * on it reaches no path outside DIR, and none inside a DIR of mode 0000).
  *
  * QMP as QEMU 7.2 speaks it: the greeting
  *   {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "..."}, "capabilities": ["oob"]}}
  * then qmp_capabilities, query-status, query-version, stop, cont (STOP and
  * RESUME events to every negotiated client), add-fd (a descriptor passed
  * with SCM_RIGHTS; fdset-id as given or the next free one from 0),
- * remove-fd, xen-save-devices-state {"filename": "/dev/fdset/N" | PATH},
+ * remove-fd ("fake-qemu: fdset N removed"), xen-save-devices-state
+ * {"filename": "/dev/fdset/N" (a descriptor of the set opened write-only,
+ * as QEMU matches the access mode; else "Permission denied") | PATH},
  * human-monitor-command with the HMP port commands "o /b 0x70 N" (selects
  * CMOS byte N) and "i /b 0x71" (answers "portb[0x0071] = 0xNN\r\n", as
  * QEMU 7.2's hmp_ioport_read), quit (SHUTDOWN event, exit 0); anything
@@ -57,8 +61,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -207,6 +213,12 @@ static int save_to(struct fake *f, const char *filename, char *why, size_t len)
 			snprintf(why, len, "Could not open '%s': No such file or directory", filename);
 			return -1;
 		}
+		/* Like QEMU: a descriptor of the set with the access mode the
+		 * file is opened with (write-only), or EACCES. */
+		if ((fcntl(f->fdsets[set], F_GETFL) & O_ACCMODE) != O_WRONLY) {
+			snprintf(why, len, "Could not open '%s': Permission denied", filename);
+			return -1;
+		}
 		fd = dup(f->fdsets[set]);
 		own = 1;
 	} else {
@@ -233,11 +245,14 @@ static int save_to(struct fake *f, const char *filename, char *why, size_t len)
 	}
 	if (own)
 		close(fd);
-	fprintf(stderr, "fake-qemu: saved; NVRAM bytes not 0:");
+	/* One write: rtcdm's processes log to the same stderr. */
+	char line[64 + 6 * 114];
+	size_t at = (size_t)snprintf(line, sizeof(line), "fake-qemu: saved; NVRAM bytes not 0:");
+
 	for (int i = 14; i < 128; i++)
 		if (f->cmos[i])
-			fprintf(stderr, " %02x=%02x", i, f->cmos[i]);
-	fprintf(stderr, "\n");
+			at += (size_t)snprintf(line + at, sizeof(line) - at, " %02x=%02x", i, f->cmos[i]);
+	fprintf(stderr, "%s\n", line);
 	return 0;
 }
 
@@ -315,6 +330,7 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 		}
 		close(f->fdsets[set]);
 		f->fdsets[set] = -1;
+		fprintf(stderr, "fake-qemu: fdset %d removed\n", set);
 		reply(m, "{}", id);
 	} else if (strcmp(name, "xen-save-devices-state") == 0) {
 		char why[256];
@@ -492,7 +508,8 @@ int main(int argc, char **argv)
 	int chardev_fds[MAX_MON];
 	size_t n_chardevs = 0;
 	int ram_mb = 128;
-	const char *env;
+	const char *env, *chroot_dir = NULL, *runas = NULL;
+	struct passwd *pw = NULL;
 	sigset_t mask;
 	int sfd;
 
@@ -556,6 +573,10 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
 			ram_mb = atoi(argv[++i]);
+		} else if (strcmp(argv[i], "-chroot") == 0 && i + 1 < argc) {
+			chroot_dir = argv[++i];
+		} else if (strcmp(argv[i], "-runas") == 0 && i + 1 < argc) {
+			runas = argv[++i];
 		} else if (strcmp(argv[i], "-incoming") == 0 && i + 1 < argc) {
 			const char *s = argv[++i];
 
@@ -564,6 +585,17 @@ int main(int argc, char **argv)
 			f.incoming_fd = atoi(s + 3);
 		}
 	}
+	/* As QEMU's os_setup_post: the monitors are open, then the chroot
+	 * (its own "/" from now on) and the user, for good. */
+	if (runas) {
+		pw = getpwnam(runas);
+		if (!pw)
+			die("-runas: no such user");
+	}
+	if (chroot_dir && (chroot(chroot_dir) < 0 || chdir("/") < 0))
+		die("-chroot");
+	if (pw && (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0))
+		die("-runas");
 	if (f.incoming_fd >= 0) {
 		f.after_load = strcmp(f.status, "prelaunch") == 0 ? "paused" : "running";
 		f.status = "inmigrate";

@@ -866,6 +866,7 @@ static void test_restricted(void)
 	                            "-runas", "nobody", NULL};
 	const char *asan = getenv("ASAN_OPTIONS");
 	char *asan_saved = asan ? strdup(asan) : NULL;
+	const char *at;
 	struct stat st;
 	FILE *f;
 	int fd, rc;
@@ -902,6 +903,14 @@ static void test_restricted(void)
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed", SUPPORT_TIMEOUT_MS));
 	snprintf(buf, sizeof(buf), "info: running in chroot %s as nobody\n", root);
 	CU_ASSERT_EQUAL(count_substr(c.proc.err, buf), 2);
+	/* QEMU, in a chroot it cannot look into, saved its device state into
+	 * the descriptor rtcdm handed it (no path), which it then gave back */
+	at = strstr(c.proc.err, "fake-qemu: saved; NVRAM bytes not 0: 35=3f 3d=02\n");
+	CU_ASSERT_PTR_NOT_NULL(at);
+	at = at ? strstr(at, "info: QEMU's CMOS read from its device state (209 bytes)\n") : NULL;
+	CU_ASSERT_PTR_NOT_NULL(at);
+	CU_ASSERT_PTR_NOT_NULL(at ? strstr(at, "fake-qemu: fdset 0 removed\n") : NULL);
+	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "byte by byte"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, buf));
 	/* rtcdm's process: nobody (65534) for real, effective, saved and fs ids */
 	snprintf(buf, sizeof(buf), "/proc/%d/status", (int)c.proc.pid);

@@ -11,7 +11,9 @@
 # were restricted; the guest's NVRAM and clock change are served by rtcdm
 # after that; xl save and xl restore work under the restriction (rtcdm
 # relays from inside the chroot, brings QEMU's CMOS up to date, appends its
-# image), the guest keeps its clock and NVRAM; xl destroy ends both.
+# image), the guest keeps its clock and NVRAM; xl destroy ends both.  QEMU's
+# CMOS is read from its device state, which QEMU (which can open no path in
+# its chroot) writes into a descriptor rtcdm hands it.
 . /e2e/lib.sh
 
 NAME=e2e-companion-restrict
@@ -60,8 +62,12 @@ grep -q "Xen handles restricted to domain $id\$" "$DMLOG" ||
 grep -q "running in chroot /var/run/xen/qemu-root-$id as $QUSER\$" "$DMLOG" ||
 	fail "rtcdm's log does not say it runs in the chroot as $QUSER"
 log "ok: rtcdm's log: $(grep -E 'restricted|running in chroot' "$DMLOG" | tr '\n' '|')"
-# how QEMU's CMOS was read with QEMU restricted (its device state, or byte by byte)
+# QEMU's CMOS comes from its device state with QEMU restricted too: QEMU
+# (chrooted in a directory of mode 0000, not root) saves it into the
+# descriptor rtcdm hands it, as it cannot open a path there
 log "rtcdm's log on QEMU's CMOS: $(grep -E "QEMU's CMOS (read|not)|NVRAM from QEMU's CMOS" "$DMLOG" | cut -c 25- | tr '\n' '|')"
+grep -q "QEMU's CMOS read from its device state" "$DMLOG" ||
+	fail "restricted QEMU's CMOS not read from its device state: $(grep -m 1 "QEMU's CMOS not" "$DMLOG")"
 
 year_step "$id" 150
 want=$STEP
