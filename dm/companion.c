@@ -66,8 +66,9 @@ struct companion {
 	unsigned cmos_index;   /* the byte being read */
 	bool cmos_selecting;   /* its index written, the read not yet asked */
 	bool have_qemu_cmos;
-	int state_fd; /* the memory file QEMU saves its device state into */
-	int fdset;    /* QEMU's fdset holding it, -1: none */
+	int state_fd;         /* the memory file QEMU saves its device state into */
+	char state_why[256];  /* why it holds no CMOS, once that is known */
+	bool state_abandoned; /* the monitor failed meanwhile: no more of it */
 	/* Before QEMU saves, the NVRAM bytes where rtcdm's differ from QEMU's
 	 * are written into QEMU's CMOS (HMP 'o'), so that stock qemu-xen
 	 * restores the image with the guest's NVRAM; the save command waits
@@ -574,81 +575,34 @@ static void read_qemu_cmos_bytes(struct companion *co)
 #define QEMU_STATE_MAX (16u << 20)
 
 /* QEMU's device state goes into a memory file of rtcdm's, handed to QEMU
- * as a descriptor (add-fd, then "/dev/fdset/N"): QEMU needs no path it can
- * open, which under dm_restrict (its chroot, -runas) it could not. */
-static void on_state_saved(void *opaque, struct json_object *reply);
-static void on_fdset_removed(void *opaque, struct json_object *reply);
+ * as a descriptor: QEMU needs no path it can open, which under dm_restrict
+ * (its chroot, -runas) it could not.  The three commands (add-fd into
+ * fdset QEMU_STATE_FDSET, the save into "/dev/fdset/N", remove-fd) go out
+ * at once and QEMU answers them in order; the last answer goes on.  The
+ * set exists only before libxl's monitors are relayed, and libxl's own
+ * add-fd takes the lowest free id: the two never meet. */
+#define QEMU_STATE_FDSET 127
 
-/* The reason of an "error" reply to command `what`, into why. */
-static void refusal(struct json_object *reply, const char *what, char *why, size_t len)
+/* The reason of an "error" reply to command `what`, into why (the first
+ * reason is kept: a refused add-fd fails the save after it too). */
+static void refusal(struct companion *co, struct json_object *reply, const char *what)
 {
 	struct json_object *e = NULL, *desc = NULL;
 
+	if (co->state_why[0])
+		return;
 	if (json_object_object_get_ex(reply, "error", &e))
 		json_object_object_get_ex(e, "desc", &desc);
-	snprintf(why, len, "%s refused: %.200s", what,
+	snprintf(co->state_why, sizeof(co->state_why), "%s refused: %.200s", what,
 	         desc ? json_object_get_string(desc) : "no reason given");
 }
 
-/* The memory file is done with: closed, QEMU's copy removed (its fdset),
- * then the CMOS goes on (given, or read byte by byte). */
-static void state_done(struct companion *co)
-{
-	char cmd[128];
-
-	if (co->state_fd >= 0)
-		close(co->state_fd);
-	co->state_fd = -1;
-	if (co->fdset >= 0) {
-		snprintf(cmd, sizeof(cmd),
-		         "{\"execute\":\"remove-fd\",\"arguments\":{\"fdset-id\":%d}}", co->fdset);
-		co->fdset = -1;
-		if (dm_qemu_child_ask(&co->child, cmd, on_fdset_removed, co) == 0)
-			return;
-		dm_debug(co->log, "QEMU not asked to remove the fdset of its device state");
-	}
-	on_fdset_removed(co, NULL);
-}
-
-static void on_fdset_removed(void *opaque, struct json_object *reply)
-{
-	struct companion *co = opaque;
-
-	if (reply && !json_object_object_get_ex(reply, "return", NULL))
-		dm_debug(co->log, "QEMU kept the fdset of its device state (remove-fd refused)");
-	if (co->have_qemu_cmos)
-		give_cmos(co);
-	else
-		read_qemu_cmos_bytes(co);
-}
-
-/* The state failed to arrive (why): said, then the byte-by-byte read. */
-static void state_failed(struct companion *co, const char *why)
-{
-	dm_warn(co->log, "QEMU's CMOS not in its device state (%s): read byte by byte", why);
-	state_done(co);
-}
-
-/* QEMU holds the memory file (fdset N): it saves its device state there. */
 static void on_fd_added(void *opaque, struct json_object *reply)
 {
 	struct companion *co = opaque;
-	struct json_object *ret, *id;
-	char why[256], cmd[160];
 
-	if (!json_object_object_get_ex(reply, "return", &ret) ||
-	    !json_object_object_get_ex(ret, "fdset-id", &id)) {
-		refusal(reply, "add-fd", why, sizeof(why));
-		state_failed(co, why);
-		return;
-	}
-	co->fdset = json_object_get_int(id);
-	snprintf(cmd, sizeof(cmd),
-	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":"
-	         "{\"filename\":\"/dev/fdset/%d\"}}",
-	         co->fdset);
-	if (dm_qemu_child_ask(&co->child, cmd, on_state_saved, co) < 0)
-		state_failed(co, "cannot ask QEMU to save");
+	if (!co->state_abandoned && !json_object_object_get_ex(reply, "return", NULL))
+		refusal(co, reply, "add-fd");
 }
 
 /* QEMU wrote its device state into the memory file: its CMOS is the RTC's
@@ -656,58 +610,94 @@ static void on_fd_added(void *opaque, struct json_object *reply)
 static void on_state_saved(void *opaque, struct json_object *reply)
 {
 	struct companion *co = opaque;
-	char why[256] = "";
 	uint8_t *state = NULL;
 	size_t len = 0;
 
+	if (co->state_abandoned || co->state_why[0])
+		return;
 	if (!json_object_object_get_ex(reply, "return", NULL)) {
-		refusal(reply, "xen-save-devices-state", why, sizeof(why));
+		refusal(co, reply, "xen-save-devices-state");
 	} else if (lseek(co->state_fd, 0, SEEK_SET) < 0) {
-		snprintf(why, sizeof(why), "its memory file: %s", strerror(errno));
+		snprintf(co->state_why, sizeof(co->state_why), "its memory file: %s",
+		         strerror(errno));
 	} else if (sr_read_fd(co->state_fd, "QEMU's device state", QEMU_STATE_MAX, &state, &len,
-	                      why, sizeof(why)) == 0 &&
-	           dm_handover_cmos_from_state(state, len, co->qemu_cmos, why, sizeof(why)) == 0) {
+	                      co->state_why, sizeof(co->state_why)) == 0 &&
+	           dm_handover_cmos_from_state(state, len, co->qemu_cmos, co->state_why,
+	                                       sizeof(co->state_why)) == 0) {
 		co->have_qemu_cmos = true;
+		dm_info(co->log, "QEMU's CMOS read from its device state (%zu bytes)", len);
 	}
 	free(state);
-	if (!co->have_qemu_cmos) {
-		state_failed(co, why);
+}
+
+/* The memory file is done with (QEMU's copy removed): the CMOS goes on,
+ * or is read byte by byte. */
+static void on_fdset_removed(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+
+	if (co->state_abandoned)
+		return;
+	if (!json_object_object_get_ex(reply, "return", NULL))
+		dm_debug(co->log, "QEMU kept the fdset of its device state (remove-fd refused)");
+	close(co->state_fd);
+	co->state_fd = -1;
+	if (co->have_qemu_cmos) {
+		give_cmos(co);
 		return;
 	}
-	dm_info(co->log, "QEMU's CMOS read from its device state (%zu bytes)", len);
-	state_done(co);
+	dm_warn(co->log, "QEMU's CMOS not in its device state (%s): read byte by byte",
+	        co->state_why);
+	read_qemu_cmos_bytes(co);
 }
 
 /* QEMU's CMOS, read from its device state (one xen-save-devices-state into
  * a memory file of rtcdm's: QEMU stops and resumes its machine around it,
- * and a machine not running stays as it was), then the take-over.  QEMU's
- * fdset must match the access mode it opens with (write-only): the memory
- * file is opened again write-only for it, rtcdm keeps reading its own. */
+ * and a machine not running stays as it was), then the take-over.  QEMU
+ * takes a descriptor of an fdset only with the access mode it opens with
+ * (write-only): the memory file is opened again write-only for it. */
 static void read_qemu_cmos(struct companion *co)
 {
-	char self[64];
-	int wfd = -1;
+	char self[64], add[128], save[160], rm[128];
+	int wfd = -1, rc;
 
+	co->state_why[0] = '\0';
 	co->state_fd = memfd_create("rtcdm-qemu-state", MFD_CLOEXEC);
 	if (co->state_fd >= 0) {
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", co->state_fd);
 		wfd = open(self, O_WRONLY | O_CLOEXEC);
 	}
 	if (wfd < 0) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "a memory file for it: %s", strerror(errno));
-		state_failed(co, why);
+		dm_warn(co->log, "QEMU's CMOS not in its device state (a memory file for it: %s): "
+		                 "read byte by byte",
+		        strerror(errno));
+		read_qemu_cmos_bytes(co);
 		return;
 	}
+	snprintf(add, sizeof(add), "{\"execute\":\"add-fd\",\"arguments\":{\"fdset-id\":%d}}",
+	         QEMU_STATE_FDSET);
+	snprintf(save, sizeof(save),
+	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":"
+	         "{\"filename\":\"/dev/fdset/%d\"}}",
+	         QEMU_STATE_FDSET);
+	snprintf(rm, sizeof(rm), "{\"execute\":\"remove-fd\",\"arguments\":{\"fdset-id\":%d}}",
+	         QEMU_STATE_FDSET);
 	/* QEMU gets its own copy of wfd with the message. */
-	if (dm_qemu_child_ask_fd(&co->child, "{\"execute\":\"add-fd\"}", wfd, on_fd_added, co) <
-	    0) {
-		close(wfd);
-		state_failed(co, "cannot hand QEMU a descriptor");
+	rc = dm_qemu_child_ask_fd(&co->child, add, wfd, on_fd_added, co);
+	close(wfd);
+	if (rc < 0) {
+		dm_warn(co->log, "QEMU's CMOS not in its device state (cannot hand QEMU a "
+		                 "descriptor): read byte by byte");
+		read_qemu_cmos_bytes(co);
 		return;
 	}
-	close(wfd);
+	if (dm_qemu_child_ask(&co->child, save, on_state_saved, co) < 0 ||
+	    dm_qemu_child_ask(&co->child, rm, on_fdset_removed, co) < 0) {
+		/* The monitor takes no more: answers that still come change
+		 * nothing. */
+		co->state_abandoned = true;
+		cmos_read_failed(co, "cannot ask QEMU");
+	}
 }
 
 static void on_incoming_status(void *opaque, struct json_object *reply);
@@ -865,7 +855,7 @@ int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
 	co->log = log;
 	co->cfg = cfg;
 	co->loop = loop;
-	co->state_fd = co->fdset = -1;
+	co->state_fd = -1;
 	rc = run(co, argc, argv);
 	free(co);
 	return rc;

@@ -219,11 +219,13 @@ static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
 			c->on_ready(c->ready_opaque);
 		return 0;
 	case DM_QEMU_READY:
-		if (c->ask_cb) {
-			void (*cb)(void *, struct json_object *) = c->ask_cb;
+		if (c->n_asks) {
+			void (*cb)(void *, struct json_object *) = c->asks[c->ask_head].cb;
+			void *opaque = c->asks[c->ask_head].opaque;
 
-			c->ask_cb = NULL;
-			cb(c->ask_opaque, msg);
+			c->ask_head = (c->ask_head + 1) % DM_QEMU_MAX_ASKS;
+			c->n_asks--;
+			cb(opaque, msg);
 		}
 		return 0;
 	}
@@ -239,11 +241,14 @@ int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
 int dm_qemu_child_ask_fd(struct dm_qemu_child *c, const char *json, int fd,
                          void (*cb)(void *opaque, struct json_object *reply), void *opaque)
 {
-	if (c->phase != DM_QEMU_READY || c->ask_cb || c->mon_fd < 0 ||
+	unsigned at = (c->ask_head + c->n_asks) % DM_QEMU_MAX_ASKS;
+
+	if (c->phase != DM_QEMU_READY || c->n_asks == DM_QEMU_MAX_ASKS || c->mon_fd < 0 ||
 	    qmp_client_send_fd(&c->qmp, json, fd) < 0)
 		return -1;
-	c->ask_cb = cb;
-	c->ask_opaque = opaque;
+	c->asks[at].cb = cb;
+	c->asks[at].opaque = opaque;
+	c->n_asks++;
 	return 0;
 }
 

@@ -47,6 +47,7 @@ struct json_object;
 
 #define DM_QEMU_MON_ID "rtcdm-qmp"
 #define DM_QEMU_MAX_SWAPS 4
+#define DM_QEMU_MAX_ASKS 4
 
 /* A -chardev of libxl's that QEMU gets in another form: the value of the
  * -chardev whose id= is `id` becomes `value`. */
@@ -106,9 +107,13 @@ struct dm_qemu_child {
 	/* Called once when QEMU is ready; may stop the loop. */
 	void (*on_ready)(void *opaque);
 	void *ready_opaque;
-	/* The command asked with dm_qemu_child_ask(), awaiting its reply. */
-	void (*ask_cb)(void *opaque, struct json_object *reply);
-	void *ask_opaque;
+	/* The commands asked with dm_qemu_child_ask(), awaiting their replies
+	 * (QEMU answers a monitor's commands in order): a ring. */
+	struct {
+		void (*cb)(void *opaque, struct json_object *reply);
+		void *opaque;
+	} asks[DM_QEMU_MAX_ASKS];
+	unsigned ask_head, n_asks;
 };
 
 /*
@@ -145,8 +150,10 @@ int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, cha
 /*
  * Once QEMU is ready: send one command (JSON text) on rtcdm's monitor; cb
  * gets QEMU's reply (the message with "return" or "error"; events are not
- * replies) and may ask the next.  One command at a time.  0, or -1 (not
- * ready, one pending, or the monitor cannot take it).
+ * replies) and may ask the next.  Commands may be asked before the replies
+ * to earlier ones have come (up to DM_QEMU_MAX_ASKS in all): QEMU answers
+ * them in order, and the callbacks are called in that order.  0, or -1
+ * (not ready, too many pending, or the monitor cannot take it).
  */
 int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
                       void (*cb)(void *opaque, struct json_object *reply), void *opaque);

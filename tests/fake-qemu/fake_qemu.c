@@ -78,7 +78,7 @@
 #include <unistd.h>
 
 #define MAX_MON 8
-#define MAX_FDSETS 16
+#define MAX_FDSETS 128
 
 struct mon {
 	char id[256];
