@@ -8,12 +8,14 @@
 # as its child), alternating stock, companion, companion, stock, ... so that
 # a drift of the host's load hits both alike.  For every domain:
 #   - the wall time of `xl create` until it returns (QEMU, and in companion
-#     mode rtcdm, ready; the domain unpaused);
+#     mode rtcdm, ready; the domain unpaused), and dom0's idle time meanwhile;
 #   - the guest's own timing of port accesses with its TSC (guest.c, the
 #     "bench" lines): 1000 NVRAM reads (outb 0x70 idx >= 14; inb 0x71, both
 #     forwarded by Xen to the device model: QEMU's ioreq server in stock mode,
 #     rtcdm's in companion mode), 1000 NVRAM writes, and 1000 reads of
-#     register D that Xen's vRTC answers itself (the floor);
+#     register D that Xen's vRTC answers itself (the floor); meanwhile this
+#     script only waits (the other figures are taken afterwards), so that no
+#     mode's accesses compete with it for dom0's one vCPU;
 #   - once the guest is done, the dom0 memory of the device model: the
 #     resident pages only it maps (/e2e/bin/memadded: QEMU alone in stock
 #     mode, QEMU and rtcdm's two processes in companion mode), and VmRSS and
