@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -66,9 +65,6 @@ struct companion {
 	unsigned cmos_index;   /* the byte being read */
 	bool cmos_selecting;   /* its index written, the read not yet asked */
 	bool have_qemu_cmos;
-	int state_fd;         /* the memory file QEMU saves its device state into */
-	char state_why[256];  /* why it holds no CMOS, once that is known */
-	bool state_abandoned; /* the monitor failed meanwhile: no more of it */
 	/* Before QEMU saves, the NVRAM bytes where rtcdm's differ from QEMU's
 	 * are written into QEMU's CMOS (HMP 'o'), so that stock qemu-xen
 	 * restores the image with the guest's NVRAM; the save command waits
@@ -574,130 +570,62 @@ static void read_qemu_cmos_bytes(struct companion *co)
 
 #define QEMU_STATE_MAX (16u << 20)
 
-/* QEMU's device state goes into a memory file of rtcdm's, handed to QEMU
- * as a descriptor: QEMU needs no path it can open, which under dm_restrict
- * (its chroot, -runas) it could not.  The three commands (add-fd into
- * fdset QEMU_STATE_FDSET, the save into "/dev/fdset/N", remove-fd) go out
- * at once and QEMU answers them in order; the last answer goes on.  The
- * set exists only before libxl's monitors are relayed, and libxl's own
- * add-fd takes the lowest free id: the two never meet. */
-#define QEMU_STATE_FDSET 127
-
-/* The reason of an "error" reply to command `what`, into why (the first
- * reason is kept: a refused add-fd fails the save after it too). */
-static void refusal(struct companion *co, struct json_object *reply, const char *what)
-{
-	struct json_object *e = NULL, *desc = NULL;
-
-	if (co->state_why[0])
-		return;
-	if (json_object_object_get_ex(reply, "error", &e))
-		json_object_object_get_ex(e, "desc", &desc);
-	snprintf(co->state_why, sizeof(co->state_why), "%s refused: %.200s", what,
-	         desc ? json_object_get_string(desc) : "no reason given");
-}
-
-static void on_fd_added(void *opaque, struct json_object *reply)
-{
-	struct companion *co = opaque;
-
-	if (!co->state_abandoned && !json_object_object_get_ex(reply, "return", NULL))
-		refusal(co, reply, "add-fd");
-}
-
-/* QEMU wrote its device state into the memory file: its CMOS is the RTC's
- * section of it. */
+/* QEMU wrote its device state into the memory file it was given at start
+ * (dm/qemu_child.h): its CMOS is the RTC's section of it.  The file is
+ * emptied afterwards (QEMU keeps its descriptor of it); then the take-over,
+ * or the byte-by-byte read. */
 static void on_state_saved(void *opaque, struct json_object *reply)
 {
 	struct companion *co = opaque;
+	int fd = co->child.state_fd;
+	char why[256] = "";
 	uint8_t *state = NULL;
 	size_t len = 0;
 
-	if (co->state_abandoned || co->state_why[0])
-		return;
 	if (!json_object_object_get_ex(reply, "return", NULL)) {
-		refusal(co, reply, "xen-save-devices-state");
-	} else if (lseek(co->state_fd, 0, SEEK_SET) < 0) {
-		snprintf(co->state_why, sizeof(co->state_why), "its memory file: %s",
-		         strerror(errno));
-	} else if (sr_read_fd(co->state_fd, "QEMU's device state", QEMU_STATE_MAX, &state, &len,
-	                      co->state_why, sizeof(co->state_why)) == 0 &&
-	           dm_handover_cmos_from_state(state, len, co->qemu_cmos, co->state_why,
-	                                       sizeof(co->state_why)) == 0) {
+		struct json_object *e = NULL, *desc = NULL;
+
+		if (json_object_object_get_ex(reply, "error", &e))
+			json_object_object_get_ex(e, "desc", &desc);
+		snprintf(why, sizeof(why), "xen-save-devices-state refused: %.200s",
+		         desc ? json_object_get_string(desc) : "no reason given");
+	} else if (lseek(fd, 0, SEEK_SET) < 0) {
+		snprintf(why, sizeof(why), "its memory file: %s", strerror(errno));
+	} else if (sr_read_fd(fd, "QEMU's device state", QEMU_STATE_MAX, &state, &len, why,
+	                      sizeof(why)) == 0 &&
+	           dm_handover_cmos_from_state(state, len, co->qemu_cmos, why, sizeof(why)) == 0) {
 		co->have_qemu_cmos = true;
-		dm_info(co->log, "QEMU's CMOS read from its device state (%zu bytes)", len);
 	}
 	free(state);
-}
-
-/* The memory file is done with (QEMU's copy removed): the CMOS goes on,
- * or is read byte by byte. */
-static void on_fdset_removed(void *opaque, struct json_object *reply)
-{
-	struct companion *co = opaque;
-
-	if (co->state_abandoned)
-		return;
-	if (!json_object_object_get_ex(reply, "return", NULL))
-		dm_debug(co->log, "QEMU kept the fdset of its device state (remove-fd refused)");
-	close(co->state_fd);
-	co->state_fd = -1;
-	if (co->have_qemu_cmos) {
-		give_cmos(co);
+	if (ftruncate(fd, 0) < 0)
+		dm_debug(co->log, "QEMU's device state kept in memory: %s", strerror(errno));
+	if (!co->have_qemu_cmos) {
+		dm_warn(co->log, "QEMU's CMOS not in its device state (%s): read byte by byte", why);
+		read_qemu_cmos_bytes(co);
 		return;
 	}
-	dm_warn(co->log, "QEMU's CMOS not in its device state (%s): read byte by byte",
-	        co->state_why);
-	read_qemu_cmos_bytes(co);
+	dm_info(co->log, "QEMU's CMOS read from its device state (%zu bytes)", len);
+	give_cmos(co);
 }
 
-/* QEMU's CMOS, read from its device state (one xen-save-devices-state into
- * a memory file of rtcdm's: QEMU stops and resumes its machine around it,
- * and a machine not running stays as it was), then the take-over.  QEMU
- * takes a descriptor of an fdset only with the access mode it opens with
- * (write-only): the memory file is opened again write-only for it. */
+/* QEMU's CMOS, read from its device state: one xen-save-devices-state into
+ * the memory file QEMU holds as fdset DM_QEMU_STATE_FDSET (QEMU stops and
+ * resumes its machine around it, a machine not running stays as it was),
+ * then the take-over. */
 static void read_qemu_cmos(struct companion *co)
 {
-	char self[64], add[128], save[160], rm[128];
-	int wfd = -1, rc;
+	char cmd[160];
 
-	co->state_why[0] = '\0';
-	co->state_fd = memfd_create("rtcdm-qemu-state", MFD_CLOEXEC);
-	if (co->state_fd >= 0) {
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", co->state_fd);
-		wfd = open(self, O_WRONLY | O_CLOEXEC);
-	}
-	if (wfd < 0) {
-		dm_warn(co->log, "QEMU's CMOS not in its device state (a memory file for it: %s): "
-		                 "read byte by byte",
-		        strerror(errno));
+	if (co->child.state_fd < 0) {
 		read_qemu_cmos_bytes(co);
 		return;
 	}
-	snprintf(add, sizeof(add), "{\"execute\":\"add-fd\",\"arguments\":{\"fdset-id\":%d}}",
-	         QEMU_STATE_FDSET);
-	snprintf(save, sizeof(save),
+	snprintf(cmd, sizeof(cmd),
 	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":"
 	         "{\"filename\":\"/dev/fdset/%d\"}}",
-	         QEMU_STATE_FDSET);
-	snprintf(rm, sizeof(rm), "{\"execute\":\"remove-fd\",\"arguments\":{\"fdset-id\":%d}}",
-	         QEMU_STATE_FDSET);
-	/* QEMU gets its own copy of wfd with the message. */
-	rc = dm_qemu_child_ask_fd(&co->child, add, wfd, on_fd_added, co);
-	close(wfd);
-	if (rc < 0) {
-		dm_warn(co->log, "QEMU's CMOS not in its device state (cannot hand QEMU a "
-		                 "descriptor): read byte by byte");
+	         DM_QEMU_STATE_FDSET);
+	if (dm_qemu_child_ask(&co->child, cmd, on_state_saved, co) < 0)
 		read_qemu_cmos_bytes(co);
-		return;
-	}
-	if (dm_qemu_child_ask(&co->child, save, on_state_saved, co) < 0 ||
-	    dm_qemu_child_ask(&co->child, rm, on_fdset_removed, co) < 0) {
-		/* The monitor takes no more: answers that still come change
-		 * nothing. */
-		co->state_abandoned = true;
-		cmos_read_failed(co, "cannot ask QEMU");
-	}
 }
 
 static void on_incoming_status(void *opaque, struct json_object *reply);
@@ -828,8 +756,6 @@ static int run(struct companion *co, int argc, char *const argv[])
 		if (co->links[i].lfd >= 0)
 			close(co->links[i].lfd);
 	free(co->in);
-	if (co->state_fd >= 0)
-		close(co->state_fd);
 	if (co->incoming_timer_ready)
 		dm_timer_fini(&co->incoming_timer);
 	if (co->have_srv)
@@ -855,7 +781,6 @@ int dm_companion_run(struct dm_loop *loop, const struct dm_log *log,
 	co->log = log;
 	co->cfg = cfg;
 	co->loop = loop;
-	co->state_fd = -1;
 	rc = run(co, argc, argv);
 	free(co);
 	return rc;

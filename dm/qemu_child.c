@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -47,14 +48,14 @@ static const char *swapped(const char *v, const struct dm_qemu_swap *swaps, size
 }
 
 int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
-                       char *const argv[], int mon_fd, const struct dm_qemu_swap *swaps,
-                       size_t n_swaps)
+                       char *const argv[], int mon_fd, int state_fd,
+                       const struct dm_qemu_swap *swaps, size_t n_swaps)
 {
 	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
-	/* program + argv[1..] + 4 of ours + NULL */
-	out->argv = calloc((size_t)(argc > 0 ? argc : 1) + 5, sizeof(char *));
+	/* program + argv[1..] + 6 of ours + NULL */
+	out->argv = calloc((size_t)(argc > 0 ? argc : 1) + 7, sizeof(char *));
 	if (!out->argv)
 		return -ENOMEM;
 	snprintf(out->chardev, sizeof(out->chardev),
@@ -77,6 +78,12 @@ int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
 	out->argv[n++] = out->chardev;
 	out->argv[n++] = (char *)"-mon";
 	out->argv[n++] = (char *)"chardev=" DM_QEMU_MON_ID ",mode=control";
+	if (state_fd >= 0) {
+		snprintf(out->add_fd, sizeof(out->add_fd), "fd=%d,set=%d", state_fd,
+		         DM_QEMU_STATE_FDSET);
+		out->argv[n++] = (char *)"-add-fd";
+		out->argv[n++] = out->add_fd;
+	}
 	out->argv[n] = NULL;
 	out->argc = n;
 	return 0;
@@ -219,13 +226,11 @@ static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
 			c->on_ready(c->ready_opaque);
 		return 0;
 	case DM_QEMU_READY:
-		if (c->n_asks) {
-			void (*cb)(void *, struct json_object *) = c->asks[c->ask_head].cb;
-			void *opaque = c->asks[c->ask_head].opaque;
+		if (c->ask_cb) {
+			void (*cb)(void *, struct json_object *) = c->ask_cb;
 
-			c->ask_head = (c->ask_head + 1) % DM_QEMU_MAX_ASKS;
-			c->n_asks--;
-			cb(opaque, msg);
+			c->ask_cb = NULL;
+			cb(c->ask_opaque, msg);
 		}
 		return 0;
 	}
@@ -235,20 +240,11 @@ static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
 int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
                       void (*cb)(void *opaque, struct json_object *reply), void *opaque)
 {
-	return dm_qemu_child_ask_fd(c, json, -1, cb, opaque);
-}
-
-int dm_qemu_child_ask_fd(struct dm_qemu_child *c, const char *json, int fd,
-                         void (*cb)(void *opaque, struct json_object *reply), void *opaque)
-{
-	unsigned at = (c->ask_head + c->n_asks) % DM_QEMU_MAX_ASKS;
-
-	if (c->phase != DM_QEMU_READY || c->n_asks == DM_QEMU_MAX_ASKS || c->mon_fd < 0 ||
-	    qmp_client_send_fd(&c->qmp, json, fd) < 0)
+	if (c->phase != DM_QEMU_READY || c->ask_cb || c->mon_fd < 0 ||
+	    qmp_client_send(&c->qmp, json) < 0)
 		return -1;
-	c->asks[at].cb = cb;
-	c->asks[at].opaque = opaque;
-	c->n_asks++;
+	c->ask_cb = cb;
+	c->ask_opaque = opaque;
 	return 0;
 }
 
@@ -388,6 +384,28 @@ static int make_dir_in_root(struct dm_qemu_child *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The memory file for QEMU's device state: QEMU needs no path it can
+ * open, which under dm_restrict (its chroot of mode 0000, -runas) it could
+ * not.  QEMU matches an fdset's descriptor to the access mode it opens
+ * with (write-only), so it inherits the file opened again write-only.
+ * Without it, QEMU's CMOS is read byte by byte (the caller's choice). */
+static void make_state_file(struct dm_qemu_child *c)
+{
+	char self[64];
+
+	c->state_fd = memfd_create("rtcdm-qemu-state", MFD_CLOEXEC);
+	if (c->state_fd >= 0) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", c->state_fd);
+		c->state_wfd = open(self, O_WRONLY); /* no CLOEXEC: QEMU inherits it */
+	}
+	if (c->state_wfd >= 0)
+		return;
+	dm_warn(c->log, "companion: no memory file for QEMU's device state: %s", strerror(errno));
+	if (c->state_fd >= 0)
+		close(c->state_fd);
+	c->state_fd = -1;
+}
+
 int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
                           const struct dm_log *log, const char *chroot_dir,
                           const struct dm_runas *owner, char *err, size_t errlen)
@@ -401,6 +419,7 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
 	c->pidfd = -1;
 	c->mon_fd = -1;
 	c->mon_lfd = -1;
+	c->state_fd = c->state_wfd = -1;
 	c->dir_fd = -1;
 	if (owner) {
 		c->owner = *owner;
@@ -445,7 +464,10 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
 	c->mon_lfd = make_monitor(c, err, errlen);
 	if (c->mon_lfd >= 0 && give(c, c->mon_path, err, errlen) < 0)
 		return -1;
-	return c->mon_lfd < 0 ? -1 : 0;
+	if (c->mon_lfd < 0)
+		return -1;
+	make_state_file(c);
+	return 0;
 }
 
 void dm_qemu_child_entered_root(struct dm_qemu_child *c)
@@ -500,6 +522,9 @@ static void close_inherited(struct dm_qemu_child *c)
 	if (c->mon_lfd >= 0)
 		close(c->mon_lfd);
 	c->mon_lfd = -1;
+	if (c->state_wfd >= 0)
+		close(c->state_wfd);
+	c->state_wfd = -1;
 	for (size_t i = 0; i < c->n_swaps; i++)
 		if (c->swap_fds[i] >= 0)
 			close(c->swap_fds[i]);
@@ -513,7 +538,8 @@ int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, cha
 	struct dm_qemu_argv a = {0};
 
 	snprintf(c->program, sizeof(c->program), "%s", qemu);
-	if (dm_qemu_argv_build(&a, qemu, argc, argv, c->mon_lfd, c->swaps, c->n_swaps) < 0) {
+	if (dm_qemu_argv_build(&a, qemu, argc, argv, c->mon_lfd, c->state_wfd, c->swaps,
+	                       c->n_swaps) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -549,6 +575,9 @@ void dm_qemu_child_fini(struct dm_qemu_child *c)
 	unwatch(c, &c->pidfd);
 	unwatch(c, &c->mon_fd);
 	close_inherited(c);
+	if (c->state_fd >= 0)
+		close(c->state_fd);
+	c->state_fd = -1;
 	if (c->pid > 0) {
 		kill(c->pid, SIGKILL);
 		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)

@@ -47,7 +47,6 @@ struct json_object;
 
 #define DM_QEMU_MON_ID "rtcdm-qmp"
 #define DM_QEMU_MAX_SWAPS 4
-#define DM_QEMU_MAX_ASKS 4
 
 /* A -chardev of libxl's that QEMU gets in another form: the value of the
  * -chardev whose id= is `id` becomes `value`. */
@@ -61,16 +60,22 @@ struct dm_qemu_argv {
 	char **argv;        /* NULL-terminated; strings borrowed or in chardev/ */
 	size_t argc;
 	char chardev[64];   /* "socket,id=rtcdm-qmp,fd=N,server=on,wait=off" */
+	char add_fd[64];    /* "fd=N,set=S" */
 };
+
+/* The fdset QEMU is given at start for its device state (-add-fd): an id
+ * libxl's own add-fd, which takes the lowest free one, does not reach. */
+#define DM_QEMU_STATE_FDSET 127
 
 /*
  * qemu, then argv[1..argc-1] without rtcdm's own options (and with the
  * -chardev values in swaps replaced), then rtcdm's monitor on descriptor
- * mon_fd.  0 or -ENOMEM.
+ * mon_fd, then (state_fd >= 0) "-add-fd fd=STATE_FD,set=DM_QEMU_STATE_FDSET".
+ * 0 or -ENOMEM.
  */
 int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
-                       char *const argv[], int mon_fd, const struct dm_qemu_swap *swaps,
-                       size_t n_swaps);
+                       char *const argv[], int mon_fd, int state_fd,
+                       const struct dm_qemu_swap *swaps, size_t n_swaps);
 void dm_qemu_argv_free(struct dm_qemu_argv *a);
 
 enum dm_qemu_phase {
@@ -100,6 +105,11 @@ struct dm_qemu_child {
 	bool exited;
 	int exit_status;         /* 0..255, or 128 + signal */
 	int mon_lfd;             /* the listening socket QEMU inherits, until spawned */
+	/* A memory file QEMU saves its device state into (fdset
+	 * DM_QEMU_STATE_FDSET, "/dev/fdset/127"): rtcdm's descriptor, -1 when
+	 * there is none; and the write-only one QEMU inherits, until spawned. */
+	int state_fd;
+	int state_wfd;
 	struct dm_qemu_swap swaps[DM_QEMU_MAX_SWAPS];
 	int swap_fds[DM_QEMU_MAX_SWAPS]; /* listening sockets QEMU inherits */
 	size_t n_swaps;
@@ -107,13 +117,9 @@ struct dm_qemu_child {
 	/* Called once when QEMU is ready; may stop the loop. */
 	void (*on_ready)(void *opaque);
 	void *ready_opaque;
-	/* The commands asked with dm_qemu_child_ask(), awaiting their replies
-	 * (QEMU answers a monitor's commands in order): a ring. */
-	struct {
-		void (*cb)(void *opaque, struct json_object *reply);
-		void *opaque;
-	} asks[DM_QEMU_MAX_ASKS];
-	unsigned ask_head, n_asks;
+	/* The command asked with dm_qemu_child_ask(), awaiting its reply. */
+	void (*ask_cb)(void *opaque, struct json_object *reply);
+	void *ask_opaque;
 };
 
 /*
@@ -150,17 +156,11 @@ int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, cha
 /*
  * Once QEMU is ready: send one command (JSON text) on rtcdm's monitor; cb
  * gets QEMU's reply (the message with "return" or "error"; events are not
- * replies) and may ask the next.  Commands may be asked before the replies
- * to earlier ones have come (up to DM_QEMU_MAX_ASKS in all): QEMU answers
- * them in order, and the callbacks are called in that order.  0, or -1
- * (not ready, too many pending, or the monitor cannot take it).
+ * replies) and may ask the next.  One command at a time.  0, or -1 (not
+ * ready, one pending, or the monitor cannot take it).
  */
 int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
                       void (*cb)(void *opaque, struct json_object *reply), void *opaque);
-
-/* The same with descriptor fd passed along (SCM_RIGHTS; add-fd takes it). */
-int dm_qemu_child_ask_fd(struct dm_qemu_child *c, const char *json, int fd,
-                         void (*cb)(void *opaque, struct json_object *reply), void *opaque);
 
 /* Stop watching, close the monitor, remove the private directory; a child
  * still running (an error path of rtcdm) is killed and reaped.  A zeroed

@@ -5,7 +5,8 @@
  * rest: -chardev socket,id=ID,path=P|fd=N,server=on[,wait=off] with
  * -mon chardev=ID,mode=control (each such monitor serves one client at a
  * time, like QEMU's chardev socket server), -S (start in "prelaunch"),
- * -incoming fd:N (a device-state stream, loaded at start), -chroot DIR and
+ * -incoming fd:N (a device-state stream, loaded at start), -add-fd
+ * fd=N,set=S (as QEMU checks it: an inherited descriptor), -chroot DIR and
  * -runas USER (taken once its monitors are open, as QEMU does: from then
  * on it reaches no path outside DIR, and none inside a DIR of mode 0000).
  *
@@ -573,6 +574,19 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
 			ram_mb = atoi(argv[++i]);
+		} else if (strcmp(argv[i], "-add-fd") == 0 && i + 1 < argc) {
+			/* as QEMU's parse_add_fd: an inherited descriptor (not a
+			 * standard stream, FD_CLOEXEC clear), duplicated into the set */
+			int fd = opt_val(argv[i + 1], "fd", val, sizeof(val)) ? atoi(val) : -1;
+			int set = opt_val(argv[i + 1], "set", val, sizeof(val)) ? atoi(val) : -1;
+			int fl = fd > 2 ? fcntl(fd, F_GETFD) : -1;
+
+			i++;
+			if (fl < 0 || (fl & FD_CLOEXEC) || set < 0 || set >= MAX_FDSETS ||
+			    f.fdsets[set] >= 0)
+				die("-add-fd: fd is not valid or already in use");
+			f.fdsets[set] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+			close(fd);
 		} else if (strcmp(argv[i], "-chroot") == 0 && i + 1 < argc) {
 			chroot_dir = argv[++i];
 		} else if (strcmp(argv[i], "-runas") == 0 && i + 1 < argc) {

@@ -114,7 +114,8 @@ static void read_file(const char *path, char *buf, size_t len)
 
 /* libxl's argv (with dm_restrict's -S) and rtcdm's own options in between:
  * QEMU gets libxl's words in order, none of rtcdm's, and rtcdm's monitor at
- * the end on an inherited descriptor. */
+ * the end on an inherited descriptor, then the memory file for its device
+ * state (-add-fd). */
 static void test_argv_and_ready(void)
 {
 	static const char *const args[] = {
@@ -123,20 +124,24 @@ static void test_argv_and_ready(void)
 		"-machine", "xenfv,suppress-vmdesc=on", NULL};
 	struct comp c;
 	char got[4096], want[PATH_MAX + 512];
-	int fd = -1;
+	int fd = -1, sfd = -1;
+	const char *add;
 
 	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
 	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
 	read_file(c.argv_file, got, sizeof(got));
 	CU_ASSERT_EQUAL(sscanf(strstr(got, "fd=") ? strstr(got, "fd=") : "", "fd=%d", &fd), 1);
+	add = strstr(got, "-add-fd\nfd=");
+	CU_ASSERT_EQUAL(sscanf(add ? add : "", "-add-fd\nfd=%d", &sfd), 1);
 	snprintf(want, sizeof(want),
 	         "%s\n-xen-domid\n7\n-no-shutdown\n-name\nguest\n-m\n1024\n-S\n-machine\n"
 	         "xenfv,suppress-vmdesc=on\n-chardev\nsocket,id=rtcdm-qmp,fd=%d,server=on,wait=off\n"
-	         "-mon\nchardev=rtcdm-qmp,mode=control\n",
-	         c.fake, fd);
+	         "-mon\nchardev=rtcdm-qmp,mode=control\n-add-fd\nfd=%d,set=127\n",
+	         c.fake, fd, sfd);
 	CU_ASSERT_STRING_EQUAL(got, want);
 	CU_ASSERT_TRUE(fd > 2);
+	CU_ASSERT_TRUE(sfd > 2 && sfd != fd);
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "status prelaunch)"));
 	/* -m and -machine are QEMU's here, not ignored */
 	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "ignoring"));
@@ -904,12 +909,12 @@ static void test_restricted(void)
 	snprintf(buf, sizeof(buf), "info: running in chroot %s as nobody\n", root);
 	CU_ASSERT_EQUAL(count_substr(c.proc.err, buf), 2);
 	/* QEMU, in a chroot it cannot look into, saved its device state into
-	 * the descriptor rtcdm handed it (no path), which it then gave back */
+	 * the descriptor it inherited (-add-fd), not to a path */
 	at = strstr(c.proc.err, "fake-qemu: saved; NVRAM bytes not 0: 35=3f 3d=02\n");
 	CU_ASSERT_PTR_NOT_NULL(at);
-	CU_ASSERT_PTR_NOT_NULL(at ? strstr(at, "fake-qemu: fdset 127 removed\n") : NULL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "info: QEMU's CMOS read from its device state "
-	                                          "(209 bytes)\n"));
+	CU_ASSERT_PTR_NOT_NULL(at ? strstr(at, "info: QEMU's CMOS read from its device state "
+	                                       "(209 bytes)\n")
+	                          : NULL);
 	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "byte by byte"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, buf));
 	/* rtcdm's process: nobody (65534) for real, effective, saved and fs ids */

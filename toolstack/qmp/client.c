@@ -5,7 +5,6 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 void qmp_client_init(struct qmp_client *c, int fd)
@@ -68,40 +67,16 @@ struct json_object *qmp_client_next(struct qmp_client *c, char *err, size_t errl
 
 int qmp_client_send(struct qmp_client *c, const char *json)
 {
-	return qmp_client_send_fd(c, json, -1);
-}
-
-int qmp_client_send_fd(struct qmp_client *c, const char *json, int fd)
-{
 	char msg[1024];
 	size_t len, off = 0;
 	int n = snprintf(msg, sizeof(msg), "%s\r\n", json);
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
 
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return -EMSGSIZE;
 	len = (size_t)n;
 	while (off < len) {
-		struct iovec iov = {.iov_base = msg + off, .iov_len = len - off};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-		ssize_t w;
+		ssize_t w = write(c->fd, msg + off, len - off);
 
-		/* The descriptor rides with the first byte that leaves. */
-		if (fd >= 0 && off == 0) {
-			memset(&ctl, 0, sizeof(ctl));
-			mh.msg_control = ctl.buf;
-			mh.msg_controllen = sizeof(ctl.buf);
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-		}
-		w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)

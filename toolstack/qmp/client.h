@@ -40,8 +40,4 @@ struct json_object *qmp_client_next(struct qmp_client *c, char *err, size_t errl
  * commands are a few dozen bytes). */
 int qmp_client_send(struct qmp_client *c, const char *json);
 
-/* The same with descriptor fd passed along (SCM_RIGHTS, as QMP's add-fd and
- * getfd take it); fd < 0: none. */
-int qmp_client_send_fd(struct qmp_client *c, const char *json, int fd);
-
 #endif

@@ -13,7 +13,7 @@
 # relays from inside the chroot, brings QEMU's CMOS up to date, appends its
 # image), the guest keeps its clock and NVRAM; xl destroy ends both.  QEMU's
 # CMOS is read from its device state, which QEMU (which can open no path in
-# its chroot) writes into a descriptor rtcdm hands it.
+# its chroot) writes into a descriptor it inherits from rtcdm.
 . /e2e/lib.sh
 
 NAME=e2e-companion-restrict
@@ -64,7 +64,7 @@ grep -q "running in chroot /var/run/xen/qemu-root-$id as $QUSER\$" "$DMLOG" ||
 log "ok: rtcdm's log: $(grep -E 'restricted|running in chroot' "$DMLOG" | tr '\n' '|')"
 # QEMU's CMOS comes from its device state with QEMU restricted too: QEMU
 # (chrooted in a directory of mode 0000, not root) saves it into the
-# descriptor rtcdm hands it, as it cannot open a path there
+# descriptor it inherits from rtcdm (-add-fd), as it cannot open a path there
 log "rtcdm's log on QEMU's CMOS: $(grep -E "QEMU's CMOS (read|not)|NVRAM from QEMU's CMOS" "$DMLOG" | cut -c 25- | tr '\n' '|')"
 grep -q "QEMU's CMOS read from its device state" "$DMLOG" ||
 	fail "restricted QEMU's CMOS not read from its device state: $(grep -m 1 "QEMU's CMOS not" "$DMLOG")"
