@@ -475,6 +475,7 @@ static void serving_ready(void *opaque, const char *error)
 		return;
 	}
 	dm_info(co->log, "libxl's monitors relayed to QEMU");
+	dm_debug(co->log, "%.1f ms of CPU since rtcdm's start", dm_process_cpu_ms());
 }
 
 /* rtcdm's RTC takes the ports over in a process of its own, started as
@@ -674,6 +675,7 @@ static void on_qemu_ready(void *opaque)
 	struct companion *co = opaque;
 	int rc;
 
+	dm_debug(co->log, "%.1f ms of CPU since rtcdm's start", dm_process_cpu_ms());
 	take_over(co);
 	open_rescue(co);
 	if (strcmp(co->child.status, "inmigrate") != 0) {

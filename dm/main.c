@@ -40,6 +40,7 @@ int main(int argc, char **argv)
 	struct dm_device dev;
 	struct dm_ctl ctl;
 	char err[PATH_MAX + 512];
+	double cpu_at_main = dm_process_cpu_ms();
 	int rc;
 
 	dm_log_init(&log, STDERR_FILENO);
@@ -59,6 +60,9 @@ int main(int argc, char **argv)
 	}
 	dm_log_set_verbosity(&log, cfg.verbosity);
 	log.domid = cfg.domid;
+	dm_debug(&log, "%.1f ms of CPU before main (the fork and exec that started rtcdm, the "
+	               "dynamic loader), %.1f ms now",
+	         cpu_at_main, dm_process_cpu_ms());
 
 	rc = dm_loop_init(&loop, &log);
 	if (rc < 0) {
