@@ -96,6 +96,40 @@ idle_ms() {
 	echo $(((_id + _io) * 10))
 }
 
+# cpu_snap FILE — every dom0 thread's CPU time so far, one "PID NS" line each
+# (/proc/PID/task/TID/schedstat, ns); shell builtins only, no process started.
+cpu_snap() {
+	for _t in /proc/[0-9]*/task/[0-9]*; do
+		read -r _ns _rest <"$_t/schedstat" 2>/dev/null || continue
+		_p=${_t#/proc/}
+		echo "${_p%%/*} $_ns"
+	done >"$1"
+}
+
+# cpu_split BEFORE AFTER — the CPU time dom0's processes spent between two
+# cpu_snap files, ms by process: "qemu=N rtcdm=N rtcdm_rtc=N xenstored=N
+# other=N total=N" (processes started meanwhile count whole; threads and
+# processes that ended meanwhile, such as xl itself, are not counted).
+cpu_split() {
+	awk 'FNR == NR { b[$1] += $2; next } { a[$1] += $2 }
+		END {
+			for (p in a) {
+				c = ""; f = "/proc/" p "/comm"
+				getline c < f; close(f)
+				g = "other"
+				if (c ~ /qemu-system/) g = "qemu"
+				else if (c == "rtcdm") g = "rtcdm"
+				else if (c == "rtcdm-rtc") g = "rtcdm_rtc"
+				else if (c == "xenstored" || c == "oxenstored") g = "xenstored"
+				d = a[p] - b[p]; if (d < 0) d = 0
+				t[g] += d; tot += d
+			}
+			printf "qemu=%d rtcdm=%d rtcdm_rtc=%d xenstored=%d other=%d total=%d\n",
+				t["qemu"] / 1e6, t["rtcdm"] / 1e6, t["rtcdm_rtc"] / 1e6,
+				t["xenstored"] / 1e6, t["other"] / 1e6, tot / 1e6
+		}' "$1" "$2"
+}
+
 # gone PID — the process has ended (no process, or a zombie).
 gone() { [ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 
@@ -134,10 +168,12 @@ one() {
 	mark_log
 	log "$_mode #$_n: xl create"
 	_i0=$(idle_ms)
+	cpu_snap "$D/cpu.before"
 	_t0=$(uptime_ms)
 	timeout -s KILL 180 xl create "$E2E_RUN/$_mode.cfg" >"$OUT" 2>&1
 	_rc=$?
 	_t1=$(uptime_ms)
+	cpu_snap "$D/cpu.after"
 	_i1=$(idle_ms)
 	[ $_rc -eq 137 ] && testbed "xl create ($_mode) did not return within 180 s"
 	_id=$(domid "$_name")
@@ -152,6 +188,12 @@ one() {
 	# neither mode's accesses compete with this script for dom0's one vCPU.
 	expect_guest "$_id" '^bench done ' 300 "bench done line"
 	_done=$LINE
+	# where dom0's CPU went during xl create, by process
+	_cpu=$(cpu_split "$D/cpu.before" "$D/cpu.after")
+	log "$_mode #$_n: dom0 CPU during xl create, ms: $_cpu"
+	for _k in qemu rtcdm rtcdm_rtc xenstored other total; do
+		add "$_mode" "cpu_$_k" "$(kb_of "$_cpu" "$_k")"
+	done
 
 	_dm=$(xenstore-read "/local/domain/$_id/image/device-model-pid" 2>/dev/null)
 	[ -n "$_dm" ] || fail "no device-model pid for d$_id"
@@ -239,7 +281,7 @@ one() {
 	done
 	# rtcdm's server counted the guest's accesses, when it logged its statistics
 	if [ "$_mode" = companion ]; then
-		_st=$(grep -o "ioreq server [0-9]* of domain $_id destroyed ([0-9]* port reads, [0-9]* writes" "$_dmlog" | tail -n 1)
+		_st=$(grep -o "ioreq server [0-9]* of domain $_id destroyed ([^)]*)" "$_dmlog" | tail -n 1)
 		if [ -n "$_st" ]; then
 			_r=$(echo "$_st" | sed 's/.*(\([0-9]*\) port reads.*/\1/')
 			[ "$_r" -ge $N_ACCESS ] || fail "companion mode: rtcdm served only $_r port reads: $_st"
@@ -304,6 +346,8 @@ row "|---|---|---|---|---|---|"
 row "| \`xl create\` until it returns | $cs ms | $cc ms | $create_pct % | <= +10 % | $(verdict "$create_ok") |"
 row "| ... xl create to the device model's exec / to QEMU's exec / QEMU's exec to the end (process start times, 10 ms steps) | - / $(median stock to_qemu_exec_ms) ms / $(median stock qemu_exec_to_end_ms) ms | $(median companion to_dm_exec_ms) ms / $(median companion to_qemu_exec_ms) ms / $(median companion qemu_exec_to_end_ms) ms | | | |"
 row "| ... dom0 idle during \`xl create\` (/proc/stat, 10 ms steps) | $(median stock create_idle_ms) ms | $(median companion create_idle_ms) ms | | | |"
+cpu_cell() { echo "QEMU $(median "$1" cpu_qemu) / rtcdm $(median "$1" cpu_rtcdm) + $(median "$1" cpu_rtcdm_rtc) / xenstored $(median "$1" cpu_xenstored) / the rest $(median "$1" cpu_other) (in all $(median "$1" cpu_total))"; }
+row "| ... dom0 CPU during \`xl create\` by process, ms (schedstat of the processes alive at its end: QEMU / rtcdm's supervisor + serving part / xenstored / the rest; xl itself has ended) | $(cpu_cell stock) | $(cpu_cell companion) | | | |"
 row "| ... rtcdm's part by its log: first line to QEMU ready / QEMU ready to rtcdm's NVRAM set up (QEMU's CMOS in one device-state save, the serving part started) | | $(median companion to_qemu_ready_ms) ms / $(median companion cmos_read_ms) ms | | | |"
 row "| dom0 memory of the device model: resident pages no other process maps (memadded) | QEMU $ms KiB | QEMU + rtcdm (2 processes) $mc KiB, of which only rtcdm's processes map $(median companion rtcdm_own) KiB ($(median companion rtcdm_own_anon) anonymous, $(median companion rtcdm_own_file) file) | $added_mem KiB = $(share "$added_mem" "$ms") % of QEMU's | <= 5 % of QEMU's | $(verdict "$mem_ok") |"
 row "| the same by VmRSS (pages shared with other processes, such as libc's, counted once per process) | QEMU $qs KiB | QEMU $qc KiB + rtcdm $rr KiB | $added_rss KiB = $(share "$added_rss" "$qs") % | | |"
@@ -333,6 +377,7 @@ row "Samples in measuring order (stock, companion alternating; per domain):"
 row ""
 row "- \`xl create\` ms: stock $(samples stock create_ms); companion $(samples companion create_ms)"
 row "- dom0 idle during \`xl create\`, ms: stock $(samples stock create_idle_ms); companion $(samples companion create_idle_ms)"
+row "- dom0 CPU during \`xl create\`, ms, QEMU: stock $(samples stock cpu_qemu); companion $(samples companion cpu_qemu); rtcdm + serving part: $(samples companion cpu_rtcdm) + $(samples companion cpu_rtcdm_rtc); xenstored: stock $(samples stock cpu_xenstored); companion $(samples companion cpu_xenstored)"
 row "- pages only the device model maps, KiB: stock $(samples stock dm_added); companion $(samples companion dm_added)"
 row "- VmRSS KiB: QEMU stock $(samples stock qemu_rss); QEMU companion $(samples companion qemu_rss); rtcdm $(samples companion rtcdm_rss)"
 row "- NVRAM read, median cycles per domain: stock $(samples stock nvram-read.med); companion $(samples companion nvram-read.med)"
