@@ -94,6 +94,7 @@ void dm_config_init(struct dm_config *cfg)
 	cfg->domid = -1;
 	cfg->platform = DM_PLATFORM_SIM;
 	cfg->lost_ticks = RTC_LOST_TICKS_DISCARD;
+	cfg->index_wait_us = DM_INDEX_WAIT_US_DEFAULT;
 	cfg->incoming_fd = -1;
 }
 
@@ -158,6 +159,7 @@ enum opt_id {
 	OPT_SIM_XENSTORE,
 	OPT_SAVE_PATH,
 	OPT_LOST_TICKS,
+	OPT_INDEX_WAIT,
 	OPT_VERBOSE,
 	OPT_QUIET,
 	OPT_HELP,
@@ -204,6 +206,7 @@ static const struct opt own_opts[] = {
 	{"sim-xenstore", true, OPT_SIM_XENSTORE},
 	{"save-path", true, OPT_SAVE_PATH},
 	{"lost-ticks", true, OPT_LOST_TICKS},
+	{"index-wait-us", true, OPT_INDEX_WAIT},
 	{"verbose", false, OPT_VERBOSE},
 	{"quiet", false, OPT_QUIET},
 	{"help", false, OPT_HELP},
@@ -375,6 +378,9 @@ const char *dm_cli_usage(void)
 	       "  --save-path FILE          where the xenstore \"save\" command writes\n"
 	       "                            (default /var/lib/xen/qemu-save.DOMID)\n"
 	       "  --lost-ticks discard|slew periodic interrupts the guest missed\n"
+	       "  --index-wait-us N         xen: after an index write, wait up to N us for the\n"
+	       "                            data access (0..10000, default "
+	       DM_STR(DM_INDEX_WAIT_US_DEFAULT) "; 0: never)\n"
 	       "  --companion               companion mode: start qemu-xen as a child with this\n"
 	       "                            argument list and serve its RTC (the default for\n"
 	       "                            libxl's HVM argument list on --platform xen)\n"
@@ -909,6 +915,15 @@ static int apply_choice(struct parse_ctx *ctx, enum opt_id id, const char *opt, 
 		cfg->lost_ticks = strcmp(v, "slew") == 0 ? RTC_LOST_TICKS_SLEW : RTC_LOST_TICKS_DISCARD;
 		cfg->lost_ticks_given = true;
 		return 0;
+	case OPT_INDEX_WAIT: {
+		uint64_t us;
+
+		if (dm_parse_u64(v, &us) < 0 || us > DM_INDEX_WAIT_US_MAX)
+			FAIL(ctx, "%s '%s': expected microseconds in 0..%u", opt, v,
+			     DM_INDEX_WAIT_US_MAX);
+		cfg->index_wait_us = (unsigned)us;
+		return 0;
+	}
 	case OPT_UUID:
 		if (dm_parse_uuid(v, cfg->uuid) < 0)
 			FAIL(ctx, "%s '%s': expected a UUID (8-4-4-4-12 hex digits)", opt, v);
@@ -995,7 +1010,7 @@ static int apply(struct parse_ctx *ctx, const struct opt *o, const char *opt, co
 	case OPT_RTC_ONLY:
 		return apply_switch(ctx, o->id);
 	case OPT_PLATFORM: case OPT_TIME_OFFSET: case OPT_SIM_WALLCLOCK:
-	case OPT_LOST_TICKS: case OPT_UUID:
+	case OPT_LOST_TICKS: case OPT_INDEX_WAIT: case OPT_UUID:
 		return apply_choice(ctx, o->id, opt, v);
 	case OPT_STATE_DIR: case OPT_RESTORE: case OPT_LOADVM: case OPT_SIM_SHINFO:
 	case OPT_SIM_XENSTORE: case OPT_SAVE_PATH: case OPT_QTEST_LOG: case OPT_RUNAS:
@@ -1195,5 +1210,6 @@ void dm_config_platform(const struct dm_config *cfg, struct plat_config *out)
 		.shared_info = cfg->sim_shared_info,
 		.wallclock_given = cfg->sim_wallclock_given,
 		.wallclock_ns = cfg->sim_wallclock_ns,
+		.index_wait_us = cfg->index_wait_us,
 	};
 }

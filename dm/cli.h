@@ -34,6 +34,12 @@
 
 #define DM_MAX_CHARDEVS 8
 #define DM_MAX_MONITORS 8
+/* --index-wait-us: how long the Xen platform waits for the data access
+ * that follows an index write (platform/xen/platform.c). */
+#define DM_INDEX_WAIT_US_DEFAULT 200
+#define DM_INDEX_WAIT_US_MAX 10000u
+#define DM_STR_(x) #x
+#define DM_STR(x) DM_STR_(x)
 
 enum dm_platform_kind {
 	DM_PLATFORM_SIM = 0,
@@ -79,6 +85,7 @@ struct dm_config {
 	int64_t time_offset;
 	enum rtc_lost_tick_policy lost_ticks;
 	bool lost_ticks_given;
+	unsigned index_wait_us;    /* --index-wait-us (Xen platform) */
 	enum dm_rtc_base rtc_base; /* -rtc base= */
 	int64_t rtc_base_date;     /* UTC seconds, with DM_RTC_BASE_DATE */
 	/* state */

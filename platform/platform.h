@@ -34,6 +34,7 @@ struct plat_config {
 	int domid;
 	bool domid_restrict; /* -xen-domid-restrict */
 	bool restoring;      /* a saved state is loaded at start-up */
+	unsigned index_wait_us; /* the wait for the data access after an index write, 0: none */
 	/* sim */
 	const char *qtest_path; /* unix socket of the qtest client, or NULL */
 	const char *qtest_log;

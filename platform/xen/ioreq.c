@@ -1,5 +1,6 @@
 /* ioreq.c — serving Xen's synchronous ioreq slots and buffered ring. */
 #include "platform/xen/ioreq.h"
+#include "base/loop.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -28,6 +29,28 @@ unsigned dm_ioreq_state(const void *shared, unsigned vcpu)
 uint32_t dm_ioreq_vp_eport(const void *shared, unsigned vcpu)
 {
 	return ((const volatile ioreq_t *)shared)[vcpu].vp_eport;
+}
+
+bool dm_ioreq_is_write_to(const void *shared, unsigned vcpu, uint16_t port)
+{
+	const volatile ioreq_t *req = &((const volatile ioreq_t *)shared)[vcpu];
+
+	if (req->state != STATE_IOREQ_READY)
+		return false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return req->type == IOREQ_TYPE_PIO && req->dir == IOREQ_WRITE && !req->data_is_ptr &&
+	       req->size == 1 && req->addr == port;
+}
+
+bool dm_ioreq_wait_ready(const void *shared, unsigned vcpu, uint64_t deadline_ns)
+{
+	for (unsigned spin = 1;; spin++) {
+		if (dm_ioreq_state(shared, vcpu) == STATE_IOREQ_READY)
+			return true;
+		__builtin_ia32_pause();
+		if (spin % 64 == 0 && dm_monotonic_ns() >= deadline_ns)
+			return dm_ioreq_state(shared, vcpu) == STATE_IOREQ_READY;
+	}
 }
 
 static uint64_t size_mask(uint32_t size)

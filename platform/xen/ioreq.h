@@ -38,6 +38,8 @@ struct dm_ioreq_stats {
 	uint64_t refused_size;    /* PIO of a size other than 1, 2, 4 */
 	uint64_t ignored_type;    /* request types a port device does not serve */
 	uint64_t refused_ring;    /* drains refused: pointers more than 511 apart */
+	uint64_t wait_caught;     /* data accesses taken while waiting after an index write */
+	uint64_t wait_missed;     /* waits that ran out */
 };
 
 /* What a served request asks the caller to report (first occurrence). */
@@ -74,6 +76,14 @@ enum dm_ioreq_note dm_ioreq_serve(void *shared, unsigned vcpu, const struct dm_d
  * caller must notify the vCPU.
  */
 bool dm_ioreq_abandon(void *shared, unsigned vcpu);
+
+/* Whether vCPU `vcpu`'s slot holds a ready port write of one byte to
+ * `port` (read before serving it). */
+bool dm_ioreq_is_write_to(const void *shared, unsigned vcpu, uint16_t port);
+
+/* Spin (a pause each time) until vCPU `vcpu`'s slot holds a ready request,
+ * at most until CLOCK_MONOTONIC reaches deadline_ns: true when it does. */
+bool dm_ioreq_wait_ready(const void *shared, unsigned vcpu, uint64_t deadline_ns);
 
 /* The state nibble of vCPU `vcpu`'s slot (0 none, 1 ready, 2 in process,
  * 3 response ready). */

@@ -233,7 +233,8 @@ static void test_own_options(void)
 	static const char *const argv[] = {
 		"--domid", "0x10", "--platform", "sim", "--time-offset", "-3600", "--qtest",
 		"unix:/tmp/q.sock", "-qtest-log", "/dev/null", "--sim-shared-info", "/tmp/si",
-		"--sim-wallclock", "1700000000.5", "--lost-ticks=slew", "-v", "-v", "-q", NULL};
+		"--sim-wallclock", "1700000000.5", "--lost-ticks=slew", "--index-wait-us", "0",
+		"-v", "-v", "-q", NULL};
 	struct dm_config cfg;
 	char err[256], log[256];
 
@@ -247,6 +248,7 @@ static void test_own_options(void)
 	CU_ASSERT_TRUE(cfg.sim_wallclock_given);
 	CU_ASSERT_EQUAL(cfg.sim_wallclock_ns, 1700000000500000000LL);
 	CU_ASSERT_EQUAL(cfg.lost_ticks, RTC_LOST_TICKS_SLEW);
+	CU_ASSERT_EQUAL(cfg.index_wait_us, 0);
 	CU_ASSERT_EQUAL(cfg.verbosity, 1);
 	dm_config_free(&cfg);
 }
@@ -260,6 +262,7 @@ static void test_rtc_option(void)
 	char err[256], log[256];
 
 	CU_ASSERT_EQUAL(parse(&cfg, a1, err, sizeof(err), log, sizeof(log)), 0);
+	CU_ASSERT_EQUAL(cfg.index_wait_us, 200); /* the default */
 	CU_ASSERT_EQUAL(cfg.rtc_base, DM_RTC_BASE_LOCALTIME);
 	CU_ASSERT_EQUAL(cfg.lost_ticks, RTC_LOST_TICKS_SLEW);
 	dm_config_free(&cfg);
@@ -337,6 +340,9 @@ static void test_errors(void)
 		 "--qemu needs --companion"},
 		{{"-xen-domid", "1", "-machine", "xenpv", "--qemu", "/q"}, "--qemu needs --companion"},
 		{{"--rtc-only=1"}, "--rtc-only takes no value"},
+		{{"--index-wait-us", "10001"}, "--index-wait-us '10001': expected microseconds in 0..10000"},
+		{{"--index-wait-us", "-5"}, "--index-wait-us '-5': expected microseconds in 0..10000"},
+		{{"--index-wait-us", "1e3"}, "--index-wait-us '1e3': expected microseconds in 0..10000"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -53,14 +53,14 @@ static void test_argv(void)
 {
 	char *const argv[] = {"rtcdm", "--companion", "-xen-domid", "3", "--qemu", "/q",
 	                      "-m", "512", "--state-dir=/s", "-v", "-S", "--restore", "/r",
-	                      "-append", "-v", NULL};
+	                      "-append", "-v", "--index-wait-us", "50", NULL};
 	static const char *const want[] = {
 		"/usr/bin/qemu", "-xen-domid", "3", "-m", "512", "-S", "-append", "-v", "-chardev",
 		"socket,id=rtcdm-qmp,fd=9,server=on,wait=off", "-mon",
 		"chardev=rtcdm-qmp,mode=control"};
 	struct dm_qemu_argv a;
 
-	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/usr/bin/qemu", 15, argv, 9, -1, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/usr/bin/qemu", 17, argv, 9, -1, NULL, 0), 0);
 	check_argv(&a, want, sizeof(want) / sizeof(want[0]));
 	dm_qemu_argv_free(&a);
 	/* nothing but the program; the memory file for QEMU's device state

@@ -143,6 +143,37 @@ static void test_write_index_port(void)
 	CU_ASSERT_EQUAL(s[30] & 0xf0, 0x00);
 }
 
+/* Which requests are index writes (the data access follows at once): a
+ * ready one-byte PIO write to 0x70, nothing else. */
+static void test_index_write_seen(void)
+{
+	put_req(0, 0, 0x70, 0x0e, 1, 1, WRITE, 0, 1);
+	CU_ASSERT_TRUE(dm_ioreq_is_write_to(page, 0, 0x70));
+	CU_ASSERT_FALSE(dm_ioreq_is_write_to(page, 0, 0x71));
+	put_req(0, 0, 0x70, 0x0e, 1, 1, READ, 0, 1);   /* a read of the index port */
+	CU_ASSERT_FALSE(dm_ioreq_is_write_to(page, 0, 0x70));
+	put_req(0, 0, 0x70, 0x0e, 1, 2, WRITE, 0, 1);  /* two bytes: 0x70 and 0x71 */
+	CU_ASSERT_FALSE(dm_ioreq_is_write_to(page, 0, 0x70));
+	put_req(0, 0, 0x70, 0x1000, 1, 1, WRITE, 1, 1); /* through guest memory */
+	CU_ASSERT_FALSE(dm_ioreq_is_write_to(page, 0, 0x70));
+	put_req(0, 0, 0x70, 0x0e, 1, 1, WRITE, 0, 3);  /* already answered */
+	CU_ASSERT_FALSE(dm_ioreq_is_write_to(page, 0, 0x70));
+	put_req(0, 1, 0x70, 0x0e, 1, 1, WRITE, 0, 1);  /* MMIO, not PIO */
+	CU_ASSERT_FALSE(dm_ioreq_is_write_to(page, 0, 0x70));
+}
+
+/* Waiting for the next request: a ready slot at once; an answered or empty
+ * one until the deadline, which has passed. */
+static void test_wait_ready(void)
+{
+	put_req(1, 0, 0x71, 0, 1, 1, READ, 0, 1);
+	CU_ASSERT_TRUE(dm_ioreq_wait_ready(page, 1, 0));
+	put_req(1, 0, 0x71, 0, 1, 1, READ, 0, 3);
+	CU_ASSERT_FALSE(dm_ioreq_wait_ready(page, 1, 0));
+	put_req(1, 0, 0x71, 0, 1, 1, READ, 0, 0);
+	CU_ASSERT_FALSE(dm_ioreq_wait_ready(page, 1, 0));
+}
+
 static void test_read_data_port(void)
 {
 	struct fake f = { .read_value = 0x5a };
@@ -369,6 +400,8 @@ void suite_xen_ioreq(void)
 	CU_add_test(s, "PIO read of the data port fills data exactly", test_read_data_port);
 	CU_add_test(s, "2-byte read masked to its size", test_read_word_masked);
 	CU_add_test(s, "slots not READY are left alone", test_not_ready_untouched);
+	CU_add_test(s, "an index write is a ready 1-byte PIO write to 0x70", test_index_write_seen);
+	CU_add_test(s, "waiting for the next request ends at its deadline", test_wait_ready);
 	CU_add_test(s, "abandoned: pending requests answered as an absent device", test_abandon);
 	CU_add_test(s, "string I/O through guest memory is refused", test_string_io_refused);
 	CU_add_test(s, "sizes other than 1, 2, 4 read ~0, writes dropped", test_odd_sizes);

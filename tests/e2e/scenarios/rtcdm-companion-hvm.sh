@@ -84,7 +84,7 @@ grep -Eq '^  3e: [0-9a-f]{2} [0-9a-f]{2} 5a 3c ' "$OUT" ||
 grep -q "warning: time offset: " "$DMLOG" && fail "rtcdm's offset had to be corrected before the save: $(grep 'warning: time offset: ' "$DMLOG")"
 # rtcdm's server counted the guest's port accesses and Xen's clock change
 end=$(($(date +%s) + 20))
-until st=$(grep -o "ioreq server [0-9]* of domain $id destroyed ([0-9]* port reads, [0-9]* writes, [0-9]* clock changes from Xen)" "$DMLOG"); do
+until st=$(grep -o "ioreq server [0-9]* of domain $id destroyed ([0-9]* port reads, [0-9]* writes, [0-9]* clock changes from Xen; [0-9]* data accesses taken while waiting after an index write, [0-9]* waits ran out)" "$DMLOG"); do
 	[ "$(date +%s)" -ge "$end" ] && fail "rtcdm logged no ioreq server statistics after xl save"
 	sleep 1
 done
