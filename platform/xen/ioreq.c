@@ -53,6 +53,31 @@ bool dm_ioreq_wait_ready(const void *shared, unsigned vcpu, uint64_t deadline_ns
 	}
 }
 
+void dm_index_wait_init(struct dm_index_wait *w)
+{
+	w->skip = 0;
+	w->backoff = DM_INDEX_SKIP_MIN;
+}
+
+bool dm_index_wait_due(struct dm_index_wait *w)
+{
+	if (!w->skip)
+		return true;
+	w->skip--;
+	return false;
+}
+
+void dm_index_wait_done(struct dm_index_wait *w, bool caught)
+{
+	if (caught) {
+		w->backoff = DM_INDEX_SKIP_MIN;
+		return;
+	}
+	w->skip = w->backoff;
+	if (w->backoff < DM_INDEX_SKIP_MAX)
+		w->backoff *= 2;
+}
+
 static uint64_t size_mask(uint32_t size)
 {
 	return size >= 8 ? UINT64_MAX : (((uint64_t)1 << (8 * size)) - 1);

@@ -85,6 +85,26 @@ bool dm_ioreq_is_write_to(const void *shared, unsigned vcpu, uint16_t port);
  * at most until CLOCK_MONOTONIC reaches deadline_ns: true when it does. */
 bool dm_ioreq_wait_ready(const void *shared, unsigned vcpu, uint64_t deadline_ns);
 
+/*
+ * When to wait after an index write.  A wait that runs out makes the next
+ * DM_INDEX_SKIP_MIN index writes go without, twice as many after each
+ * further wait that runs out (up to DM_INDEX_SKIP_MAX), and one that
+ * catches the access brings that back to the least: a guest that is slow
+ * now and then loses little, one that writes the index alone costs one
+ * wait in about a thousand of its writes.
+ */
+#define DM_INDEX_SKIP_MIN 8u
+#define DM_INDEX_SKIP_MAX 1024u
+struct dm_index_wait {
+	unsigned skip;    /* index writes still to go without a wait */
+	unsigned backoff; /* the next skip, should a wait run out */
+};
+void dm_index_wait_init(struct dm_index_wait *w);
+/* At an index write: whether to wait for the access after it. */
+bool dm_index_wait_due(struct dm_index_wait *w);
+/* The wait's outcome: it caught the access, or ran out. */
+void dm_index_wait_done(struct dm_index_wait *w, bool caught);
+
 /* The state nibble of vCPU `vcpu`'s slot (0 none, 1 ready, 2 in process,
  * 3 response ready). */
 unsigned dm_ioreq_state(const void *shared, unsigned vcpu);

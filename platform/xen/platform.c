@@ -89,7 +89,7 @@ struct xen_platform {
 	struct dm_ioreq_stats stats;
 	bool noted_ptr, noted_size, noted_type, noted_restricted, noted_ring;
 	uint64_t index_wait_ns; /* --index-wait-us, 0: no wait */
-	unsigned wait_skip;     /* index writes after which rtcdm does not wait */
+	struct dm_index_wait index_wait;
 };
 
 static struct xen_platform *xen_of(struct dm_platform *p)
@@ -133,14 +133,11 @@ static void note_once(struct xen_platform *x, enum dm_ioreq_note n, unsigned vcp
 /* After an index write the guest accesses the data port at once: rtcdm
  * waits for that request (up to --index-wait-us) instead of going back to
  * sleep, which saves waking up for it (and, on a dom0 vCPU with nothing
- * else to run, waking the vCPU up).  A guest that lets the wait run out
- * makes rtcdm skip it for the next DM_XEN_INDEX_WAIT_SKIP index writes. */
-#define DM_XEN_INDEX_WAIT_SKIP 64u
-
+ * else to run, waking the vCPU up); when it waits is dm_index_wait's. */
 static void serve_vcpu(struct xen_platform *x, unsigned vcpu)
 {
 	for (;;) {
-		bool index = dm_ioreq_is_write_to(x->sync_pages, vcpu, RTC_PORT_INDEX);
+		bool caught, index = dm_ioreq_is_write_to(x->sync_pages, vcpu, RTC_PORT_INDEX);
 		enum dm_ioreq_note n =
 			dm_ioreq_serve(x->sync_pages, vcpu, x->dev_ops, x->dev, &x->stats);
 
@@ -149,15 +146,12 @@ static void serve_vcpu(struct xen_platform *x, unsigned vcpu)
 		note_once(x, n, vcpu);
 		if (xenevtchn_notify(x->xce, (evtchn_port_t)x->vcpu_local[vcpu]) < 0)
 			dm_err(x->base.log, "cannot notify vCPU %u's event channel: %m", vcpu);
-		if (!index || !x->index_wait_ns)
+		if (!index || !x->index_wait_ns || !dm_index_wait_due(&x->index_wait))
 			return;
-		if (x->wait_skip) {
-			x->wait_skip--;
-			return;
-		}
-		if (!dm_ioreq_wait_ready(x->sync_pages, vcpu, dm_monotonic_ns() + x->index_wait_ns)) {
+		caught = dm_ioreq_wait_ready(x->sync_pages, vcpu, dm_monotonic_ns() + x->index_wait_ns);
+		dm_index_wait_done(&x->index_wait, caught);
+		if (!caught) {
 			x->stats.wait_missed++;
-			x->wait_skip = DM_XEN_INDEX_WAIT_SKIP;
 			return;
 		}
 		x->stats.wait_caught++;
@@ -856,6 +850,7 @@ static struct xen_platform *new_xen_platform(const struct plat_config *cfg, stru
 	x->base = (struct dm_platform){ .ops = &xen_ops, .loop = loop, .log = log };
 	x->domid = (uint32_t)cfg->domid;
 	x->index_wait_ns = (uint64_t)cfg->index_wait_us * 1000u;
+	dm_index_wait_init(&x->index_wait);
 	x->buf_local = -1;
 	x->evtchn_fd = -1;
 	x->restoring = cfg->restoring;

@@ -174,6 +174,45 @@ static void test_wait_ready(void)
 	CU_ASSERT_FALSE(dm_ioreq_wait_ready(page, 1, 0));
 }
 
+/* How many of the index writes that follow go without waiting. */
+static unsigned skipped(struct dm_index_wait *w)
+{
+	unsigned n = 0;
+
+	while (!dm_index_wait_due(w))
+		n++;
+	return n;
+}
+
+/* When to wait: always while waits catch the access; after one that runs
+ * out, 8 index writes without, then 16, 32 ... up to 1024 while they keep
+ * running out; one that catches the access brings it back to 8. */
+static void test_index_wait_backoff(void)
+{
+	struct dm_index_wait w;
+
+	dm_index_wait_init(&w);
+	CU_ASSERT_TRUE(dm_index_wait_due(&w));
+	dm_index_wait_done(&w, true);
+	CU_ASSERT_TRUE(dm_index_wait_due(&w));
+	dm_index_wait_done(&w, false);
+	CU_ASSERT_EQUAL(skipped(&w), 8); /* the ninth waits */
+	dm_index_wait_done(&w, false);
+	CU_ASSERT_EQUAL(skipped(&w), 16);
+	dm_index_wait_done(&w, false);
+	CU_ASSERT_EQUAL(skipped(&w), 32);
+	for (int i = 0; i < 10; i++) {
+		dm_index_wait_done(&w, false);
+		(void)skipped(&w);
+	}
+	dm_index_wait_done(&w, false);
+	CU_ASSERT_EQUAL(skipped(&w), 1024); /* the most */
+	dm_index_wait_done(&w, true);
+	CU_ASSERT_TRUE(dm_index_wait_due(&w));
+	dm_index_wait_done(&w, false);
+	CU_ASSERT_EQUAL(skipped(&w), 8); /* back to the least */
+}
+
 static void test_read_data_port(void)
 {
 	struct fake f = { .read_value = 0x5a };
@@ -402,6 +441,7 @@ void suite_xen_ioreq(void)
 	CU_add_test(s, "slots not READY are left alone", test_not_ready_untouched);
 	CU_add_test(s, "an index write is a ready 1-byte PIO write to 0x70", test_index_write_seen);
 	CU_add_test(s, "waiting for the next request ends at its deadline", test_wait_ready);
+	CU_add_test(s, "after a wait runs out: 8, 16 ... 1024 index writes without", test_index_wait_backoff);
 	CU_add_test(s, "abandoned: pending requests answered as an absent device", test_abandon);
 	CU_add_test(s, "string I/O through guest memory is refused", test_string_io_refused);
 	CU_add_test(s, "sizes other than 1, 2, 4 read ~0, writes dropped", test_odd_sizes);
