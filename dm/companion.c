@@ -621,9 +621,12 @@ static void read_qemu_cmos(struct companion *co)
 		read_qemu_cmos_bytes(co);
 		return;
 	}
+	/* "live": false, or QEMU (whose default is true) would hand the disks
+	 * of a machine not running (-S, a loaded -incoming stream) over to a
+	 * migration's other side (bdrv_inactivate_all). */
 	snprintf(cmd, sizeof(cmd),
 	         "{\"execute\":\"xen-save-devices-state\",\"arguments\":"
-	         "{\"filename\":\"/dev/fdset/%d\"}}",
+	         "{\"filename\":\"/dev/fdset/%d\",\"live\":false}}",
 	         DM_QEMU_STATE_FDSET);
 	if (dm_qemu_child_ask(&co->child, cmd, on_state_saved, co) < 0)
 		read_qemu_cmos_bytes(co);

@@ -17,7 +17,9 @@
  * with SCM_RIGHTS; fdset-id as given or the next free one from 0),
  * remove-fd ("fake-qemu: fdset N removed"), xen-save-devices-state
  * {"filename": "/dev/fdset/N" (a descriptor of the set opened write-only,
- * as QEMU matches the access mode; else "Permission denied") | PATH},
+ * as QEMU matches the access mode; else "Permission denied") | PATH,
+ * "live": as QEMU, true unless given, and a live save of a machine not
+ * running logs "fake-qemu: block devices inactivated (...)"},
  * human-monitor-command with the HMP port commands "o /b 0x70 N" (selects
  * CMOS byte N) and "i /b 0x71" (answers "portb[0x0071] = 0xNN\r\n", as
  * QEMU 7.2's hmp_ioport_read), quit (SHUTDOWN event, exit 0); anything
@@ -345,10 +347,20 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 
 			nanosleep(&ts, NULL);
 		}
-		if (save_to(f, json_object_get_string(v), why, sizeof(why)) < 0)
+		if (save_to(f, json_object_get_string(v), why, sizeof(why)) < 0) {
 			error(m, "GenericError", why, id);
-		else
+		} else {
+			struct json_object *lv;
+			bool live = !json_object_object_get_ex(args, "live", &lv) ||
+			            json_object_get_boolean(lv);
+
+			/* As QEMU: "live" (its default) on a machine not running
+			 * hands the disks over to a migration's other side. */
+			if (live && strcmp(f->status, "running") != 0)
+				fprintf(stderr, "fake-qemu: block devices inactivated (a live save "
+				                "while %s)\n", f->status);
 			reply(m, "{}", id);
+		}
 	} else if (strcmp(name, "human-monitor-command") == 0 && !f->no_hmp) {
 		const char *line = args && json_object_object_get_ex(args, "command-line", &v)
 		                           ? json_object_get_string(v)

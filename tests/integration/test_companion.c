@@ -143,6 +143,11 @@ static void test_argv_and_ready(void)
 	CU_ASSERT_TRUE(fd > 2);
 	CU_ASSERT_TRUE(sfd > 2 && sfd != fd);
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "status prelaunch)"));
+	/* QEMU's CMOS from its device state; the save is not live, so QEMU,
+	 * whose machine is not running (-S), keeps its disks */
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU's CMOS read from its device state"));
+	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "block devices inactivated"));
 	/* -m and -machine are QEMU's here, not ignored */
 	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "ignoring"));
 	/* the private directory with rtcdm's socket exists while QEMU runs */
