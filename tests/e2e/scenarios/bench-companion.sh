@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e-timeout: 420
+# e2e-timeout: 600
 #
 # Benchmark, not a check: what companion mode costs next to stock qemu-xen,
 # measured in the same boot.  The same HVM domain (the bench test guest as
@@ -30,13 +30,13 @@
 # return what was written, a device model that is not the one wanted, or
 # rtcdm not serving the ports in companion mode.
 #
-# About a minute on a 2-core machine.  Runs with the other scenarios, or alone:
+# About two minutes on a 2-core machine.  Runs with the other scenarios, or alone:
 # make bench-xen (= make check-xen SCENARIOS=bench-companion).  The table
 # arrives on the host as "@@E2E RESULT" lines, which tests/e2e/run writes to
 # $E2E_WORK/bench-companion.md.
 . /e2e/lib.sh
 
-REPS=3
+REPS=5
 N_ACCESS=1000
 require rtcdm memadded
 hvm_cfg "$E2E_RUN/stock.cfg" e2e-bench-stock bench
