@@ -130,34 +130,6 @@ static void note_once(struct xen_platform *x, enum dm_ioreq_note n, unsigned vcp
 	}
 }
 
-/* After an index write the guest accesses the data port at once: rtcdm
- * waits for that request (up to --index-wait-us) instead of going back to
- * sleep, which saves waking up for it (and, on a dom0 vCPU with nothing
- * else to run, waking the vCPU up); when it waits is dm_index_wait's. */
-static void serve_vcpu(struct xen_platform *x, unsigned vcpu)
-{
-	for (;;) {
-		bool caught, index = dm_ioreq_is_write_to(x->sync_pages, vcpu, RTC_PORT_INDEX);
-		enum dm_ioreq_note n =
-			dm_ioreq_serve(x->sync_pages, vcpu, x->dev_ops, x->dev, &x->stats);
-
-		if (n == DM_IOREQ_NOT_READY)
-			return;
-		note_once(x, n, vcpu);
-		if (xenevtchn_notify(x->xce, (evtchn_port_t)x->vcpu_local[vcpu]) < 0)
-			dm_err(x->base.log, "cannot notify vCPU %u's event channel: %m", vcpu);
-		if (!index || !x->index_wait_ns || !dm_index_wait_due(&x->index_wait))
-			return;
-		caught = dm_ioreq_wait_ready(x->sync_pages, vcpu, dm_monotonic_ns() + x->index_wait_ns);
-		dm_index_wait_done(&x->index_wait, caught);
-		if (!caught) {
-			x->stats.wait_missed++;
-			return;
-		}
-		x->stats.wait_caught++;
-	}
-}
-
 static void drain_buffered(struct xen_platform *x)
 {
 	enum dm_bufioreq_end end = dm_bufioreq_drain(x->buf_page, x->dev_ops, x->dev, &x->stats);
@@ -167,6 +139,46 @@ static void drain_buffered(struct xen_platform *x)
 		                    "%u slots ahead of the read pointer: not consumed",
 		       (unsigned)x->ioservid, DM_BUFIOREQ_SLOTS);
 	x->noted_ring = x->noted_ring || end == DM_BUFIOREQ_BAD_POINTERS;
+}
+
+/* vCPU `vcpu`'s request served and the vCPU notified; false when its slot
+ * held none. */
+static bool serve_one(struct xen_platform *x, unsigned vcpu)
+{
+	enum dm_ioreq_note n = dm_ioreq_serve(x->sync_pages, vcpu, x->dev_ops, x->dev, &x->stats);
+
+	if (n == DM_IOREQ_NOT_READY)
+		return false;
+	note_once(x, n, vcpu);
+	if (xenevtchn_notify(x->xce, (evtchn_port_t)x->vcpu_local[vcpu]) < 0)
+		dm_err(x->base.log, "cannot notify vCPU %u's event channel: %m", vcpu);
+	return true;
+}
+
+/* After an index write the guest accesses the data port at once: rtcdm
+ * waits for that request (up to --index-wait-us) instead of going back to
+ * sleep, which saves waking up for it (and, on a dom0 vCPU with nothing
+ * else to run, waking the vCPU up); when it waits is dm_index_wait's.  One
+ * wait per event: a guest writing the index over and over cannot keep
+ * rtcdm from its loop (its signals, other vCPUs, QMP). */
+static void serve_vcpu(struct xen_platform *x, unsigned vcpu)
+{
+	bool index = dm_ioreq_is_write_to(x->sync_pages, vcpu, RTC_PORT_INDEX);
+	bool caught;
+
+	if (!serve_one(x, vcpu) || !index || !x->index_wait_ns ||
+	    !dm_index_wait_due(&x->index_wait))
+		return;
+	caught = dm_ioreq_wait_ready(x->sync_pages, vcpu, dm_monotonic_ns() + x->index_wait_ns);
+	dm_index_wait_done(&x->index_wait, caught);
+	if (!caught) {
+		x->stats.wait_missed++;
+		return;
+	}
+	x->stats.wait_caught++;
+	/* as for any synchronous request: what Xen buffered before it first */
+	drain_buffered(x);
+	serve_one(x, vcpu);
 }
 
 static void evtchn_ready(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
