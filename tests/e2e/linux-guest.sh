@@ -85,6 +85,21 @@ ask() {
 	log "guest: $LINE"
 }
 
+# ask_report — `ask report`, asked again (twice at most) while the guest's
+# hwclock -r printed no time ("hwclock=invalid"), with hwclock's text logged:
+# seen once under TCG with stock qemu-xen and Xen's vRTC, right after the guest
+# stepped its clock.  A wrong time is never asked again: LINE is the last
+# report, and its value is what the caller checks.
+ask_report() {
+	_tries=1
+	ask report
+	while [ "$(field "$LINE" hwclock)" = invalid ] && [ $_tries -lt 3 ]; do
+		log "guest: hwclock -r printed no time ($(serial_lines | grep -a '^hwclock-r' | tail -n 1)); asking again"
+		_tries=$((_tries + 1))
+		ask report
+	done
+}
+
 # within WHAT GOT LO HI — LO <= GOT <= HI.
 within() {
 	[ "$2" -ge "$3" ] 2>/dev/null && [ "$2" -le "$4" ] ||

@@ -71,7 +71,7 @@ variant() {
 		log "ok: $(grep -o "hypervisor reports a guest clock change of +$off s.*" "$DMLOG" | tail -n 1)"
 		xenstore_offset "$id" "$off"
 	fi
-	ask report
+	ask_report
 	guest_clock "$KIND: hwclock -r after the step" "$(field "$LINE" hwclock)" "$off" "$T0" "$T1"
 
 	# 3. NVRAM
@@ -110,7 +110,7 @@ variant() {
 		grep -q "incoming: QEMU's stream ([0-9]* bytes), then rtcdm's image" "$DMLOG" ||
 			dm_fail "rtcdm did not find its part of the incoming context"
 	fi
-	ask report
+	ask_report
 	check "$KIND: the restored guest runs on (boot id)" "$(field "$LINE" id)" "$first_id"
 	guest_clock "$KIND: hwclock -r after save, 15 s saved, restore" "$(field "$LINE" hwclock)" "$off" "$T0" "$T1"
 	check "$KIND: NVRAM after restore" "$(nv_bytes "$(field "$LINE" nv)")" "$NVWANT"
@@ -154,7 +154,7 @@ variant() {
 		[ "$_nv" = "$NVWANT" ] && fail "$KIND: stock qemu-xen kept the NVRAM across the reboot ($_nv)"
 		log "ok: $KIND: NVRAM lost across the guest's own reboot ($_nv)"
 	fi
-	ask report
+	ask_report
 	_hw=$(field "$LINE" hwclock)
 	guest_clock "$KIND: hwclock -r in the rebooted guest" "$_hw" \
 		"$(if [ "$KIND" = rtcdm ]; then echo "$off"; else echo 0; fi)" "$T0" "$T1"
