@@ -15,7 +15,7 @@
  * then qmp_capabilities, query-status, query-version, stop, cont (STOP and
  * RESUME events to every negotiated client), add-fd (a descriptor passed
  * with SCM_RIGHTS; fdset-id as given or the next free one from 0),
- * remove-fd ("fake-qemu: fdset N removed"), xen-save-devices-state
+ * remove-fd, xen-save-devices-state
  * {"filename": "/dev/fdset/N" (a descriptor of the set opened write-only,
  * as QEMU matches the access mode; else "Permission denied") | PATH,
  * "live": as QEMU, true unless given, and a live save of a machine not
@@ -333,7 +333,6 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 		}
 		close(f->fdsets[set]);
 		f->fdsets[set] = -1;
-		fprintf(stderr, "fake-qemu: fdset %d removed\n", set);
 		reply(m, "{}", id);
 	} else if (strcmp(name, "xen-save-devices-state") == 0) {
 		char why[256];
