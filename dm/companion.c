@@ -452,19 +452,12 @@ static void serving_gone(void *opaque, const char *how)
 		sync_done(co, co->sync_index < 128 ? "cannot ask QEMU" : NULL);
 }
 
-/* The serving part is ready (or failed): rtcdm leaves root as QEMU did,
- * then libxl gets its monitors.  On a failure rtcdm stops (QEMU with it)
- * and xl create fails. */
-static void serving_ready(void *opaque, const char *error)
+/* rtcdm leaves root as QEMU did, then libxl gets its monitors.  On a
+ * failure rtcdm stops (QEMU with it) and xl create fails. */
+static void relay_to_libxl(struct companion *co)
 {
-	struct companion *co = opaque;
 	char err[PATH_MAX + 256] = "";
 
-	if (error) {
-		dm_err(co->log, "%s", error);
-		dm_loop_stop(co->loop, 1);
-		return;
-	}
 	if (leave_root(co) < 0) {
 		dm_loop_stop(co->loop, 1);
 		return;
@@ -476,6 +469,48 @@ static void serving_ready(void *opaque, const char *error)
 	}
 	dm_info(co->log, "libxl's monitors relayed to QEMU");
 	dm_debug(co->log, "%.1f ms of CPU since rtcdm's start", dm_process_cpu_ms());
+}
+
+/* QEMU's machine runs (cont answered), as libxl started it: then libxl's
+ * monitors. */
+static void on_cont(void *opaque, struct json_object *reply)
+{
+	struct companion *co = opaque;
+	struct json_object *e = NULL, *desc = NULL;
+
+	if (!json_object_object_get_ex(reply, "return", NULL)) {
+		if (json_object_object_get_ex(reply, "error", &e))
+			json_object_object_get_ex(e, "desc", &desc);
+		dm_err(co->log, "QEMU did not start its machine (cont): %.200s",
+		       desc ? json_object_get_string(desc) : "no reason given");
+		dm_loop_stop(co->loop, 1);
+		return;
+	}
+	dm_debug(co->log, "QEMU's machine started (cont), as libxl asked for it");
+	relay_to_libxl(co);
+}
+
+/* The serving part is ready (or failed).  A QEMU rtcdm held stopped
+ * (dm_qemu_child.hold) starts its machine now, before libxl hears of it;
+ * then libxl gets its monitors.  On a failure rtcdm stops (QEMU with it)
+ * and xl create fails. */
+static void serving_ready(void *opaque, const char *error)
+{
+	struct companion *co = opaque;
+
+	if (error) {
+		dm_err(co->log, "%s", error);
+		dm_loop_stop(co->loop, 1);
+		return;
+	}
+	if (!co->child.hold) {
+		relay_to_libxl(co);
+		return;
+	}
+	if (dm_qemu_child_ask(&co->child, "{\"execute\":\"cont\"}", on_cont, co) < 0) {
+		dm_err(co->log, "cannot ask QEMU to start its machine (cont)");
+		dm_loop_stop(co->loop, 1);
+	}
 }
 
 /* rtcdm's RTC takes the ports over in a process of its own, started as
@@ -610,8 +645,9 @@ static void on_state_saved(void *opaque, struct json_object *reply)
 }
 
 /* QEMU's CMOS, read from its device state: one xen-save-devices-state into
- * the memory file QEMU holds as fdset DM_QEMU_STATE_FDSET (QEMU stops and
- * resumes its machine around it, a machine not running stays as it was),
+ * the memory file QEMU holds as fdset DM_QEMU_STATE_FDSET (a machine not
+ * running, as rtcdm or libxl started it, stays as it is; QEMU would stop
+ * and restart a running one around it),
  * then the take-over. */
 static void read_qemu_cmos(struct companion *co)
 {
@@ -750,6 +786,11 @@ static int run(struct companion *co, int argc, char *const argv[])
 	} else {
 		co->child.on_ready = on_qemu_ready;
 		co->child.ready_opaque = co;
+		/* Without libxl's -S (dm_restrict) or -incoming, QEMU would start
+		 * its machine as soon as it is built, and stop and restart it to
+		 * save its device state for rtcdm: held stopped instead, it saves
+		 * it as it is and starts once, when rtcdm's RTC is ready. */
+		co->child.hold = !cfg->start_paused && cfg->incoming_fd < 0;
 		if (dm_qemu_child_spawn(&co->child, qemu, argc, argv, err, sizeof(err)) < 0)
 			dm_err(log, "%s", err);
 		else

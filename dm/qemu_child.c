@@ -48,14 +48,14 @@ static const char *swapped(const char *v, const struct dm_qemu_swap *swaps, size
 }
 
 int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
-                       char *const argv[], int mon_fd, int state_fd,
+                       char *const argv[], int mon_fd, int state_fd, bool hold,
                        const struct dm_qemu_swap *swaps, size_t n_swaps)
 {
 	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
-	/* program + argv[1..] + 6 of ours + NULL */
-	out->argv = calloc((size_t)(argc > 0 ? argc : 1) + 7, sizeof(char *));
+	/* program + argv[1..] + 7 of ours + NULL */
+	out->argv = calloc((size_t)(argc > 0 ? argc : 1) + 8, sizeof(char *));
 	if (!out->argv)
 		return -ENOMEM;
 	snprintf(out->chardev, sizeof(out->chardev),
@@ -84,6 +84,8 @@ int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
 		out->argv[n++] = (char *)"-add-fd";
 		out->argv[n++] = out->add_fd;
 	}
+	if (hold)
+		out->argv[n++] = (char *)"-S";
 	out->argv[n] = NULL;
 	out->argc = n;
 	return 0;
@@ -538,7 +540,7 @@ int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, cha
 	struct dm_qemu_argv a = {0};
 
 	snprintf(c->program, sizeof(c->program), "%s", qemu);
-	if (dm_qemu_argv_build(&a, qemu, argc, argv, c->mon_lfd, c->state_wfd, c->swaps,
+	if (dm_qemu_argv_build(&a, qemu, argc, argv, c->mon_lfd, c->state_wfd, c->hold, c->swaps,
 	                       c->n_swaps) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -70,11 +70,11 @@ struct dm_qemu_argv {
 /*
  * qemu, then argv[1..argc-1] without rtcdm's own options (and with the
  * -chardev values in swaps replaced), then rtcdm's monitor on descriptor
- * mon_fd, then (state_fd >= 0) "-add-fd fd=STATE_FD,set=DM_QEMU_STATE_FDSET".
- * 0 or -ENOMEM.
+ * mon_fd, then (state_fd >= 0) "-add-fd fd=STATE_FD,set=DM_QEMU_STATE_FDSET",
+ * then (hold) "-S".  0 or -ENOMEM.
  */
 int dm_qemu_argv_build(struct dm_qemu_argv *out, const char *qemu, int argc,
-                       char *const argv[], int mon_fd, int state_fd,
+                       char *const argv[], int mon_fd, int state_fd, bool hold,
                        const struct dm_qemu_swap *swaps, size_t n_swaps);
 void dm_qemu_argv_free(struct dm_qemu_argv *a);
 
@@ -110,6 +110,10 @@ struct dm_qemu_child {
 	 * there is none; and the write-only one QEMU inherits, until spawned. */
 	int state_fd;
 	int state_wfd;
+	/* Set before the spawn: QEMU starts with its machine stopped ("-S"
+	 * added), for rtcdm to let it run ("cont") once rtcdm's RTC holds the
+	 * ports (dm/companion.c). */
+	bool hold;
 	struct dm_qemu_swap swaps[DM_QEMU_MAX_SWAPS];
 	int swap_fds[DM_QEMU_MAX_SWAPS]; /* listening sockets QEMU inherits */
 	size_t n_swaps;

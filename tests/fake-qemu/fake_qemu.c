@@ -19,7 +19,9 @@
  * {"filename": "/dev/fdset/N" (a descriptor of the set opened write-only,
  * as QEMU matches the access mode; else "Permission denied") | PATH,
  * "live": as QEMU, true unless given, and a live save of a machine not
- * running logs "fake-qemu: block devices inactivated (...)"},
+ * running logs "fake-qemu: block devices inactivated (...)", a save of a
+ * running machine "fake-qemu: machine stopped and started again for the
+ * save" with STOP and RESUME events},
  * human-monitor-command with the HMP port commands "o /b 0x70 N" (selects
  * CMOS byte N) and "i /b 0x71" (answers "portb[0x0071] = 0xNN\r\n", as
  * QEMU 7.2's hmp_ioport_read), quit (SHUTDOWN event, exit 0); anything
@@ -354,10 +356,18 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 			            json_object_get_boolean(lv);
 
 			/* As QEMU: "live" (its default) on a machine not running
-			 * hands the disks over to a migration's other side. */
+			 * hands the disks over to a migration's other side; a
+			 * running machine is stopped and started again around
+			 * the save (STOP and RESUME events). */
 			if (live && strcmp(f->status, "running") != 0)
 				fprintf(stderr, "fake-qemu: block devices inactivated (a live save "
 				                "while %s)\n", f->status);
+			if (strcmp(f->status, "running") == 0) {
+				fprintf(stderr, "fake-qemu: machine stopped and started again for the "
+				                "save\n");
+				event_all(f, "STOP", NULL);
+				event_all(f, "RESUME", NULL);
+			}
 			reply(m, "{}", id);
 		}
 	} else if (strcmp(name, "human-monitor-command") == 0 && !f->no_hmp) {

@@ -173,7 +173,8 @@ static void signal_passed_on(int sig, const char *name, bool die, int status)
 		setenv("FAKE_QEMU_DIE_BY_SIGNAL", "1", 1);
 	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
-	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "status running)"));
+	/* held stopped by rtcdm (no -S from libxl) */
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "status prelaunch)"));
 	support_signal(&c.proc, sig);
 	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), status);
 	snprintf(line, sizeof(line), "passing %s on to QEMU", name);
@@ -282,20 +283,29 @@ static void test_bad_options(void)
 }
 
 /* libxl's monitor, relayed: a client there talks to QEMU, and quit ends
- * both processes. */
+ * both processes.  Without libxl's -S, QEMU's machine is held stopped
+ * until rtcdm's RTC is ready. */
 static void test_libxl_monitor_reaches_qemu(void)
 {
 	struct comp c;
 	char chardev[256], path[128], buf[1024];
+	const char *cont, *relayed;
 	int fd;
 
 	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
 	snprintf(path, sizeof(path), "%s/qmp-libxl-7", c.dir);
 	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off", path);
-	const char *const args[] = {"-xen-domid", "7", "-chardev", chardev,
+	const char *const args[] = {"-xen-domid", "7", "-v", "-chardev", chardev,
 	                            "-mon", "chardev=libxl-cmd,mode=control", NULL};
 	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
-	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	/* libxl gave no -S: rtcdm holds QEMU's machine stopped ("-S", last)
+	 * while it reads QEMU's CMOS, which QEMU then saves without stopping
+	 * and restarting it */
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready (pid", SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, ", status prelaunch)"));
+	read_file(c.argv_file, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\n-add-fd\nfd="));
+	CU_ASSERT_EQUAL(strlen(buf) > 4 ? strcmp(buf + strlen(buf) - 4, "\n-S\n") : -1, 0);
 	fd = support_unix_connect(path);
 	CU_ASSERT_TRUE(support_read_line(fd, buf, sizeof(buf), SUPPORT_TIMEOUT_MS));
 	CU_ASSERT_STRING_EQUAL(buf, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
@@ -304,6 +314,20 @@ static void test_libxl_monitor_reaches_qemu(void)
 	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}", -1,
 	                                       buf, sizeof(buf)),
 	                       "{\"return\": {}, \"id\": 1}\r\n");
+	/* libxl meets a running machine, as without rtcdm; rtcdm started it
+	 * once its RTC was ready */
+	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"query-status\",\"id\":3}", -1,
+	                                       buf, sizeof(buf)),
+	                       "{\"return\": {\"status\": \"running\", \"singlestep\": false, "
+	                       "\"running\": true}, \"id\": 3}\r\n");
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed to QEMU",
+	                                   SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU's CMOS read from its device state"));
+	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "stopped and started again"));
+	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "block devices inactivated"));
+	cont = strstr(c.proc.err, "QEMU's machine started (cont)");
+	relayed = strstr(c.proc.err, "libxl's monitors relayed to QEMU");
+	CU_ASSERT_TRUE(cont && relayed && cont < relayed);
 	CU_ASSERT_STRING_EQUAL(support_qmp_cmd(fd, "{\"execute\":\"quit\",\"id\":2}", -1, buf,
 	                                       sizeof(buf)),
 	                       "{\"return\": {}, \"id\": 2}\r\n");

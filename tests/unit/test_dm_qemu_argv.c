@@ -60,17 +60,25 @@ static void test_argv(void)
 		"chardev=rtcdm-qmp,mode=control"};
 	struct dm_qemu_argv a;
 
-	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/usr/bin/qemu", 17, argv, 9, -1, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/usr/bin/qemu", 17, argv, 9, -1, false, NULL, 0),
+	                      0);
 	check_argv(&a, want, sizeof(want) / sizeof(want[0]));
 	dm_qemu_argv_free(&a);
 	/* nothing but the program; the memory file for QEMU's device state
 	 * as fdset 127 */
-	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/q", 1, argv, 4, 6, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/q", 1, argv, 4, 6, false, NULL, 0), 0);
 	CU_ASSERT_EQUAL(a.argc, 7);
 	CU_ASSERT_STRING_EQUAL(a.argv[2], "socket,id=rtcdm-qmp,fd=4,server=on,wait=off");
 	CU_ASSERT_STRING_EQUAL(a.argv[5], "-add-fd");
 	CU_ASSERT_STRING_EQUAL(a.argv[6], "fd=6,set=127");
 	CU_ASSERT_PTR_NULL(a.argv[7]);
+	dm_qemu_argv_free(&a);
+	/* held: -S last, after rtcdm's own words */
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/q", 1, argv, 4, 6, true, NULL, 0), 0);
+	CU_ASSERT_EQUAL(a.argc, 8);
+	CU_ASSERT_STRING_EQUAL(a.argv[6], "fd=6,set=127");
+	CU_ASSERT_STRING_EQUAL(a.argv[7], "-S");
+	CU_ASSERT_PTR_NULL(a.argv[8]);
 	dm_qemu_argv_free(&a);
 }
 
@@ -96,7 +104,7 @@ static void test_argv_swaps(void)
 		"chardev=rtcdm-qmp,mode=control"};
 	struct dm_qemu_argv a;
 
-	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/q", 11, argv, 10, -1, swaps, 2), 0);
+	CU_ASSERT_EQUAL_FATAL(dm_qemu_argv_build(&a, "/q", 11, argv, 10, -1, false, swaps, 2), 0);
 	check_argv(&a, want, sizeof(want) / sizeof(want[0]));
 	dm_qemu_argv_free(&a);
 }
