@@ -507,10 +507,16 @@ static void serving_ready(void *opaque, const char *error)
 		relay_to_libxl(co);
 		return;
 	}
-	if (dm_qemu_child_ask(&co->child, "{\"execute\":\"cont\"}", on_cont, co) < 0) {
-		dm_err(co->log, "cannot ask QEMU to start its machine (cont)");
-		dm_loop_stop(co->loop, 1);
+	if (dm_qemu_child_ask(&co->child, "{\"execute\":\"cont\"}", on_cont, co) == 0)
+		return;
+	if (co->child.signalled || co->child.mon_fd < 0 || co->child.exited) {
+		/* QEMU is ending (a signal passed on, or its own end): its exit
+		 * ends rtcdm with its status */
+		dm_debug(co->log, "QEMU's machine not started: QEMU is ending");
+		return;
 	}
+	dm_err(co->log, "cannot ask QEMU to start its machine (cont)");
+	dm_loop_stop(co->loop, 1);
 }
 
 /* rtcdm's RTC takes the ports over in a process of its own, started as

@@ -151,6 +151,7 @@ static void on_signal(struct dm_loop *loop, int signo, void *opaque)
 	if (c->pid < 0)
 		return;
 	dm_info(c->log, "passing SIG%s on to QEMU (pid %d)", sigabbrev_np(signo), (int)c->pid);
+	c->signalled = true;
 	kill(c->pid, signo);
 }
 

@@ -102,6 +102,7 @@ struct dm_qemu_child {
 	enum dm_qemu_phase phase;
 	char version[32];        /* "7.2.0" from the greeting */
 	char status[32];         /* query-status "status" at readiness */
+	bool signalled;          /* a signal was passed on to QEMU */
 	bool exited;
 	int exit_status;         /* 0..255, or 128 + signal */
 	int mon_lfd;             /* the listening socket QEMU inherits, until spawned */
