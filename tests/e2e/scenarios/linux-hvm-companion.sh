@@ -94,8 +94,13 @@ variant() {
 	within "$KIND: five update interrupts, one a second (RTC after the last - after the first)" \
 		$(($(field "$LINE" last) - $(field "$LINE" first))) 4 5
 	check "$KIND: read() data flags (RTC_IRQF | RTC_UF)" "$(field "$LINE" flags)" 90
+	# Linux's RTC core makes the update interrupts with its alarm, one
+	# second ahead each time; an alarm it programs when that second has
+	# already begun (a slow moment under TCG) is refused (-ETIME) and the
+	# core delivers that update itself, without an interrupt: so at least
+	# one IRQ 8, not one per update (4 for 5 updates seen once, with rtcdm)
 	_irq=$(field "$LINE" irq8)
-	within "$KIND: IRQ 8 interrupts during the update interrupts" $((${_irq#*,} - ${_irq%,*})) 5 1000000
+	within "$KIND: IRQ 8 interrupts during the update interrupts" $((${_irq#*,} - ${_irq%,*})) 1 1000000
 
 	# 5. save, 15 s saved, restore
 	xl_save "$id" "$IMG"
