@@ -452,6 +452,16 @@ static void serving_gone(void *opaque, const char *how)
 		sync_done(co, co->sync_index < 128 ? "cannot ask QEMU" : NULL);
 }
 
+/* Why QEMU refused a command: its reply's error "desc". */
+static const char *refusal(struct json_object *reply)
+{
+	struct json_object *e = NULL, *desc = NULL;
+
+	if (json_object_object_get_ex(reply, "error", &e))
+		json_object_object_get_ex(e, "desc", &desc);
+	return desc ? json_object_get_string(desc) : "no reason given";
+}
+
 /* rtcdm leaves root as QEMU did, then libxl gets its monitors.  On a
  * failure rtcdm stops (QEMU with it) and xl create fails. */
 static void relay_to_libxl(struct companion *co)
@@ -476,13 +486,9 @@ static void relay_to_libxl(struct companion *co)
 static void on_cont(void *opaque, struct json_object *reply)
 {
 	struct companion *co = opaque;
-	struct json_object *e = NULL, *desc = NULL;
 
 	if (!json_object_object_get_ex(reply, "return", NULL)) {
-		if (json_object_object_get_ex(reply, "error", &e))
-			json_object_object_get_ex(e, "desc", &desc);
-		dm_err(co->log, "QEMU did not start its machine (cont): %.200s",
-		       desc ? json_object_get_string(desc) : "no reason given");
+		dm_err(co->log, "QEMU did not start its machine (cont): %.200s", refusal(reply));
 		dm_loop_stop(co->loop, 1);
 		return;
 	}
@@ -625,12 +631,7 @@ static void on_state_saved(void *opaque, struct json_object *reply)
 	size_t len = 0;
 
 	if (!json_object_object_get_ex(reply, "return", NULL)) {
-		struct json_object *e = NULL, *desc = NULL;
-
-		if (json_object_object_get_ex(reply, "error", &e))
-			json_object_object_get_ex(e, "desc", &desc);
-		snprintf(why, sizeof(why), "xen-save-devices-state refused: %.200s",
-		         desc ? json_object_get_string(desc) : "no reason given");
+		snprintf(why, sizeof(why), "xen-save-devices-state refused: %.200s", refusal(reply));
 	} else if (lseek(fd, 0, SEEK_SET) < 0) {
 		snprintf(why, sizeof(why), "its memory file: %s", strerror(errno));
 	} else if (sr_read_fd(fd, "QEMU's device state", QEMU_STATE_MAX, &state, &len, why,
