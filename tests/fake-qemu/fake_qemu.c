@@ -57,6 +57,8 @@
  * FAKE_QEMU_EXIT=N exits with status N at once (after writing the argv).
  * FAKE_QEMU_NO_GREETING=1 accepts clients but never greets them.
  * FAKE_QEMU_NO_HMP=1 answers human-monitor-command with CommandNotFound.
+ * FAKE_QEMU_REFUSE=NAME answers the command NAME with a GenericError
+ * "NAME refused by the stand-in" and does nothing else.
  * FAKE_QEMU_REG_A=HEX sets its register A (QEMU resets it to 26).
  * FAKE_QEMU_SAVE_DELAY_MS=N waits N ms before each xen-save-devices-state
  * (as a QEMU that stops its machine and writes the file takes its time).
@@ -102,6 +104,7 @@ struct fake {
 	int fdsets[MAX_FDSETS]; /* fd of fdset i, -1: free */
 	bool no_greeting;
 	bool no_hmp;
+	const char *refuse; /* FAKE_QEMU_REFUSE */
 	unsigned save_delay_ms; /* FAKE_QEMU_SAVE_DELAY_MS: before a device-state save */
 	uint8_t cmos[128];
 	uint8_t cmos_index;
@@ -284,7 +287,10 @@ static void command(struct fake *f, struct mon *m, struct json_object *msg)
 		}
 		return;
 	}
-	if (strcmp(name, "qmp_capabilities") == 0) {
+	if (f->refuse && strcmp(name, f->refuse) == 0) {
+		snprintf(buf, sizeof(buf), "%s refused by the stand-in", name);
+		error(m, "GenericError", buf, id);
+	} else if (strcmp(name, "qmp_capabilities") == 0) {
 		error(m, "CommandNotFound", "Capabilities negotiation is already complete, command ignored", id);
 	} else if (strcmp(name, "query-status") == 0) {
 		snprintf(buf, sizeof(buf), "{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}",
@@ -554,6 +560,7 @@ int main(int argc, char **argv)
 	}
 	f.no_greeting = getenv("FAKE_QEMU_NO_GREETING") != NULL;
 	f.no_hmp = getenv("FAKE_QEMU_NO_HMP") != NULL;
+	f.refuse = getenv("FAKE_QEMU_REFUSE");
 	env = getenv("FAKE_QEMU_SAVE_DELAY_MS");
 	f.save_delay_ms = env ? (unsigned)atoi(env) : 0;
 	for (int i = 1; i < argc; i++) {

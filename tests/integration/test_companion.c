@@ -76,6 +76,7 @@ static void comp_cleanup(struct comp *c)
 	unsetenv("FAKE_QEMU_EXIT");
 	unsetenv("FAKE_QEMU_DIE_BY_SIGNAL");
 	unsetenv("FAKE_QEMU_NO_HMP");
+	unsetenv("FAKE_QEMU_REFUSE");
 }
 
 static unsigned count_substr(const char *s, const char *needle)
@@ -264,6 +265,41 @@ static void test_attach_refused(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU 7.2.0 ready"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "error: platform 'xen': "));
 	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 1);
+	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+/* QEMU refuses the device-state save: its CMOS is read byte by byte
+ * (HMP), with QEMU's reason in the log.  QEMU refuses to start the
+ * machine rtcdm held stopped: one error line with QEMU's reason, QEMU
+ * stopped, status 1 (xl create fails). */
+static void test_qemu_refuses(void)
+{
+	static const char *const args[] = {"-xen-domid", "7", NULL};
+	struct comp c;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	setenv("FAKE_QEMU_REFUSE", "xen-save-devices-state", 1);
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed to QEMU",
+	                                   SUPPORT_TIMEOUT_MS));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err,
+	                              "warning: QEMU's CMOS not in its device state "
+	                              "(xen-save-devices-state refused: xen-save-devices-state "
+	                              "refused by the stand-in): read byte by byte\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "NVRAM from QEMU's CMOS: 2 bytes changed"));
+	support_signal(&c.proc, SIGTERM);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
+	comp_cleanup(&c);
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	setenv("FAKE_QEMU_REFUSE", "cont", 1);
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "error: QEMU did not start its machine (cont): "
+	                                          "cont refused by the stand-in\n"));
+	CU_ASSERT_EQUAL(count_substr(c.proc.err, "error:"), 1);
+	CU_ASSERT_PTR_NULL(strstr(c.proc.err, "libxl's monitors relayed"));
 	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
 	comp_cleanup(&c);
 }
@@ -1147,6 +1183,7 @@ void suite_companion(void)
 	CU_add_test(s, "QEMU killed by a signal: 128+N", test_killed_status);
 	CU_add_test(s, "missing program: one line, status 1", test_missing_program);
 	CU_add_test(s, "QEMU ends before it is ready", test_early_exit);
+	CU_add_test(s, "QEMU refuses the save, then the start of its machine", test_qemu_refuses);
 	CU_add_test(s, "--qemu without --companion, relative path", test_bad_options);
 	CU_add_test(s, "rtcdm's RTC cannot take the ports: QEMU stopped, status 1",
 	            test_attach_refused);
