@@ -515,9 +515,7 @@ static void serving_ready(void *opaque, const char *error)
 	}
 	if (dm_qemu_child_ask(&co->child, "{\"execute\":\"cont\"}", on_cont, co) == 0)
 		return;
-	if (co->child.signalled || co->child.mon_fd < 0 || co->child.exited) {
-		/* QEMU is ending (a signal passed on, or its own end): its exit
-		 * ends rtcdm with its status */
+	if (dm_qemu_child_ending(&co->child)) {
 		dm_debug(co->log, "QEMU's machine not started: QEMU is ending");
 		return;
 	}

@@ -251,6 +251,11 @@ int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
 	return 0;
 }
 
+bool dm_qemu_child_ending(const struct dm_qemu_child *c)
+{
+	return c->signalled || c->mon_fd < 0 || c->exited;
+}
+
 static void on_monitor(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct dm_qemu_child *c = opaque;

@@ -167,6 +167,11 @@ int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, cha
 int dm_qemu_child_ask(struct dm_qemu_child *c, const char *json,
                       void (*cb)(void *opaque, struct json_object *reply), void *opaque);
 
+/* QEMU is ending (a signal passed on to it, its monitor closed, or its
+ * exit seen): what is not asked of it any more its exit answers, as it
+ * ends rtcdm with its status. */
+bool dm_qemu_child_ending(const struct dm_qemu_child *c);
+
 /* Stop watching, close the monitor, remove the private directory; a child
  * still running (an error path of rtcdm) is killed and reaped.  A zeroed
  * struct (never prepared) is left alone. */
