@@ -1,9 +1,4 @@
 # toolstack/: what faces libxl: the control interface (dm_ops), the QMP server
-# (qmp/) and the xenstore side (xenstore/).  The store over the real
-# libxenstore (store_xenstored.c) is built only with Xen.
-TS_ALL := $(sort $(wildcard toolstack/*.c toolstack/qmp/*.c toolstack/xenstore/*.c))
-ifeq ($(HAVE_XEN),1)
-LIB_SRCS += $(TS_ALL)
-else
-LIB_SRCS += $(filter-out toolstack/xenstore/store_xenstored.c,$(TS_ALL))
-endif
+# (qmp/) and the xenstore side (xenstore/, with its own client of xenstored's
+# wire protocol: no Xen library needed).
+LIB_SRCS += $(sort $(wildcard toolstack/*.c toolstack/qmp/*.c toolstack/xenstore/*.c))

@@ -1,9 +1,10 @@
 /*
- * xs.h — the small store interface the toolstack protocol uses.
+ * store.h — the small store interface the toolstack protocol uses.
  *
- * Two implementations: store_mem_new() (xs_mem.c), an in-memory tree with
- * xenstored's watch semantics for tests and the simulated platform, and
- * store_xs_open() (store_xs.c, only with Xen), libxenstore.
+ * Three implementations: store_mem_new() (store_mem.c), an in-memory tree
+ * with xenstored's watch semantics for tests; store_dir_open()
+ * (store_dir.c), a directory tree for the simulated platform; and
+ * store_xs_open() (store_xenstored.c), xenstored itself.
  *
  * Paths are absolute ("/local/domain/0/...").  Values are NUL-terminated
  * strings.  Watch semantics (as xenstored): a watch on W fires for a write
@@ -92,8 +93,15 @@ size_t store_mem_pending(struct store *s);
 #define STORE_MAX_PATH 3072u  /* xenstored's XENSTORE_ABS_PATH_MAX */
 #define STORE_MAX_VALUE 4096u /* xenstored's XENSTORE_PAYLOAD_MAX */
 
-/* libxenstore (store_xs.c, built only with Xen).  NULL with a one-line
- * reason in err when xenstored cannot be reached. */
+/* xenstored over its wire protocol (store_xenstored.c): its socket
+ * ($XENSTORED_PATH, else ${XENSTORED_RUNDIR:-/var/run/xenstored}/socket),
+ * else the kernel's xenbus device, as libxenstore finds them.  NULL with a
+ * one-line reason in err when xenstored cannot be reached. */
 struct store *store_xs_open(char *err, size_t errlen);
+/* The same on a connection already open (a socket or device speaking
+ * xenstored's protocol; the store owns fd from now on, also on failure). */
+struct store *store_xs_attach(int fd, char *err, size_t errlen);
+/* Watch events held between dispatches; more are dropped, the oldest kept. */
+#define STORE_XS_MAX_EVENTS 256u
 
 #endif
