@@ -49,12 +49,13 @@ struct companion {
 	bool in_found;
 	/* rtcdm's RTC: the serving part, a process of its own (dm/serving.h),
 	 * started once QEMU is ready; the rescue of its ioreq server should
-	 * it end unexpectedly (opened while rtcdm is root). */
+	 * it end unexpectedly (rescue_handles). */
 	struct dm_serving srv;
 	bool have_srv;
 	bool rtc_lost;          /* it ended: the ports are QEMU's again */
 	bool rescue_after_sync; /* its server is rescued once QEMU's CMOS is synced */
 	struct dm_rescue *rescue;
+	bool rescue_opened; /* open_rescue ran (rescue may still be NULL) */
 	/* With -incoming: QEMU is asked for its status until it has loaded its
 	 * stream (its CMOS then holds the guest's bytes). */
 	struct dm_timer incoming_timer;
@@ -131,6 +132,39 @@ static enum qmp_proxy_verdict on_command(void *opaque, const char *name,
 	return strncmp(name, "rtcdm-", 6) == 0 ? QMP_PROXY_AFTER : QMP_PROXY_PASS;
 }
 
+/* What saves the guest should the serving part end (platform.h:
+ * dm_rescue), opened once the serving part is forked: Xen's libraries
+ * keep a list of every open handle in the process (xentoolcore), and a
+ * child forked after the opening would inherit entries for descriptors it
+ * has closed, which its own restriction (-xen-domid-restrict) would then
+ * fail on. */
+static void open_rescue(struct companion *co)
+{
+	struct plat_config pcfg;
+	char err[PATH_MAX + 256] = "";
+
+	co->rescue_opened = true;
+	dm_config_platform(co->cfg, &pcfg);
+	if (dm_rescue_open(&pcfg, co->log, &co->rescue, err, sizeof(err)) < 0)
+		dm_warn(co->log, "%s: should rtcdm's RTC end, vCPUs waiting on it would wait", err);
+}
+
+/* Opened as soon as the serving part runs when rtcdm gives its root rights
+ * up or restricts its Xen handles (-runas, -chroot, -xen-domid-restrict:
+ * it could not open them later); otherwise only when a rescue needs them,
+ * which spares every domain's start the three handles. */
+static bool rescue_opened_early(const struct dm_config *cfg)
+{
+	return cfg->runas || cfg->chroot_dir || cfg->domid_restrict;
+}
+
+static struct dm_rescue *rescue_handles(struct companion *co)
+{
+	if (!co->rescue_opened)
+		open_rescue(co);
+	return co->rescue;
+}
+
 static void on_sync_reply(void *opaque, struct json_object *reply);
 
 /* The dead serving part's server: the waiting vCPUs answered, the server
@@ -141,7 +175,8 @@ static void rescue(struct companion *co)
 	unsigned answered = 0;
 
 	co->rescue_after_sync = false;
-	if (dm_rescue_server(co->rescue, co->srv.server_id, &answered, err, sizeof(err)) < 0)
+	if (dm_rescue_server(rescue_handles(co), co->srv.server_id, &answered, err, sizeof(err)) <
+	    0)
 		dm_err(co->log, "%s", err);
 	else if (co->srv.server_id >= 0)
 		dm_info(co->log, "ioreq server %d disabled and destroyed, %u waiting vCPU request%s "
@@ -365,22 +400,6 @@ static int listen_for_libxl(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
-}
-
-/* What saves the guest should the serving part end (platform.h:
- * dm_rescue), opened while rtcdm is root, once the serving part is forked:
- * Xen's libraries keep a list of every open handle in the process
- * (xentoolcore), and a child forked after the opening would inherit
- * entries for descriptors it has closed, which its own restriction
- * (-xen-domid-restrict) would then fail on. */
-static void open_rescue(struct companion *co)
-{
-	struct plat_config pcfg;
-	char err[PATH_MAX + 256] = "";
-
-	dm_config_platform(co->cfg, &pcfg);
-	if (dm_rescue_open(&pcfg, co->log, &co->rescue, err, sizeof(err)) < 0)
-		dm_warn(co->log, "%s: should rtcdm's RTC end, vCPUs waiting on it would wait", err);
 }
 
 /* Relay every control monitor libxl asked for. */
@@ -721,7 +740,8 @@ static void on_qemu_ready(void *opaque)
 
 	dm_debug(co->log, "%.1f ms of CPU since rtcdm's start", dm_process_cpu_ms());
 	take_over(co);
-	open_rescue(co);
+	if (rescue_opened_early(co->cfg))
+		open_rescue(co);
 	if (strcmp(co->child.status, "inmigrate") != 0) {
 		read_qemu_cmos(co);
 		return;
@@ -748,7 +768,8 @@ static void stop_serving(struct companion *co)
 		return;
 	status = dm_serving_stop(&co->srv);
 	if (status >= 128 && co->srv.server_id >= 0 &&
-	    dm_rescue_server(co->rescue, co->srv.server_id, &answered, err, sizeof(err)) < 0)
+	    dm_rescue_server(rescue_handles(co), co->srv.server_id, &answered, err, sizeof(err)) <
+	            0)
 		dm_err(co->log, "%s", err);
 }
 
