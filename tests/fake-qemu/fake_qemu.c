@@ -54,6 +54,8 @@
  * SIGTERM, SIGINT and SIGHUP: "fake-qemu: terminating on signal N", exit 0
  * (as QEMU); with FAKE_QEMU_DIE_BY_SIGNAL=1 it dies by the signal instead.
  * FAKE_QEMU_ARGV=FILE writes the argument list there, one per line.
+ * FAKE_QEMU_SIGNALS=FILE writes its SigBlk and SigIgn lines of
+ * /proc/self/status there (the signals it started with blocked, ignored).
  * FAKE_QEMU_EXIT=N exits with status N at once (after writing the argv).
  * FAKE_QEMU_NO_GREETING=1 accepts clients but never greets them.
  * FAKE_QEMU_NO_HMP=1 answers human-monitor-command with CommandNotFound.
@@ -551,6 +553,19 @@ int main(int argc, char **argv)
 			die("cannot write FAKE_QEMU_ARGV");
 		for (int i = 0; i < argc; i++)
 			fprintf(out, "%s\n", argv[i]);
+		fclose(out);
+	}
+	env = getenv("FAKE_QEMU_SIGNALS");
+	if (env) {
+		FILE *in = fopen("/proc/self/status", "r"), *out = fopen(env, "w");
+		char line[256];
+
+		if (!in || !out)
+			die("cannot write FAKE_QEMU_SIGNALS");
+		while (fgets(line, sizeof(line), in))
+			if (strncmp(line, "SigBlk:", 7) == 0 || strncmp(line, "SigIgn:", 7) == 0)
+				fputs(line, out);
+		fclose(in);
 		fclose(out);
 	}
 	env = getenv("FAKE_QEMU_EXIT");

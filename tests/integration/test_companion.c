@@ -77,6 +77,7 @@ static void comp_cleanup(struct comp *c)
 	unsetenv("FAKE_QEMU_DIE_BY_SIGNAL");
 	unsetenv("FAKE_QEMU_NO_HMP");
 	unsetenv("FAKE_QEMU_REFUSE");
+	unsetenv("FAKE_QEMU_SIGNALS");
 }
 
 static unsigned count_substr(const char *s, const char *needle)
@@ -160,6 +161,33 @@ static void test_argv_and_ready(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "fake-qemu: terminating on signal 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.proc.err, "QEMU ended (status 0), exiting with its status"));
 	CU_ASSERT_EQUAL(count_entries(c.dir, "rtcdm-qemu."), 0);
+	comp_cleanup(&c);
+}
+
+/* QEMU starts as libxl would start it: no signal blocked, and neither the
+ * signals rtcdm ignores (SIGPIPE, SIGXFSZ) nor those its loop takes
+ * (SIGTERM, SIGINT, SIGHUP, blocked in rtcdm) ignored. */
+static void test_qemu_signals(void)
+{
+	static const char *const args[] = {"-xen-domid", "7", NULL};
+	const unsigned long long reset = 1ull << (SIGPIPE - 1) | 1ull << (SIGXFSZ - 1) |
+	                                 1ull << (SIGTERM - 1) | 1ull << (SIGINT - 1) |
+	                                 1ull << (SIGHUP - 1);
+	unsigned long long blk = ~0ull, ign = ~0ull;
+	char path[PATH_MAX], got[512];
+	struct comp c;
+
+	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
+	snprintf(path, sizeof(path), "%s/signals", c.dir);
+	setenv("FAKE_QEMU_SIGNALS", path, 1);
+	CU_ASSERT_EQUAL_FATAL(comp_start(&c, args), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "QEMU 7.2.0 ready", SUPPORT_TIMEOUT_MS));
+	read_file(path, got, sizeof(got));
+	CU_ASSERT_EQUAL(sscanf(got, "SigBlk: %llx SigIgn: %llx", &blk, &ign), 2);
+	CU_ASSERT_EQUAL(blk, 0);
+	CU_ASSERT_EQUAL(ign & reset, 0);
+	support_signal(&c.proc, SIGTERM);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
 	comp_cleanup(&c);
 }
 
@@ -1175,6 +1203,7 @@ void suite_companion(void)
 
 	CU_add_test(s, "argv, readiness, SIGHUP, stderr, private dir", test_argv_and_ready);
 	CU_add_test(s, "SIGTERM passed on", test_sigterm);
+	CU_add_test(s, "QEMU starts with no signal blocked or ignored by rtcdm", test_qemu_signals);
 	CU_add_test(s, "own QMP commands, xenstore, battery-backed CMOS", test_control_and_battery);
 	CU_add_test(s, "-chroot -runas (dm_restrict): rtcdm leaves root too", test_restricted);
 	CU_add_test(s, "kill -9 of the serving part: QEMU takes the ports back",
