@@ -817,6 +817,7 @@ static int run(struct companion *co, int argc, char *const argv[])
 		 * save its device state for rtcdm: held stopped instead, it saves
 		 * it as it is and starts once, when rtcdm's RTC is ready. */
 		co->child.hold = !cfg->start_paused && cfg->incoming_fd < 0;
+		co->child.incoming = cfg->incoming_fd >= 0;
 		if (dm_qemu_child_spawn(&co->child, qemu, argc, argv, err, sizeof(err)) < 0)
 			dm_err(log, "%s", err);
 		else

@@ -165,12 +165,6 @@ static void monitor_failed(struct dm_qemu_child *c, const char *why)
 		kill(c->pid, SIGTERM);
 }
 
-static void copy_str(char *dst, size_t len, struct json_object *o)
-{
-	snprintf(dst, len, "%s", o ? json_object_get_string(o) : "?");
-}
-
-/* One message from QEMU. 0, or -1 after monitor_failed(). */
 static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
 {
 	struct json_object *v, *ret;
@@ -201,26 +195,16 @@ static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
 		c->phase = DM_QEMU_CAPS;
 		return 0;
 	case DM_QEMU_CAPS:
-	case DM_QEMU_STATUS:
 		if (!json_object_object_get_ex(msg, "return", &ret)) {
 			char why[160];
 
 			json_object_object_get_ex(msg, "error", &v);
-			snprintf(why, sizeof(why), "%s refused: %s",
-			         c->phase == DM_QEMU_CAPS ? "qmp_capabilities" : "query-status",
+			snprintf(why, sizeof(why), "qmp_capabilities refused: %s",
 			         v ? json_object_to_json_string(v) : "no return");
 			monitor_failed(c, why);
 			return -1;
 		}
-		if (c->phase == DM_QEMU_CAPS) {
-			if (qmp_client_send(&c->qmp, "{\"execute\":\"query-status\"}") < 0) {
-				monitor_failed(c, "cannot send query-status");
-				return -1;
-			}
-			c->phase = DM_QEMU_STATUS;
-			return 0;
-		}
-		copy_str(c->status, sizeof(c->status), json_object_object_get(ret, "status"));
+		snprintf(c->status, sizeof(c->status), "%s", c->incoming ? "inmigrate" : "prelaunch");
 		c->phase = DM_QEMU_READY;
 		dm_info(c->log, "QEMU %s ready (pid %d, status %s)", c->version, (int)c->pid,
 		        c->status);

@@ -21,10 +21,13 @@
  *
  * Everything runs in the event loop: the child's end is seen through a
  * pidfd, the monitor is read when readable.  On the monitor rtcdm waits for
- * the greeting, sends qmp_capabilities and then query-status; the answer
- * makes QEMU "ready" (logged with QEMU's version and run state) and calls
- * on_ready, if set (QEMU has built its machine by then: its ioreq server
- * exists).
+ * the greeting and sends qmp_capabilities; the answer makes QEMU "ready"
+ * (logged with QEMU's version and run state) and calls on_ready, if set.
+ * QEMU answers commands from its main loop only, so it has built its
+ * machine by then (its ioreq server exists, its CMOS holds the
+ * configuration bytes).  Its run state is the one rtcdm started it in,
+ * with no question asked: "inmigrate" with -incoming, else "prelaunch"
+ * (-S, libxl's or rtcdm's own: hold).
  * SIGTERM, SIGINT and SIGHUP that reach rtcdm are passed on to QEMU; when
  * QEMU ends, the loop stops with QEMU's exit status (128 + N after signal
  * N).  QEMU that cannot be started, or ends before it is ready, is one
@@ -81,8 +84,7 @@ void dm_qemu_argv_free(struct dm_qemu_argv *a);
 enum dm_qemu_phase {
 	DM_QEMU_GREETING = 0, /* waiting for {"QMP": ...} */
 	DM_QEMU_CAPS = 1,     /* qmp_capabilities sent */
-	DM_QEMU_STATUS = 2,   /* query-status sent */
-	DM_QEMU_READY = 3,
+	DM_QEMU_READY = 2,
 };
 
 struct dm_qemu_child {
@@ -101,7 +103,7 @@ struct dm_qemu_child {
 	int mon_fd;
 	enum dm_qemu_phase phase;
 	char version[32];        /* "7.2.0" from the greeting */
-	char status[32];         /* query-status "status" at readiness */
+	char status[32];         /* its run state at readiness (see above) */
 	bool signalled;          /* a signal was passed on to QEMU */
 	bool exited;
 	int exit_status;         /* 0..255, or 128 + signal */
@@ -115,6 +117,8 @@ struct dm_qemu_child {
 	 * added), for rtcdm to let it run ("cont") once rtcdm's RTC holds the
 	 * ports (dm/companion.c). */
 	bool hold;
+	/* Set before the spawn: QEMU loads an incoming stream (-incoming). */
+	bool incoming;
 	struct dm_qemu_swap swaps[DM_QEMU_MAX_SWAPS];
 	int swap_fds[DM_QEMU_MAX_SWAPS]; /* listening sockets QEMU inherits */
 	size_t n_swaps;
