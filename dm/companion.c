@@ -171,12 +171,12 @@ static void on_sync_reply(void *opaque, struct json_object *reply);
  * destroyed, QEMU's answers the ports from now on. */
 static void rescue(struct companion *co)
 {
+	struct dm_rescue *r = rescue_handles(co);
 	char err[256];
 	unsigned answered = 0;
 
 	co->rescue_after_sync = false;
-	if (dm_rescue_server(rescue_handles(co), co->srv.server_id, &answered, err, sizeof(err)) <
-	    0)
+	if (dm_rescue_server(r, co->srv.server_id, &answered, err, sizeof(err)) < 0)
 		dm_err(co->log, "%s", err);
 	else if (co->srv.server_id >= 0)
 		dm_info(co->log, "ioreq server %d disabled and destroyed, %u waiting vCPU request%s "
@@ -767,9 +767,9 @@ static void stop_serving(struct companion *co)
 	if (co->rtc_lost)
 		return;
 	status = dm_serving_stop(&co->srv);
-	if (status >= 128 && co->srv.server_id >= 0 &&
-	    dm_rescue_server(rescue_handles(co), co->srv.server_id, &answered, err, sizeof(err)) <
-	            0)
+	if (status < 128 || co->srv.server_id < 0)
+		return;
+	if (dm_rescue_server(rescue_handles(co), co->srv.server_id, &answered, err, sizeof(err)) < 0)
 		dm_err(co->log, "%s", err);
 }
 

@@ -165,6 +165,7 @@ static void monitor_failed(struct dm_qemu_child *c, const char *why)
 		kill(c->pid, SIGTERM);
 }
 
+/* One message from QEMU. 0, or -1 after monitor_failed(). */
 static int monitor_message(struct dm_qemu_child *c, struct json_object *msg)
 {
 	struct json_object *v, *ret;
