@@ -1,5 +1,6 @@
 /* proxy.c — QMP pass-through between libxl and QEMU (see proxy.h). */
 #include "toolstack/qmp/proxy.h"
+#include "base/unix_socket.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -537,22 +538,6 @@ static void on_conn(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
 		update_events(c);
 }
 
-static int connect_up(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 static void on_accept(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct link *l = opaque;
@@ -573,7 +558,7 @@ static void on_accept(struct dm_loop *loop, int fd, uint32_t events, void *opaqu
 		close(client);
 		return;
 	}
-	up = connect_up(l->upstream);
+	up = dm_unix_connect(l->upstream, SOCK_NONBLOCK);
 	if (up < 0) {
 		dm_warn(p->log, "QMP %s: cannot reach QEMU's monitor %s: %s", l->name, l->upstream,
 		        strerror(errno));

@@ -13,6 +13,7 @@
  * already read while waiting for an answer.
  */
 #include "toolstack/xenstore/store.h"
+#include "base/unix_socket.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +25,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 /* xenstored's message types (Xen's public io/xs_wire.h) used here. */
@@ -454,28 +453,13 @@ static void socket_path(char *buf, size_t len)
  * (the kernel's xenbus, which relays to a xenstored elsewhere).  fd or -1. */
 static int connect_to(const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
-	int fd;
 
 	if (stat(path, &st) < 0)
 		return -1;
 	if (!S_ISSOCK(st.st_mode))
 		return open(path, O_RDWR | O_CLOEXEC);
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return dm_unix_connect(path, 0);
 }
 
 struct store *store_xs_open(char *err, size_t errlen)
