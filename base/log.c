@@ -97,3 +97,25 @@ void dm_log_printf(const struct dm_log *log, enum dm_log_level level, const char
 	dm_log_vprintf(log, level, fmt, ap);
 	va_end(ap);
 }
+
+double dm_process_cpu_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void dm_debug_cpu(const struct dm_log *log, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	if (log->level < DM_LOG_DEBUG)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	dm_debug(log, "%s (%.1f ms of CPU)", what, dm_process_cpu_ms());
+}

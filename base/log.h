@@ -36,6 +36,16 @@ void dm_log_vprintf(const struct dm_log *log, enum dm_log_level level, const cha
 void dm_log_printf(const struct dm_log *log, enum dm_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The CPU time the process has used since it started (all its threads;
+ * a forked child starts from 0), in ms: the figures of the debug lines that
+ * say where a start-up's work goes. */
+double dm_process_cpu_ms(void);
+/* At debug level, the message and " (N ms of CPU)" with N =
+ * dm_process_cpu_ms(); at any other level nothing, not even the clock's
+ * system call. */
+void dm_debug_cpu(const struct dm_log *log, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #define dm_err(log, ...) dm_log_printf((log), DM_LOG_ERROR, __VA_ARGS__)
 #define dm_warn(log, ...) dm_log_printf((log), DM_LOG_WARN, __VA_ARGS__)
 #define dm_info(log, ...) dm_log_printf((log), DM_LOG_INFO, __VA_ARGS__)

@@ -18,15 +18,6 @@ uint64_t dm_monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-double dm_process_cpu_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
-		return 0;
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static struct dm_loop_watch *find_watch(struct dm_loop *loop, int fd)
 {
 	for (size_t i = 0; i < DM_LOOP_MAX_FDS; i++)

@@ -96,9 +96,4 @@ void dm_timer_disarm(struct dm_timer *t);
 /* CLOCK_MONOTONIC now, in ns. */
 uint64_t dm_monotonic_ns(void);
 
-/* The CPU time the process has used since it started (all its threads;
- * a forked child starts from 0), in ms: the figures of the debug lines that
- * say where a start-up's work goes. */
-double dm_process_cpu_ms(void);
-
 #endif

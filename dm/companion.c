@@ -497,7 +497,7 @@ static void relay_to_libxl(struct companion *co)
 		return;
 	}
 	dm_info(co->log, "libxl's monitors relayed to QEMU");
-	dm_debug(co->log, "%.1f ms of CPU since rtcdm's start", dm_process_cpu_ms());
+	dm_debug_cpu(co->log, "libxl's monitors relayed");
 }
 
 /* QEMU's machine runs (cont answered), as libxl started it: then libxl's
@@ -738,7 +738,7 @@ static void on_qemu_ready(void *opaque)
 	struct companion *co = opaque;
 	int rc;
 
-	dm_debug(co->log, "%.1f ms of CPU since rtcdm's start", dm_process_cpu_ms());
+	dm_debug_cpu(co->log, "QEMU ready");
 	take_over(co);
 	if (rescue_opened_early(co->cfg))
 		open_rescue(co);

@@ -60,9 +60,9 @@ int main(int argc, char **argv)
 	}
 	dm_log_set_verbosity(&log, cfg.verbosity);
 	log.domid = cfg.domid;
-	dm_debug(&log, "%.1f ms of CPU before main (the fork and exec that started rtcdm, the "
-	               "dynamic loader), %.1f ms now",
-	         cpu_at_main, dm_process_cpu_ms());
+	dm_debug_cpu(&log, "%.1f ms of CPU before main (the fork and exec that started rtcdm, "
+	                   "the dynamic loader); command line read",
+	             cpu_at_main);
 
 	rc = dm_loop_init(&loop, &log);
 	if (rc < 0) {

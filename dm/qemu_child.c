@@ -567,7 +567,7 @@ int dm_qemu_child_spawn(struct dm_qemu_child *c, const char *qemu, int argc, cha
 	}
 	dm_loop_set_signal_handler(c->loop, on_signal, c);
 	dm_info(c->log, "started QEMU %s (pid %d)", c->program, (int)c->pid);
-	dm_debug(c->log, "%.1f ms of CPU since rtcdm's start", dm_process_cpu_ms());
+	dm_debug_cpu(c->log, "QEMU started");
 	return 0;
 }
 

@@ -265,7 +265,7 @@ static void finish_attach(struct child *ch, const uint8_t *qemu_cmos)
 	n = dm_device_save_state(&ch->dev, image, sizeof(image));
 	if (n <= sizeof(image))
 		send_msg(ch->sock, 'S', image, n);
-	dm_debug(ch->log, "rtcdm's RTC: ready (%.1f ms of CPU)", dm_process_cpu_ms());
+	dm_debug_cpu(ch->log, "rtcdm's RTC: ready");
 	if (send_msg(ch->sock, 'R', &ch->server_id, sizeof(ch->server_id)) < 0) {
 		child_teardown(ch);
 		_exit(1);
@@ -290,8 +290,7 @@ static _Noreturn void child_main(const struct dm_serving_start *st, const struct
 	dm_loop_set_signal_handler(&ch.loop, on_child_signal, &ch);
 	if (attach(&ch, err, sizeof(err)) < 0)
 		child_fail(&ch, err);
-	dm_debug(log, "rtcdm's RTC: platform, device and restore set up (%.1f ms of CPU)",
-	         dm_process_cpu_ms());
+	dm_debug_cpu(log, "rtcdm's RTC: platform, device and restore set up");
 	rc = dm_loop_add_fd(&ch.loop, sock, EPOLLIN, on_request, &ch);
 	if (rc < 0) {
 		snprintf(err, sizeof(err), "rtcdm's RTC cannot watch the supervisor: %s",

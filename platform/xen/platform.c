@@ -834,7 +834,7 @@ static int do_steps(struct xen_platform *x, char *err, size_t errlen)
 
 		if (s->set_up(x, err, errlen) < 0)
 			return -1;
-		dm_debug(x->base.log, "set up: %s (%.1f ms of CPU)", s->name, dm_process_cpu_ms());
+		dm_debug_cpu(x->base.log, "set up: %s", s->name);
 	}
 	return 0;
 }
