@@ -134,19 +134,27 @@ int dm_loop_add_fd(struct dm_loop *loop, int fd, uint32_t events, dm_fd_cb cb, v
 	w->fd = fd;
 	w->cb = cb;
 	w->opaque = opaque;
+	w->events = events;
 	return 0;
 }
 
 int dm_loop_mod_fd(struct dm_loop *loop, int fd, uint32_t events)
 {
+	struct dm_loop_watch *w = fd >= 0 ? find_watch(loop, fd) : NULL;
 	struct epoll_event ev;
 
-	if (!find_watch(loop, fd))
+	if (!w)
 		return -ENOENT;
+	if (w->events == events)
+		return 0;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = events;
 	ev.data.fd = fd;
-	return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+	loop->mods++;
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		return -errno;
+	w->events = events;
+	return 0;
 }
 
 void dm_loop_del_fd(struct dm_loop *loop, int fd)

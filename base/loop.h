@@ -29,6 +29,7 @@ struct dm_loop_watch {
 	int fd; /* -1: free slot */
 	dm_fd_cb cb;
 	void *opaque;
+	uint32_t events; /* as epoll has them: a change to the same is no call */
 };
 
 struct dm_loop {
@@ -41,6 +42,7 @@ struct dm_loop {
 	void *signal_opaque;
 	struct dm_loop_watch watches[DM_LOOP_MAX_FDS];
 	uint64_t wakeups; /* epoll_wait returns that delivered events */
+	uint64_t mods;    /* EPOLL_CTL_MOD calls made (dm_loop_mod_fd) */
 	sigset_t old_mask; /* restored by dm_loop_fini() */
 	bool mask_saved;
 };
@@ -56,6 +58,9 @@ void dm_loop_fini(struct dm_loop *loop);
 
 /* Watch fd for events (EPOLLIN, EPOLLOUT, ...).  0, -EEXIST, -ENOSPC or -errno. */
 int dm_loop_add_fd(struct dm_loop *loop, int fd, uint32_t events, dm_fd_cb cb, void *opaque);
+/* Watch fd for events instead: no system call when they are the ones
+ * watched already (a relay asks for its masks after every message).  0,
+ * -ENOENT or -errno. */
 int dm_loop_mod_fd(struct dm_loop *loop, int fd, uint32_t events);
 /* Stop watching fd (does not close it).  Safe from inside a callback. */
 void dm_loop_del_fd(struct dm_loop *loop, int fd);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,6 +68,55 @@ static void test_fds_and_stop(void)
 	close(p1[1]);
 	close(p2[0]);
 	close(p2[1]);
+}
+
+static void on_events(struct dm_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	uint32_t *got = opaque;
+
+	(void)loop;
+	(void)fd;
+	*got = events;
+}
+
+/* A change of the watched events reaches epoll; asking for the ones already
+ * watched makes no call, and the next real change still does. */
+static void test_mod_only_on_change(void)
+{
+	struct dm_loop loop;
+	struct dm_log log;
+	int sv[2];
+	uint32_t got = 0;
+
+	dm_log_init(&log, -1);
+	CU_ASSERT_EQUAL_FATAL(dm_loop_init(&loop, &log), 0);
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	CU_ASSERT_EQUAL(dm_loop_add_fd(&loop, sv[0], EPOLLIN, on_events, &got), 0);
+	CU_ASSERT_EQUAL(dm_loop_mod_fd(&loop, sv[0], EPOLLIN), 0);
+	CU_ASSERT_EQUAL(loop.mods, 0); /* as added: no call */
+	CU_ASSERT_EQUAL(dm_loop_once(&loop, 0), 0); /* nothing to read */
+
+	CU_ASSERT_EQUAL(dm_loop_mod_fd(&loop, sv[0], EPOLLIN | EPOLLOUT), 0);
+	CU_ASSERT_EQUAL(loop.mods, 1);
+	CU_ASSERT_EQUAL(dm_loop_once(&loop, 0), 1);
+	CU_ASSERT_EQUAL(got, EPOLLOUT); /* writable, nothing to read */
+	CU_ASSERT_EQUAL(dm_loop_mod_fd(&loop, sv[0], EPOLLIN | EPOLLOUT), 0);
+	CU_ASSERT_EQUAL(loop.mods, 1);
+
+	CU_ASSERT_EQUAL(dm_loop_mod_fd(&loop, sv[0], EPOLLIN), 0);
+	CU_ASSERT_EQUAL(loop.mods, 2);
+	got = 0;
+	CU_ASSERT_EQUAL(dm_loop_once(&loop, 0), 0); /* EPOLLOUT no longer watched */
+	CU_ASSERT_EQUAL(write(sv[1], "x", 1), 1);
+	CU_ASSERT_EQUAL(dm_loop_once(&loop, 0), 1);
+	CU_ASSERT_EQUAL(got, EPOLLIN);
+
+	CU_ASSERT_EQUAL(dm_loop_mod_fd(&loop, sv[1], EPOLLIN), -ENOENT);
+	dm_loop_del_fd(&loop, sv[0]);
+	CU_ASSERT_EQUAL(dm_loop_mod_fd(&loop, sv[0], EPOLLIN), -ENOENT);
+	close(sv[0]);
+	close(sv[1]);
+	dm_loop_fini(&loop);
 }
 
 static void on_signal(struct dm_loop *loop, int signo, void *opaque)
@@ -169,6 +219,7 @@ void suite_dm_loop(void)
 	CU_pSuite s = CU_add_suite("dm_loop (event loop and log)", NULL, NULL);
 
 	CU_add_test(s, "fd callbacks, removal, stop status", test_fds_and_stop);
+	CU_add_test(s, "a watch changed only when its events change", test_mod_only_on_change);
 	CU_add_test(s, "signals through signalfd", test_signals);
 	CU_add_test(s, "pending stop signal at teardown is consumed", test_pending_signal_at_fini);
 	CU_add_test(s, "log line format and levels", test_log_format);

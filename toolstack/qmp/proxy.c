@@ -642,7 +642,7 @@ int qmp_proxy_add_link(struct qmp_proxy *p, const char *name, int listen_fd,
 		return -1;
 	}
 	fl = fcntl(listen_fd, F_GETFL);
-	if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) ||
 	    fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0) {
 		snprintf(err, errlen, "QMP %s: fd %d: %s", name, listen_fd, strerror(errno));
 		return -1;
