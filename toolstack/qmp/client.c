@@ -16,11 +16,12 @@ void qmp_client_init(struct qmp_client *c, int fd)
 int qmp_client_fill(struct qmp_client *c)
 {
 	for (;;) {
+		size_t room = sizeof(c->buf) - c->len;
 		ssize_t r;
 
-		if (c->len == sizeof(c->buf))
+		if (!room)
 			return 1; /* qmp_client_next() reports the overlong line */
-		r = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+		r = read(c->fd, c->buf + c->len, room);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -28,6 +29,10 @@ int qmp_client_fill(struct qmp_client *c)
 		if (r == 0)
 			return 0;
 		c->len += (size_t)r;
+		/* Less than room: the socket is empty now, or the rest wakes the
+		 * caller's (level-triggered) poll again; no read to see EAGAIN. */
+		if ((size_t)r < room)
+			return 1;
 	}
 }
 

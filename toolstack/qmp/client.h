@@ -26,8 +26,9 @@ struct qmp_client {
 /* fd: a connected stream socket, owned by the caller. */
 void qmp_client_init(struct qmp_client *c, int fd);
 
-/* Take what the socket has now.  1: more may come, 0: the peer closed,
- * -errno on a read error. */
+/* Take what the socket has now (one read, unless it filled the buffer: a
+ * level-triggered poll reports what is left).  1: more may come, 0: the
+ * peer closed, -errno on a read error. */
 int qmp_client_fill(struct qmp_client *c);
 
 /* The next whole message (the caller puts it), or NULL when there is none

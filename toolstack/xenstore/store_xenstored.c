@@ -131,10 +131,16 @@ static int queue_event(struct store_xs *x, const uint8_t *p, size_t len)
 
 /* ---- messages ---------------------------------------------------------------------------- */
 
-/* The next whole message into x->in (header, payload), reading what the
- * connection holds; waits for it when wait.  1 with a message, 0 (not
- * waiting) when none is complete yet, -1/errno. */
-static int next_message(struct store_xs *x, bool wait)
+/* How next_message() gets a message that x->in does not hold whole yet. */
+enum xs_take {
+	TAKE_BUFFERED, /* it does not: what the connection holds wakes store_fd() */
+	TAKE_READ,     /* it reads what the connection holds */
+	TAKE_WAIT,     /* it reads, and waits until the message is whole */
+};
+
+/* The next whole message into x->in (header, payload).  1 with a message,
+ * 0 (TAKE_BUFFERED, TAKE_READ) when none is complete yet, -1/errno. */
+static int next_message(struct store_xs *x, enum xs_take how)
 {
 	for (;;) {
 		if (x->in_len >= XS_HEADER) {
@@ -145,6 +151,8 @@ static int next_message(struct store_xs *x, bool wait)
 			if (x->in_len >= XS_HEADER + len)
 				return 1;
 		}
+		if (how == TAKE_BUFFERED)
+			return 0;
 		ssize_t n = read(x->fd, x->in + x->in_len, sizeof(x->in) - x->in_len);
 		if (n > 0) {
 			x->in_len += (size_t)n;
@@ -156,7 +164,7 @@ static int next_message(struct store_xs *x, bool wait)
 			continue;
 		if (errno != EAGAIN)
 			return broken(x, errno);
-		if (!wait)
+		if (how != TAKE_WAIT)
 			return 0;
 		struct pollfd pf = {.fd = x->fd, .events = POLLIN};
 		if (poll(&pf, 1, -1) < 0 && errno != EINTR)
@@ -201,14 +209,14 @@ static int write_all(struct store_xs *x, struct iovec *iov, int n)
 	return 0;
 }
 
-/* The messages nobody waits for that the connection holds now: events
- * queued, anything else (an answer to a request given up) dropped.  0 or
- * -1/errno. */
-static int take_unasked(struct store_xs *x)
+/* The messages nobody waits for (how: those already read, or also what the
+ * connection holds now): events queued, anything else (an answer to a
+ * request given up) dropped.  0 or -1/errno. */
+static int take_unasked(struct store_xs *x, enum xs_take how)
 {
 	int rc;
 
-	while ((rc = next_message(x, false)) == 1) {
+	while ((rc = next_message(x, how)) == 1) {
 		int bad = get_u32(x->in) == XS_WATCH_EVENT
 		                  ? queue_event(x, x->in + XS_HEADER, get_u32(x->in + 12))
 		                  : 0;
@@ -272,7 +280,7 @@ static int request(struct store_xs *x, uint32_t type, const char *a, const char 
 	if (write_all(x, iov, blen ? 3 : 2) < 0)
 		return -1;
 	for (;;) {
-		if (next_message(x, true) < 0)
+		if (next_message(x, TAKE_WAIT) < 0)
 			return -1;
 		uint32_t mtype = get_u32(x->in), mid = get_u32(x->in + 4), len = get_u32(x->in + 12);
 		const uint8_t *p = x->in + XS_HEADER;
@@ -309,8 +317,9 @@ static int request(struct store_xs *x, uint32_t type, const char *a, const char 
 			}
 		}
 		consume(x);
-		/* Events read with the answer would wake no one: queue them. */
-		take_unasked(x);
+		/* Events read with the answer would wake no one: queue them.
+		 * What is still unread wakes store_fd() itself. */
+		take_unasked(x, TAKE_BUFFERED);
 		return 0;
 	}
 }
@@ -358,7 +367,7 @@ static int xs_dispatch(struct store *s, store_watch_cb *cb, void *arg)
 	size_t n;
 
 	if (!x->broken)
-		take_unasked(x);
+		take_unasked(x, TAKE_READ);
 	clear_signal(x);
 	/* Events a callback causes come with the next call. */
 	n = x->q_len;
