@@ -234,7 +234,7 @@ int sr_read_fd(int fd, const char *what, size_t max, uint8_t **buf, size_t *len,
 {
 	struct stat st;
 	uint8_t *b;
-	size_t got = 0;
+	size_t got = 0, cap;
 
 	/* A pipe, FIFO, socket or device can make read() wait for a peer for
 	 * ever, and the whole process with it: only a regular file is read. */
@@ -248,13 +248,28 @@ int sr_read_fd(int fd, const char *what, size_t max, uint8_t **buf, size_t *len,
 		         what);
 		return -1;
 	}
-	b = malloc(max + 1);
-	if (!b) {
-		snprintf(err, errlen, "%s: out of memory", what);
-		return -1;
-	}
+	/* Room for the size fstat gives and one byte more (the end is then seen
+	 * without a larger buffer); grown for a file that is larger than it
+	 * says (/proc) or grows meanwhile. */
+	cap = (uint64_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+	b = malloc(cap);
 	for (;;) {
-		ssize_t n = read(fd, b + got, max + 1 - got);
+		ssize_t n;
+
+		if (b && got == cap && cap <= max) {
+			size_t more = cap <= (max + 1) / 2 ? cap * 2 : max + 1;
+			uint8_t *nb = realloc(b, more);
+
+			if (!nb)
+				free(b);
+			b = nb;
+			cap = more;
+		}
+		if (!b) {
+			snprintf(err, errlen, "%s: out of memory", what);
+			return -1;
+		}
+		n = read(fd, b + got, cap - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;

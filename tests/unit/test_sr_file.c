@@ -182,6 +182,20 @@ static void test_fd_and_read(void)
 	CU_ASSERT_EQUAL(sr_read_file(p, 10, &b, &len, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: No such file or directory", p);
 	CU_ASSERT_STRING_EQUAL(err, want);
+
+	/* A file larger than fstat says (procfs: size 0) is read whole, with
+	 * room for one byte more, and still refused beyond max. */
+	struct stat st;
+	CU_ASSERT_EQUAL_FATAL(stat("/proc/self/status", &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, 0);
+	CU_ASSERT_EQUAL(sr_read_file("/proc/self/status", 1 << 20, &b, &len, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE_FATAL(len > 100);
+	b[len] = '\0';
+	CU_ASSERT_EQUAL(strncmp((const char *)b, "Name:\t", 6), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)b, "\nPid:\t"));
+	free(b);
+	CU_ASSERT_EQUAL(sr_read_file("/proc/self/status", 8, &b, &len, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "/proc/self/status: larger than 8 bytes");
 }
 
 /* Run sr_write_file_atomic(p, "new") in a child that is killed after 5 s:
