@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,7 +415,9 @@ int dm_qemu_child_prepare(struct dm_qemu_child *c, struct dm_loop *loop,
 {
 	const char *tmp = getenv("TMPDIR");
 
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct dm_qemu_child, program));
+	c->program[0] = c->dir[0] = c->mon_path[0] = c->root[0] = '\0';
+	qmp_client_init(&c->qmp, -1);
 	c->loop = loop;
 	c->log = log;
 	c->pid = -1;

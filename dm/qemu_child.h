@@ -90,10 +90,6 @@ enum dm_qemu_phase {
 struct dm_qemu_child {
 	struct dm_loop *loop;
 	const struct dm_log *log;
-	char program[PATH_MAX];
-	char dir[PATH_MAX];      /* private directory, "" when none */
-	char mon_path[PATH_MAX]; /* rtcdm's monitor socket in dir */
-	char root[PATH_MAX];     /* -chroot directory, "" when none */
 	int dir_fd;              /* with -chroot: dir, entered once in the chroot */
 	bool in_root;            /* rtcdm is in the chroot: dir is seen from inside */
 	bool have_owner;
@@ -122,13 +118,20 @@ struct dm_qemu_child {
 	struct dm_qemu_swap swaps[DM_QEMU_MAX_SWAPS];
 	int swap_fds[DM_QEMU_MAX_SWAPS]; /* listening sockets QEMU inherits */
 	size_t n_swaps;
-	struct qmp_client qmp;
 	/* Called once when QEMU is ready; may stop the loop. */
 	void (*on_ready)(void *opaque);
 	void *ready_opaque;
 	/* The command asked with dm_qemu_child_ask(), awaiting its reply. */
 	void (*ask_cb)(void *opaque, struct json_object *reply);
 	void *ask_opaque;
+	/* The large buffers last (about 80 KiB): dm_qemu_child_prepare()
+	 * clears the fields above and only the first bytes of these, so the
+	 * pages of a calloc'ed block that are never used stay untouched. */
+	char program[PATH_MAX];
+	char dir[PATH_MAX];      /* private directory, "" when none */
+	char mon_path[PATH_MAX]; /* rtcdm's monitor socket in dir */
+	char root[PATH_MAX];     /* -chroot directory, "" when none */
+	struct qmp_client qmp;
 };
 
 /*
