@@ -121,7 +121,13 @@ static int attach_cmos(struct child *ch, const uint8_t *qemu_cmos, char *err, si
 	if (qemu_cmos) {
 		seed_nvram(ch, qemu_cmos,
 		           !ch->kept ? NULL : ch->st->image ? "rtcdm's image" : "the battery file");
-		dm_battery_changed(&ch->ctl.battery); /* the merged bytes, within 100 ms */
+		/* After a restore or migration the guest's bytes go to the battery
+		 * file within 100 ms (it may hold an older life's).  On a fresh
+		 * boot the merge changed configuration bytes only, which QEMU sets
+		 * again at every start: the file already holds everything else,
+		 * and is written at the guest's first change or at exit. */
+		if (ch->st->image || ch->st->cfg->incoming_fd >= 0)
+			dm_battery_changed(&ch->ctl.battery);
 	}
 	if (dm_device_start(&ch->dev) < 0) {
 		snprintf(err, errlen, "cannot start rtcdm's RTC");

@@ -8,6 +8,7 @@
  */
 #include <CUnit/CUnit.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dm/battery.h"
 #include "saverestore/companion.h"
 #include "saverestore/sr.h"
 #include "toolstack/xenstore/store_dir.h"
@@ -788,6 +790,33 @@ static void with_guest_bytes(const char *from, const char *to)
 	close(out);
 }
 
+/* A copy of the context `from` whose rtcdm image holds offset 0. */
+static void with_offset_zero(const char *from, const char *to)
+{
+	struct sr_companion found;
+	uint8_t stream[FAKE_STREAM], image[1024];
+	struct stat st;
+	char err[256];
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t n;
+
+	CU_ASSERT_TRUE_FATAL(in >= 0 && out >= 0);
+	CU_ASSERT_EQUAL(fstat(in, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(sr_companion_find(in, 0, (uint64_t)st.st_size, &found, err,
+	                                        sizeof(err)), 1);
+	CU_ASSERT_EQUAL(pread(in, stream, sizeof(stream), 0), (ssize_t)sizeof(stream));
+	CU_ASSERT_TRUE_FATAL(sr_has(&found.image, SR_REC_OFFSET));
+	found.image.offset.seconds = 0;
+	found.image.offset.set = 0;
+	n = sr_encode(&found.image, image, sizeof(image));
+	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(image));
+	CU_ASSERT_EQUAL(write(out, stream, sizeof(stream)), (ssize_t)sizeof(stream));
+	CU_ASSERT_EQUAL(sr_companion_append(out, image, n, err, sizeof(err)), 0);
+	close(in);
+	close(out);
+}
+
 /* One life of the domain: rtcdm and the stand-in with -m mem_mb (restoring
  * `incoming` when not NULL), its NVRAM line as `want_log`, then libxl's
  * save to `save_to`; then the saved NVRAM bytes 0x34 0x35 0x3d 0x40. */
@@ -863,7 +892,8 @@ static void test_cmos_from_qemu(void)
 static void test_control_and_battery(void)
 {
 	struct comp c;
-	char sock[128], state[128], xs[128], bat[256], saved[128], buf[1024], val[64], err[256];
+	char sock[128], state[128], xs[128], bat[256], saved[128], restored[128], buf[1024],
+		val[64], err[256];
 	const char *const more[] = {"-uuid", CTL_UUID, "--state-dir", state, "--sim-xenstore", xs,
 	                            NULL};
 	struct store *tool;
@@ -878,11 +908,17 @@ static void test_control_and_battery(void)
 	snprintf(xs, sizeof(xs), "%s/xs", c.dir);
 	snprintf(bat, sizeof(bat), "%s/%s.cmos", state, CTL_UUID);
 	snprintf(saved, sizeof(saved), "%s/saved", c.dir);
+	snprintf(restored, sizeof(restored), "%s/restored", c.dir);
 	CU_ASSERT_EQUAL_FATAL(mkdir(state, 0700), 0);
 
 	/* first life, 1024 MiB: the toolstack's offset through rtcdm's own command */
 	CU_ASSERT_EQUAL_FATAL(start_dm_args(&c, sock, NULL, NULL, "1024", more), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	/* a fresh boot's merge (QEMU's configuration bytes) writes no battery
+	 * file: three times the battery's delay later there is still none */
+	usleep(3 * DM_BATTERY_DELAY_MS * 1000);
+	CU_ASSERT_EQUAL(access(bat, F_OK), -1);
+	CU_ASSERT_EQUAL(errno, ENOENT);
 	fd = support_unix_connect(sock);
 	CU_ASSERT_TRUE_FATAL(fd >= 0);
 	line(fd, buf, sizeof(buf)); /* QEMU's greeting */
@@ -946,6 +982,30 @@ static void test_control_and_battery(void)
 	CU_ASSERT_EQUAL(saved_nvram(saved, 0x34), 0x00);
 	CU_ASSERT_EQUAL(saved_nvram(saved, 0x35), 0x7f);
 	CU_ASSERT_EQUAL(saved_nvram(saved, 0x40), 0x5a);
+
+	/* third life, restored from that image (its offset made 0, so that no
+	 * offset change writes the file) over an older battery file (byte 0x40
+	 * = 0x11): the image's bytes reach the file at start, not only at exit */
+	with_offset_zero(saved, restored);
+	img.nvram[0x40 - 14] = 0x11;
+	n = sr_encode(&img, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(out));
+	fd = open(bat, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	CU_ASSERT_EQUAL(write(fd, out, n), (ssize_t)n);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(start_dm_args(&c, sock, restored, NULL, "2048", more), 0);
+	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
+	usleep(3 * DM_BATTERY_DELAY_MS * 1000);
+	fd = open(bat, O_RDONLY | O_CLOEXEC);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(sr_read_fd(fd, bat, SR_IMAGE_MAX, &bytes, &len, err, sizeof(err)), 0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(sr_load(bytes, len, &img, err, sizeof(err)), 0);
+	free(bytes);
+	CU_ASSERT_EQUAL(img.nvram[0x40 - 14], 0x5a);
+	CU_ASSERT_EQUAL(img.nvram[0x35 - 14], 0x7f);
+	kill(c.proc.pid, SIGTERM);
+	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
 	store_close(tool);
 	comp_cleanup(&c);
 }
