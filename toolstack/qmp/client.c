@@ -72,15 +72,12 @@ struct json_object *qmp_client_next(struct qmp_client *c, char *err, size_t errl
 
 int qmp_client_send(struct qmp_client *c, const char *json)
 {
-	char msg[1024];
-	size_t len, off = 0;
-	int n = snprintf(msg, sizeof(msg), "%s\r\n", json);
+	size_t len = strlen(json), off = 0;
 
-	if (n < 0 || (size_t)n >= sizeof(msg))
+	if (len >= 1024)
 		return -EMSGSIZE;
-	len = (size_t)n;
 	while (off < len) {
-		ssize_t w = write(c->fd, msg + off, len - off);
+		ssize_t w = write(c->fd, json + off, len - off);
 
 		if (w < 0 && errno == EINTR)
 			continue;

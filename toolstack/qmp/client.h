@@ -36,9 +36,12 @@ int qmp_client_fill(struct qmp_client *c);
  * '\0' when there is simply nothing yet). */
 struct json_object *qmp_client_next(struct qmp_client *c, char *err, size_t errlen);
 
-/* Write one message (text, CRLF appended; at most 1 KiB).  0 or -errno;
- * -EAGAIN when the socket cannot take it now (a peer that stopped reading:
- * commands are a few dozen bytes). */
+/* Write one message (text, at most 1 KiB) as it is: QEMU's parser takes a
+ * command when its JSON object closes, and QEMU 7.2 reads its monitors one
+ * byte at a time (a poll, a recvmsg and eventfd writes per byte in its
+ * monitor thread), so no line end is sent.  0 or -errno; -EAGAIN when the
+ * socket cannot take it now (a peer that stopped reading: commands are a
+ * few dozen bytes). */
 int qmp_client_send(struct qmp_client *c, const char *json);
 
 #endif
