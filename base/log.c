@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,6 +111,7 @@ double dm_process_cpu_ms(void)
 void dm_debug_cpu(const struct dm_log *log, const char *fmt, ...)
 {
 	char what[512];
+	struct rusage ru;
 	va_list ap;
 
 	if (log->level < DM_LOG_DEBUG)
@@ -117,5 +119,8 @@ void dm_debug_cpu(const struct dm_log *log, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	dm_debug(log, "%s (%.1f ms of CPU)", what, dm_process_cpu_ms());
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		memset(&ru, 0, sizeof(ru));
+	dm_debug(log, "%s (%.1f ms of CPU, %ld page faults)", what, dm_process_cpu_ms(),
+	         ru.ru_minflt + ru.ru_majflt);
 }

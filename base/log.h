@@ -40,9 +40,10 @@ void dm_log_printf(const struct dm_log *log, enum dm_log_level level, const char
  * a forked child starts from 0), in ms: the figures of the debug lines that
  * say where a start-up's work goes. */
 double dm_process_cpu_ms(void);
-/* At debug level, the message and " (N ms of CPU)" with N =
- * dm_process_cpu_ms(); at any other level nothing, not even the clock's
- * system call. */
+/* At debug level, the message and " (N ms of CPU, M page faults)" with N =
+ * dm_process_cpu_ms() and M the process's page faults so far (a forked
+ * child starts from 0; in a PV dom0 each fault is a trip through Xen); at
+ * any other level nothing, not even the clock's system call. */
 void dm_debug_cpu(const struct dm_log *log, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
