@@ -762,9 +762,9 @@ static uint8_t saved_nvram(const char *file, unsigned index)
 	return v;
 }
 
-/* A context whose rtcdm image has guest byte 0x40 = 0x5a and an old memory
- * size at 0x34-0x35 (0xff 0xff): from `from` (a context of companion mode). */
-static void with_guest_bytes(const char *from, const char *to)
+/* A copy of the context `from` (companion mode's) as `to`, its rtcdm image
+ * changed by edit. */
+static void edit_context(const char *from, const char *to, void (*edit)(struct sr_image *))
 {
 	struct sr_companion found;
 	uint8_t stream[FAKE_STREAM], image[1024];
@@ -779,9 +779,7 @@ static void with_guest_bytes(const char *from, const char *to)
 	CU_ASSERT_EQUAL_FATAL(sr_companion_find(in, 0, (uint64_t)st.st_size, &found, err,
 	                                        sizeof(err)), 1);
 	CU_ASSERT_EQUAL(pread(in, stream, sizeof(stream), 0), (ssize_t)sizeof(stream));
-	found.image.nvram[0x40 - 14] = 0x5a;
-	found.image.nvram[0x34 - 14] = 0xff;
-	found.image.nvram[0x35 - 14] = 0xff;
+	edit(&found.image);
 	n = sr_encode(&found.image, image, sizeof(image));
 	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(image));
 	CU_ASSERT_EQUAL(write(out, stream, sizeof(stream)), (ssize_t)sizeof(stream));
@@ -790,31 +788,20 @@ static void with_guest_bytes(const char *from, const char *to)
 	close(out);
 }
 
-/* A copy of the context `from` whose rtcdm image holds offset 0. */
-static void with_offset_zero(const char *from, const char *to)
+/* Guest byte 0x40 = 0x5a and an old memory size at 0x34-0x35 (0xff 0xff). */
+static void guest_bytes(struct sr_image *img)
 {
-	struct sr_companion found;
-	uint8_t stream[FAKE_STREAM], image[1024];
-	struct stat st;
-	char err[256];
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t n;
+	img->nvram[0x40 - 14] = 0x5a;
+	img->nvram[0x34 - 14] = 0xff;
+	img->nvram[0x35 - 14] = 0xff;
+}
 
-	CU_ASSERT_TRUE_FATAL(in >= 0 && out >= 0);
-	CU_ASSERT_EQUAL(fstat(in, &st), 0);
-	CU_ASSERT_EQUAL_FATAL(sr_companion_find(in, 0, (uint64_t)st.st_size, &found, err,
-	                                        sizeof(err)), 1);
-	CU_ASSERT_EQUAL(pread(in, stream, sizeof(stream), 0), (ssize_t)sizeof(stream));
-	CU_ASSERT_TRUE_FATAL(sr_has(&found.image, SR_REC_OFFSET));
-	found.image.offset.seconds = 0;
-	found.image.offset.set = 0;
-	n = sr_encode(&found.image, image, sizeof(image));
-	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(image));
-	CU_ASSERT_EQUAL(write(out, stream, sizeof(stream)), (ssize_t)sizeof(stream));
-	CU_ASSERT_EQUAL(sr_companion_append(out, image, n, err, sizeof(err)), 0);
-	close(in);
-	close(out);
+/* Offset 0, not the toolstack's: restoring it changes no offset. */
+static void offset_zero(struct sr_image *img)
+{
+	CU_ASSERT_TRUE_FATAL(sr_has(img, SR_REC_OFFSET));
+	img->offset.seconds = 0;
+	img->offset.set = 0;
 }
 
 /* One life of the domain: rtcdm and the stand-in with -m mem_mb (restoring
@@ -864,7 +851,7 @@ static void test_cmos_from_qemu(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.last_err, "fake-qemu: saved; NVRAM bytes not 0: 32=20 35=3f "
 	                                          "3d=02\n"));
 	/* rtcdm's image with a guest byte and a wrong size, restored */
-	with_guest_bytes(a, b);
+	edit_context(a, b, guest_bytes);
 	CU_ASSERT_EQUAL(saved_nvram(b, 0x40), 0x5a);
 	CU_ASSERT_EQUAL(saved_nvram(b, 0x35), 0xff);
 	one_life(&c, sock, b, "1024",
@@ -986,7 +973,7 @@ static void test_control_and_battery(void)
 	/* third life, restored from that image (its offset made 0, so that no
 	 * offset change writes the file) over an older battery file (byte 0x40
 	 * = 0x11): the image's bytes reach the file at start, not only at exit */
-	with_offset_zero(saved, restored);
+	edit_context(saved, restored, offset_zero);
 	img.nvram[0x40 - 14] = 0x11;
 	n = sr_encode(&img, out, sizeof(out));
 	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(out));
@@ -1130,7 +1117,7 @@ static void test_serving_part_killed(void)
 	save_and_quit(sock, a);
 	CU_ASSERT_EQUAL(support_wait(&c.proc, SUPPORT_TIMEOUT_MS), 0);
 	support_proc_cleanup(&c.proc);
-	with_guest_bytes(a, b);
+	edit_context(a, b, guest_bytes);
 
 	CU_ASSERT_EQUAL_FATAL(start_dm_mem(&c, sock, b, NULL, "1024"), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "libxl's monitors relayed", SUPPORT_TIMEOUT_MS));
