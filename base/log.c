@@ -99,19 +99,24 @@ void dm_log_printf(const struct dm_log *log, enum dm_log_level level, const char
 	va_end(ap);
 }
 
-double dm_process_cpu_ms(void)
+void dm_process_use(struct dm_process_use *u)
 {
-	struct timespec ts;
+	struct rusage ru;
 
-	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
-		return 0;
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	if (getrusage(RUSAGE_SELF, &ru) < 0) {
+		u->cpu_ms = 0;
+		u->faults = 0;
+		return;
+	}
+	u->cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	u->faults = ru.ru_minflt + ru.ru_majflt;
 }
 
 void dm_debug_cpu(const struct dm_log *log, const char *fmt, ...)
 {
+	struct dm_process_use u;
 	char what[512];
-	struct rusage ru;
 	va_list ap;
 
 	if (log->level < DM_LOG_DEBUG)
@@ -119,8 +124,6 @@ void dm_debug_cpu(const struct dm_log *log, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		memset(&ru, 0, sizeof(ru));
-	dm_debug(log, "%s (%.1f ms of CPU, %ld page faults)", what, dm_process_cpu_ms(),
-	         ru.ru_minflt + ru.ru_majflt);
+	dm_process_use(&u);
+	dm_debug(log, "%s (%.1f ms of CPU, %ld page faults)", what, u.cpu_ms, u.faults);
 }

@@ -36,14 +36,17 @@ void dm_log_vprintf(const struct dm_log *log, enum dm_log_level level, const cha
 void dm_log_printf(const struct dm_log *log, enum dm_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The CPU time the process has used since it started (all its threads;
- * a forked child starts from 0), in ms: the figures of the debug lines that
- * say where a start-up's work goes. */
-double dm_process_cpu_ms(void);
-/* At debug level, the message and " (N ms of CPU, M page faults)" with N =
- * dm_process_cpu_ms() and M the process's page faults so far (a forked
- * child starts from 0; in a PV dom0 each fault is a trip through Xen); at
- * any other level nothing, not even the clock's system call. */
+/* What the process has used since it started (all its threads; a forked
+ * child starts from 0): CPU time in ms and page faults (in a PV dom0 each
+ * fault is a trip through Xen).  The figures of the debug lines that say
+ * where a start-up's work goes; one getrusage() call. */
+struct dm_process_use {
+	double cpu_ms;
+	long faults;
+};
+void dm_process_use(struct dm_process_use *u);
+/* At debug level, the message and " (N ms of CPU, M page faults)" from
+ * dm_process_use(); at any other level nothing, not even the system call. */
 void dm_debug_cpu(const struct dm_log *log, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -40,9 +40,10 @@ int main(int argc, char **argv)
 	struct dm_device dev;
 	struct dm_ctl ctl;
 	char err[PATH_MAX + 512];
-	double cpu_at_main = dm_process_cpu_ms();
+	struct dm_process_use at_main;
 	int rc;
 
+	dm_process_use(&at_main);
 	dm_log_init(&log, STDERR_FILENO);
 	/* A full file system or RLIMIT_FSIZE must fail a save, not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -60,9 +61,9 @@ int main(int argc, char **argv)
 	}
 	dm_log_set_verbosity(&log, cfg.verbosity);
 	log.domid = cfg.domid;
-	dm_debug_cpu(&log, "%.1f ms of CPU before main (the fork and exec that started rtcdm, "
-	                   "the dynamic loader); command line read",
-	             cpu_at_main);
+	dm_debug_cpu(&log, "%.1f ms of CPU and %ld page faults before main (the fork and exec "
+	                   "that started rtcdm, the dynamic loader); command line read",
+	             at_main.cpu_ms, at_main.faults);
 
 	rc = dm_loop_init(&loop, &log);
 	if (rc < 0) {
