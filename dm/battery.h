@@ -16,11 +16,11 @@
  * (temporary file, fsync, rename, directory fsync) if what a battery keeps
  * differs from the last file written.  A guest writing NVRAM in a loop thus
  * costs at most one fsync per DM_BATTERY_DELAY_MS.  The file is written once
- * more at exit.  (In companion mode the start-up merge of QEMU's
- * configuration bytes counts as a change only after a restore or
- * migration: on a fresh boot the file already holds every byte QEMU does
- * not set again; dm/serving.c.)  A SIGKILL loses at most the last DM_BATTERY_DELAY_MS of
- * changes; the file on disk is always a complete old or new image.
+ * more at exit.  A SIGKILL loses at most the last DM_BATTERY_DELAY_MS of
+ * changes; the file on disk is always a complete old or new image.  (In
+ * companion mode the start-up merge of QEMU's configuration bytes counts as
+ * a change only after a restore or migration: on a fresh boot the file
+ * already holds every byte QEMU does not set again; dm/serving.c.)
  *
  * The state directory (default RTCDM_STATE_DIR) is opened component by
  * component; the default is created when missing, with its missing parents
