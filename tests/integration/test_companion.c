@@ -870,6 +870,36 @@ static void test_cmos_from_qemu(void)
 #define CTL_UUID "5b0e1c2d-3f4a-4b5c-8d6e-7f8091a2b3c4"
 #define CTL_DMP "/local/domain/0/device-model/7"
 
+/* The battery file at path, loaded into img. */
+static void read_battery(const char *path, struct sr_image *img)
+{
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	char err[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(sr_read_fd(fd, path, SR_IMAGE_MAX, &bytes, &len, err, sizeof(err)),
+	                      0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(sr_load(bytes, len, img, err, sizeof(err)), 0);
+	free(bytes);
+}
+
+/* img as the battery file at path (replaced in place). */
+static void write_battery(const char *path, const struct sr_image *img)
+{
+	uint8_t out[1024];
+	size_t n = sr_encode(img, out, sizeof(out));
+	int fd;
+
+	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(out));
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	CU_ASSERT_EQUAL(write(fd, out, n), (ssize_t)n);
+	close(fd);
+}
+
+
 /* Companion mode keeps rtcdm's control layer.  Its own QMP commands reach it
  * through libxl's relayed monitor (QEMU's CommandNotFound replaced); the
  * offset goes to xenstore's rtc/ nodes, and D/state stays QEMU's; the
@@ -885,8 +915,6 @@ static void test_control_and_battery(void)
 	                            NULL};
 	struct store *tool;
 	struct sr_image img;
-	uint8_t *bytes = NULL, out[1024];
-	size_t len = 0, n;
 	int fd;
 
 	CU_ASSERT_EQUAL_FATAL(comp_setup(&c), 0);
@@ -936,20 +964,11 @@ static void test_control_and_battery(void)
 	support_proc_cleanup(&c.proc);
 
 	/* the battery file: the guest wrote byte 0x40, the old size is in it */
-	fd = open(bat, O_RDONLY | O_CLOEXEC);
-	CU_ASSERT_TRUE_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL_FATAL(sr_read_fd(fd, bat, SR_IMAGE_MAX, &bytes, &len, err, sizeof(err)), 0);
-	close(fd);
-	CU_ASSERT_EQUAL_FATAL(sr_load(bytes, len, &img, err, sizeof(err)), 0);
-	free(bytes);
+	read_battery(bat, &img);
 	CU_ASSERT_EQUAL(img.nvram[0x35 - 14], 0x3f);
 	CU_ASSERT_EQUAL(img.offset.seconds, -3600);
 	img.nvram[0x40 - 14] = 0x5a;
-	n = sr_encode(&img, out, sizeof(out));
-	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(out));
-	fd = open(bat, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	CU_ASSERT_EQUAL(write(fd, out, n), (ssize_t)n);
-	close(fd);
+	write_battery(bat, &img);
 
 	/* second life, 2048 MiB: the new size, the guest's byte and offset */
 	CU_ASSERT_EQUAL_FATAL(start_dm_args(&c, sock, NULL, NULL, "2048", more), 0);
@@ -975,20 +994,11 @@ static void test_control_and_battery(void)
 	 * = 0x11): the image's bytes reach the file at start, not only at exit */
 	edit_context(saved, restored, offset_zero);
 	img.nvram[0x40 - 14] = 0x11;
-	n = sr_encode(&img, out, sizeof(out));
-	CU_ASSERT_TRUE_FATAL(n > 0 && n <= sizeof(out));
-	fd = open(bat, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	CU_ASSERT_EQUAL(write(fd, out, n), (ssize_t)n);
-	close(fd);
+	write_battery(bat, &img);
 	CU_ASSERT_EQUAL_FATAL(start_dm_args(&c, sock, restored, NULL, "2048", more), 0);
 	CU_ASSERT_TRUE(support_stderr_wait(&c.proc, "NVRAM from QEMU's CMOS", SUPPORT_TIMEOUT_MS));
 	usleep(3 * DM_BATTERY_DELAY_MS * 1000);
-	fd = open(bat, O_RDONLY | O_CLOEXEC);
-	CU_ASSERT_TRUE_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL_FATAL(sr_read_fd(fd, bat, SR_IMAGE_MAX, &bytes, &len, err, sizeof(err)), 0);
-	close(fd);
-	CU_ASSERT_EQUAL_FATAL(sr_load(bytes, len, &img, err, sizeof(err)), 0);
-	free(bytes);
+	read_battery(bat, &img);
 	CU_ASSERT_EQUAL(img.nvram[0x40 - 14], 0x5a);
 	CU_ASSERT_EQUAL(img.nvram[0x35 - 14], 0x7f);
 	kill(c.proc.pid, SIGTERM);
