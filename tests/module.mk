@@ -48,7 +48,7 @@ FUZZ_SECONDS ?= 30
 
 $(F)/%.o: %.c config.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
 
 $(F)/librtcdm.a: $(FUZZ_LIB_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
